@@ -1,0 +1,57 @@
+# nvtcp top-level Makefile. See README.md for the targets and options.
+
+NVTCP_ROOT := .
+include mk/nvtcp.common.mk
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+VERSION := 0.1.0
+
+SHARED_LIB := $(LIB_DIR)/libnvtcp.so
+PC_FILE := $(LIB_DIR)/pkgconfig/nvtcp.pc
+
+all: libs apps unittests shared
+
+deps:
+	$(Q)scripts/pkgdep.sh --if-missing
+
+libs:
+	$(Q)$(MAKE) -C lib all
+
+apps: libs
+	$(Q)$(MAKE) -C app all NVTCP_FROM_TOP=1
+
+unittests: libs
+	$(Q)$(MAKE) -C test all NVTCP_FROM_TOP=1
+
+shared: $(SHARED_LIB) $(PC_FILE)
+
+include mk/nvtcp.shared.mk
+
+# "make test" sets the machine up (packages, hugepages), builds, and runs every test with a
+# summary; TESTS=unit|functional|interop|... narrows it (see test/run_tests.sh).
+test: deps
+	$(Q)$(MAKE) all
+	$(Q)scripts/setup.sh || true
+	$(Q)BUILD_DIR=$(BUILD_DIR) test/run_tests.sh $(TESTS)
+
+demo: deps
+	$(Q)$(MAKE) all
+	$(Q)scripts/setup.sh || true
+	$(Q)BUILD_DIR=$(BUILD_DIR) scripts/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(PREFIX)/include/nvtcp $(DESTDIR)$(PREFIX)/bin
+	install -m 0644 $(call nvtcp_lib_files,$(NVTCP_ALL_LIBS)) $(DESTDIR)$(PREFIX)/lib/
+	install -m 0755 $(SHARED_LIB).$(VERSION) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libnvtcp.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libnvtcp.so.$(SONAME_MAJOR)
+	ln -sf libnvtcp.so.$(SONAME_MAJOR) $(DESTDIR)$(PREFIX)/lib/libnvtcp.so
+	install -m 0644 include/nvtcp/*.h $(DESTDIR)$(PREFIX)/include/nvtcp/
+	$(call nvtcp_pc_gen,$(PREFIX)/lib,$(PREFIX)/include) > $(DESTDIR)$(PREFIX)/lib/pkgconfig/nvtcp.pc
+	install -m 0755 $(wildcard $(BIN_DIR)/nvtcp_*) $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf build build-san
+
+.PHONY: all deps libs apps unittests shared test demo install clean
