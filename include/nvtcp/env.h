@@ -36,7 +36,11 @@ enum nvtcp_env_huge {
 struct nvtcp_env_opts {
 	/** Process name used in DPDK's file prefix and logs. Default "nvtcp". */
 	const char *name;
-	/** Hexadecimal core mask ("0x3"); NULL for the default (core_list, else core 0). */
+	/**
+	 * Hexadecimal core mask ("0x3" or "3"); NULL for the default (core_list, else the first
+	 * core this process may run on, normally core 0). Every core must exist and be in the
+	 * process's CPU affinity.
+	 */
 	const char *core_mask;
 	/** Core list ("0-1,3"); used when core_mask is NULL. Default NULL. */
 	const char *core_list;
@@ -68,12 +72,18 @@ void nvtcp_env_opts_init(struct nvtcp_env_opts *opts);
 /**
  * Initialise the environment: DPDK EAL on the given cores, memory, NUMA information.
  *
- * With NVTCP_ENV_HUGE_AUTO it checks that enough hugepages are free and otherwise falls back to
- * plain memory, logging a warning that names the reason. The calling thread becomes the main
- * core and is pinned to it.
+ * With NVTCP_ENV_HUGE_AUTO it checks that enough hugepages are free (mem_size_mb, or 256 MiB
+ * when that is 0) and otherwise falls back to plain memory, logging a warning that names the
+ * reason. The calling thread becomes the main core and is pinned to it. Logs one NOTICE line
+ * with the cores and the memory mode; DPDK's own messages go through nvtcp's logger (errors
+ * only, unless opts->verbose).
+ *
+ * DPDK can start only once per process: a second call, even after nvtcp_env_fini(), fails.
  *
  * \param opts Options, or NULL for defaults.
- * \return 0, or a negative errno (-EALREADY when already initialised, -EINVAL for a bad mask).
+ * \return 0, or a negative errno: -EALREADY (already initialised, or initialised and finished
+ *         before), -EINVAL (bad core mask or list, main core not in it, bad option), -ENOMEM
+ *         (NVTCP_ENV_HUGE_REQUIRE without enough hugepages), or DPDK's error.
  */
 int nvtcp_env_init(const struct nvtcp_env_opts *opts);
 
@@ -124,10 +134,11 @@ struct nvtcp_mempool;
  * a private cache of up to \p cache_size objects, so get and put are lock-free and usually do
  * not touch the shared pool. Threads that are not environment cores use the shared pool only.
  *
- * \param name Unique name (at most 25 characters).
+ * \param name Unique name (at most 25 characters), or NULL for a generated one.
  * \param count Number of objects.
  * \param elt_size Size of each object; objects are cache-line aligned.
- * \param cache_size Per-core cache (0 = none, at most 512).
+ * \param cache_size Per-core cache (0 = none, at most 512); reduced to count * 2 / 3 when larger,
+ *        so that caches cannot hold most of a small pool.
  * \param numa_node NUMA node, or NVTCP_ENV_NUMA_ANY.
  * \return The pool, or NULL (errno set).
  */
@@ -151,7 +162,7 @@ void nvtcp_mempool_free(struct nvtcp_mempool *mp);
 void *nvtcp_mempool_get(struct nvtcp_mempool *mp);
 
 /**
- * Take \p count objects, all or none.
+ * Take \p count objects, all or none (0 objects always succeeds).
  *
  * \param mp Pool.
  * \param objs Filled with the objects.
@@ -211,8 +222,13 @@ enum nvtcp_ring_type {
 /**
  * Create a ring of fixed-size elements (copied in and out by value).
  *
+ * Threads on a multi-producer (or multi-consumer) side should not share a CPU with each other:
+ * as with any DPDK ring, a thread preempted in the middle of an enqueue makes the other
+ * producers spin until it runs again. Reactors on their own cores satisfy this.
+ *
  * \param type Producer/consumer model.
- * \param count Minimum number of elements it must hold (rounded up to a power of two).
+ * \param count Number of elements it holds, exactly (the memory is rounded up to a power of
+ *        two).
  * \param elt_size Size of an element: a multiple of 4 bytes, e.g. sizeof(void *).
  * \param numa_node NUMA node, or NVTCP_ENV_NUMA_ANY.
  * \return The ring, or NULL (errno set).
@@ -288,12 +304,12 @@ void nvtcp_env_delay_us(uint32_t us);
 uint32_t nvtcp_env_get_core(void);
 
 /**
- * Number of cores in the mask.
+ * Number of cores in the mask (0 before nvtcp_env_init()).
  */
 uint32_t nvtcp_env_get_core_count(void);
 
 /**
- * The main core (the one that called nvtcp_env_init()).
+ * The main core (the one that called nvtcp_env_init()); NVTCP_ENV_CORE_NONE before.
  */
 uint32_t nvtcp_env_get_main_core(void);
 
@@ -330,15 +346,16 @@ int nvtcp_env_get_numa_node(uint32_t core);
  * \param core Core of the mask, other than the main core.
  * \param fn Function; its return value is collected by nvtcp_env_core_wait().
  * \param arg Argument.
- * \return 0, or -EBUSY / -EINVAL.
+ * \return 0, -EBUSY (the core still runs a function) or -EINVAL (not a worker core of the mask,
+ *         or no function).
  */
 int nvtcp_env_core_launch(uint32_t core, int (*fn)(void *arg), void *arg);
 
 /**
- * Wait until the function launched on \p core returns.
+ * Wait until the function launched on \p core returns (at once when none was launched).
  *
  * \param core Core id.
- * \return The function's return value.
+ * \return The function's return value, or -EINVAL when \p core is not a worker core.
  */
 int nvtcp_env_core_wait(uint32_t core);
 

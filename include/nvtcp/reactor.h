@@ -71,10 +71,11 @@ void nvtcp_reactor_opts_init(struct nvtcp_reactor_opts *opts);
 
 /**
  * Create a reactor owned by the calling thread and make it the thread's current reactor.
- * Requires nvtcp_env_init().
+ * Requires nvtcp_env_init(). The thread may be any thread (an environment core or not).
  *
  * \param opts Options, or NULL for defaults.
- * \return The reactor, or NULL (errno set; EEXIST when the thread already has one).
+ * \return The reactor, or NULL (errno set: EEXIST when the thread already has one, EINVAL
+ *         without the environment or for bad options, ENOMEM).
  */
 struct nvtcp_reactor *nvtcp_reactor_create(const struct nvtcp_reactor_opts *opts);
 
@@ -88,7 +89,8 @@ void nvtcp_reactor_destroy(struct nvtcp_reactor *reactor);
 
 /**
  * Run one iteration: pending messages (up to the batch), then every active poller, then the
- * timed pollers that are due. Never blocks. Called only by the owning thread.
+ * timed pollers that are due. Never blocks. Called only by the owning thread. A timed poller's
+ * next run is due one period after the start of its previous run.
  *
  * \param reactor Reactor.
  * \return Number of messages and pollers that did work (0 = an idle iteration).
@@ -114,7 +116,8 @@ int nvtcp_reactor_send_msg(struct nvtcp_reactor *reactor, nvtcp_msg_fn fn, void 
 struct nvtcp_reactor *nvtcp_reactor_get_current(void);
 
 /**
- * The launcher's reactor on a core.
+ * The launcher's reactor on a core. Valid from the first message of nvtcp_reactors_start()
+ * (every reactor exists before any thread starts) until it returns.
  *
  * \param core Core id.
  * \return The reactor, or NULL when the launcher has no reactor there.
@@ -130,7 +133,9 @@ struct nvtcp_reactor *nvtcp_reactor_get(uint32_t core);
 uint32_t nvtcp_reactor_get_core(const struct nvtcp_reactor *reactor);
 
 /**
- * Copy a reactor's statistics. Exact on the owning thread; a consistent-enough snapshot elsewhere.
+ * Copy a reactor's statistics. Exact on the owning thread between iterations; a consistent-enough
+ * snapshot elsewhere. Messages are counted per batch, so a message that reads the statistics
+ * does not see the batch it belongs to.
  *
  * \param reactor Reactor.
  * \param stats Filled in.
@@ -138,7 +143,8 @@ uint32_t nvtcp_reactor_get_core(const struct nvtcp_reactor *reactor);
 void nvtcp_reactor_get_stats(const struct nvtcp_reactor *reactor, struct nvtcp_reactor_stats *stats);
 
 /**
- * Register a poller on the calling thread's reactor.
+ * Register a poller on the calling thread's reactor. A poller registered from inside a poller
+ * first runs in the same or the next iteration.
  *
  * \param fn Function.
  * \param arg Argument.
@@ -162,15 +168,24 @@ void nvtcp_poller_unregister(struct nvtcp_poller **poller);
  * \p start_fn(\p arg) on the main core's reactor, and loop until nvtcp_reactors_stop(). The
  * calling thread must be the environment's main thread; it runs the main core's reactor.
  *
- * \param start_fn First message of the main reactor.
+ * On stop every reactor executes the messages queued to it before its thread returns. Messages
+ * sent during that drain to a reactor whose thread has already returned are executed after all
+ * threads are joined, by the main thread with that reactor as its current reactor, so that none
+ * is lost. Pollers still registered are then dropped and the reactors freed. The launcher can
+ * be started again after it returns.
+ *
+ * \param start_fn First message of the main reactor (may be NULL).
  * \param arg Its argument.
- * \return 0 when stopped normally, or a negative errno when the reactors could not start.
+ * \return 0 when stopped normally, or a negative errno when the reactors could not start:
+ *         -EINVAL (no environment, or not the main thread), -EEXIST (the main thread already
+ *         has its own reactor), -EBUSY (already running), -ENOMEM.
  */
 int nvtcp_reactors_start(nvtcp_msg_fn start_fn, void *arg);
 
 /**
  * Ask every launched reactor to stop after its current iteration. Callable from any thread.
- * Reactors execute their pending messages before they exit.
+ * Reactors execute their pending messages before they exit. A stop requested before
+ * nvtcp_reactors_start() is forgotten by it.
  */
 void nvtcp_reactors_stop(void);
 

@@ -13,6 +13,11 @@
  * Receiving: nvtcp_sock_readv() reads straight into caller iovecs; struct nvtcp_sock_rxbuf and
  * nvtcp_sock_recv_rxbuf() combine a receive buffer for headers and small payloads with direct
  * placement of large payloads in one readv().
+ *
+ * Callbacks: a send request's callback may queue more requests on the same socket (a later
+ * flush sends them), close the socket, or remove sockets from groups. A readable callback may
+ * read, send, close its socket or others, and remove sockets from the group; it must not poll
+ * or destroy its own group (-EBUSY).
  */
 #ifndef NVTCP_SOCK_H
 #define NVTCP_SOCK_H
@@ -58,7 +63,9 @@ void nvtcp_sock_opts_init(struct nvtcp_sock_opts *opts);
 
 /**
  * Start a non-blocking connect. \p addr is a numeric IPv4 or IPv6 address or a host name
- * (resolved with a blocking lookup); \p svc a port number.
+ * (resolved with a blocking lookup); \p svc a port number. IPv6 literals may come with or
+ * without brackets ("[::1]", "::1"); numeric addresses are never looked up, and one that does
+ * not parse is -EINVAL. Of a host name's addresses, the first one whose connect starts is used.
  *
  * \param addr Address.
  * \param svc Port.
@@ -80,6 +87,8 @@ int nvtcp_sock_connect_poll(struct nvtcp_sock *sock);
 
 /**
  * Connect and wait (up to the connect timeout) for the result. For tools and set-up code.
+ * A host name's addresses are tried in turn while they are refused or unreachable, all within
+ * the one timeout.
  *
  * \param addr Address.
  * \param svc Port.
@@ -129,7 +138,8 @@ void nvtcp_sock_close(struct nvtcp_sock **sock);
  * \param raddr Remote address (may be NULL), \p len bytes.
  * \param rport Remote port (may be NULL).
  * \param len Size of each address buffer (INET6_ADDRSTRLEN suffices).
- * \return 0 or a negative errno.
+ * \return 0 or a negative errno (-ENOTCONN for the remote address of a socket that is not
+ *         connected, -ENOSPC when \p len is too small).
  */
 int nvtcp_sock_getaddr(struct nvtcp_sock *sock, char *laddr, uint16_t *lport, char *raddr,
 		       uint16_t *rport, size_t len);
@@ -167,11 +177,13 @@ struct nvtcp_sock_rxbuf {
  * is known, so it is copied only once), then into the free space of \p rb.
  *
  * \param sock Socket.
- * \param rb Receive buffer (compacted first when its free space is short).
+ * \param rb Receive buffer (compacted first when less than half of it is free: the unconsumed
+ *           bytes move to its start).
  * \param direct iovecs for direct placement (may be NULL).
  * \param ndirect Number of them.
  * \param direct_bytes Set to the bytes that landed in \p direct (may be NULL when ndirect is 0).
- * \return Total bytes received (> 0), -EAGAIN, -ECONNRESET, or another negative errno.
+ * \return Total bytes received (> 0), -EAGAIN, -ECONNRESET, -ENOBUFS when \p rb is full and
+ *         no direct iovec has room, or another negative errno.
  */
 ssize_t nvtcp_sock_recv_rxbuf(struct nvtcp_sock *sock, struct nvtcp_sock_rxbuf *rb,
 			      const struct iovec *direct, int ndirect, size_t *direct_bytes);
@@ -210,7 +222,11 @@ void nvtcp_sock_writev_async(struct nvtcp_sock *sock, struct nvtcp_sock_request 
 /**
  * Send queued requests with one sendmsg() (up to IOV_MAX iovecs). Requests whose last byte
  * left complete with status 0; a partly sent request keeps its place and resumes exactly where
- * it stopped. On a fatal error every queued request completes with the error.
+ * it stopped. On a fatal error every queued request completes with the error, and so does
+ * every request queued later (without another system call).
+ *
+ * Called from a completion callback of the same socket, it returns 0 and sends nothing:
+ * requests queued there go with the next flush, so that completions stay in order.
  *
  * \param sock Socket.
  * \return Bytes sent (0 when the kernel took nothing, or nothing was queued), or a negative
@@ -263,7 +279,8 @@ struct nvtcp_sock_group *nvtcp_sock_group_create(void);
  * \param sock Socket.
  * \param cb Called when the socket may be readable (it must tolerate -EAGAIN from a read).
  * \param cb_arg Its argument.
- * \return 0 or a negative errno (-EBUSY when the socket is in another group).
+ * \return 0 or a negative errno (-EBUSY when the socket is already in a group, -EINVAL without
+ *         a callback).
  */
 int nvtcp_sock_group_add(struct nvtcp_sock_group *group, struct nvtcp_sock *sock,
 			 nvtcp_sock_cb cb, void *cb_arg);
@@ -281,9 +298,15 @@ int nvtcp_sock_group_remove(struct nvtcp_sock_group *group, struct nvtcp_sock *s
  * One poll: one epoll_wait() with no timeout, the callbacks of the sockets that have events
  * (at most \p max_events), then one flush of every socket with queued sends.
  *
+ * A socket removed or closed by a callback gets no callback afterwards, in this poll or later.
+ * When only one socket with a descriptor is in the group, the poll skips epoll_wait() and
+ * calls its callback every time (one system call less per I/O at queue depth 1); sockets
+ * without a descriptor (other implementations) are called every time as well.
+ *
  * \param group Group.
- * \param max_events Upper bound of sockets handled (0 = default 128).
- * \return Number of callbacks made, or a negative errno.
+ * \param max_events Upper bound of sockets handled (0 = default 128; at most 1024).
+ * \return Number of callbacks made, or a negative errno (-EBUSY when called from one of the
+ *         group's own callbacks).
  */
 int nvtcp_sock_group_poll(struct nvtcp_sock_group *group, int max_events);
 
@@ -291,7 +314,7 @@ int nvtcp_sock_group_poll(struct nvtcp_sock_group *group, int max_events);
  * Destroy an empty group. Sets \p *group to NULL.
  *
  * \param group Group handle.
- * \return 0, or -EBUSY when sockets are still in it.
+ * \return 0, or -EBUSY when sockets are still in it (or it is being polled).
  */
 int nvtcp_sock_group_destroy(struct nvtcp_sock_group **group);
 

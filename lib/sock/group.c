@@ -1,0 +1,298 @@
+/*
+ * Socket groups: one level-triggered epoll instance per group, one epoll_wait() per poll, the
+ * callbacks of the sockets with events, then one flush of each socket with queued sends.
+ *
+ * Safety against changes made by callbacks:
+ * - a socket removed (or closed) during the dispatch has its not yet delivered events in this
+ *   batch cleared, so no callback runs for it afterwards, and no freed pointer is touched;
+ * - sockets without a descriptor are visited through a cursor that removal advances;
+ * - the flush walks a private snapshot of the pending list, on which removal also works,
+ *   and sockets that get requests meanwhile go on the group's list for the next poll.
+ *
+ * A group whose only descriptor-backed socket is one skips epoll_wait() and calls that
+ * socket's callback on every poll: at queue depth 1 this saves a system call per I/O, and the
+ * callback contract (reads may return -EAGAIN) already covers the idle polls.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "nvtcp/log.h"
+#include "nvtcp/util.h"
+#include "sock_internal.h"
+
+/** Sockets handled by one poll when the caller does not say. */
+#define GROUP_DEFAULT_EVENTS 128
+/** Capacity of the event array, the most a poll can handle. */
+#define GROUP_MAX_EVENTS 1024
+
+struct nvtcp_sock_group {
+	int epfd;
+	/** Sockets epoll watches. */
+	struct nvtcp_sock_list fd_socks;
+	size_t nfd;
+	/** Sockets without a descriptor: their callback runs on every poll. */
+	struct nvtcp_sock_list nofd_socks;
+	size_t nnofd;
+	/** Next socket without a descriptor to visit in the running poll. */
+	struct nvtcp_sock *nofd_next;
+	/** Sockets with queued sends. */
+	struct nvtcp_sock_list pending;
+	/** Events of the running dispatch: [ev_next, nevents) are still to be delivered. */
+	int nevents;
+	int ev_next;
+	bool polling;
+	struct epoll_event events[GROUP_MAX_EVENTS];
+};
+
+void
+nvtcp_sock_group_pending_add(struct nvtcp_sock *sock)
+{
+	struct nvtcp_sock_group *group = sock->group;
+
+	assert(group != NULL && sock->pending_head == NULL);
+	TAILQ_INSERT_TAIL(&group->pending, sock, pending_link);
+	sock->pending_head = &group->pending;
+}
+
+void
+nvtcp_sock_group_pending_del(struct nvtcp_sock *sock)
+{
+	assert(sock->pending_head != NULL);
+	TAILQ_REMOVE(sock->pending_head, sock, pending_link);
+	sock->pending_head = NULL;
+}
+
+struct nvtcp_sock_group *
+nvtcp_sock_group_create(void)
+{
+	struct nvtcp_sock_group *group = calloc(1, sizeof(*group));
+
+	if (group == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	group->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (group->epfd < 0) {
+		int err = errno;
+
+		NVTCP_ERRLOG("epoll_create1 failed: %s\n", strerror(err));
+		free(group);
+		errno = err;
+		return NULL;
+	}
+	TAILQ_INIT(&group->fd_socks);
+	TAILQ_INIT(&group->nofd_socks);
+	TAILQ_INIT(&group->pending);
+	return group;
+}
+
+int
+nvtcp_sock_group_add(struct nvtcp_sock_group *group, struct nvtcp_sock *sock, nvtcp_sock_cb cb,
+		     void *cb_arg)
+{
+	if (group == NULL || sock == NULL || cb == NULL) {
+		return -EINVAL;
+	}
+	if (sock->closed) {
+		return -EBADF;
+	}
+	if (sock->group != NULL) {
+		return -EBUSY;
+	}
+	if (sock->ops->has_fd) {
+		struct epoll_event ev = {
+			/* RDHUP: a peer that hung up gets its owner called, who then reads the
+			 * error; ERR and HUP are always reported. */
+			.events = EPOLLIN | EPOLLRDHUP,
+			.data.ptr = sock,
+		};
+
+		if (epoll_ctl(group->epfd, EPOLL_CTL_ADD, sock->fd, &ev) != 0) {
+			int err = -errno;
+
+			NVTCP_ERRLOG("epoll_ctl(ADD, %s) failed: %s\n", sock->name, strerror(-err));
+			return err;
+		}
+		TAILQ_INSERT_TAIL(&group->fd_socks, sock, group_link);
+		group->nfd++;
+	} else {
+		TAILQ_INSERT_TAIL(&group->nofd_socks, sock, group_link);
+		group->nnofd++;
+	}
+	sock->group = group;
+	sock->cb = cb;
+	sock->cb_arg = cb_arg;
+	if (!TAILQ_EMPTY(&sock->queued) && sock->pending_head == NULL) {
+		nvtcp_sock_group_pending_add(sock);
+	}
+	return 0;
+}
+
+int
+nvtcp_sock_group_remove(struct nvtcp_sock_group *group, struct nvtcp_sock *sock)
+{
+	if (group == NULL || sock == NULL || sock->group != group) {
+		return -ENOENT;
+	}
+	if (sock->ops->has_fd) {
+		if (epoll_ctl(group->epfd, EPOLL_CTL_DEL, sock->fd, NULL) != 0) {
+			/* The descriptor stays open until the socket is closed, so this only
+			 * fails on a bug; the events below are cleared all the same. */
+			NVTCP_ERRLOG("epoll_ctl(DEL, %s) failed: %s\n", sock->name,
+				     strerror(errno));
+		}
+		/* Events of this batch that are not delivered yet must never be. */
+		for (int i = group->ev_next; i < group->nevents; i++) {
+			if (group->events[i].data.ptr == sock) {
+				group->events[i].data.ptr = NULL;
+			}
+		}
+		TAILQ_REMOVE(&group->fd_socks, sock, group_link);
+		group->nfd--;
+	} else {
+		if (group->nofd_next == sock) {
+			group->nofd_next = TAILQ_NEXT(sock, group_link);
+		}
+		TAILQ_REMOVE(&group->nofd_socks, sock, group_link);
+		group->nnofd--;
+	}
+	if (sock->pending_head != NULL) {
+		nvtcp_sock_group_pending_del(sock);
+	}
+	sock->group = NULL;
+	sock->cb = NULL;
+	sock->cb_arg = NULL;
+	return 0;
+}
+
+static int
+poll_events(struct nvtcp_sock_group *group, int max_events)
+{
+	struct nvtcp_sock *sock;
+	int n, ncb = 0;
+
+	if (group->nfd == 1) {
+		sock = TAILQ_FIRST(&group->fd_socks);
+		sock->cb(sock->cb_arg, group, sock);
+		return 1;
+	}
+	if (group->nfd == 0) {
+		return 0;
+	}
+
+	n = epoll_wait(group->epfd, group->events, max_events, 0);
+	if (n < 0) {
+		if (errno == EINTR) {
+			return 0;
+		}
+		n = -errno;
+		NVTCP_ERRLOG("epoll_wait failed: %s\n", strerror(-n));
+		return n;
+	}
+	group->nevents = n;
+	for (int i = 0; i < n; i++) {
+		sock = group->events[i].data.ptr;
+		group->ev_next = i + 1;
+		if (sock == NULL) {
+			/* Removed by an earlier callback of this batch. */
+			continue;
+		}
+		sock->cb(sock->cb_arg, group, sock);
+		ncb++;
+	}
+	group->nevents = 0;
+	group->ev_next = 0;
+	return ncb;
+}
+
+static int
+poll_nofd(struct nvtcp_sock_group *group)
+{
+	struct nvtcp_sock *sock = TAILQ_FIRST(&group->nofd_socks);
+	int ncb = 0;
+
+	while (sock != NULL) {
+		group->nofd_next = TAILQ_NEXT(sock, group_link);
+		sock->cb(sock->cb_arg, group, sock);
+		ncb++;
+		sock = group->nofd_next;
+	}
+	group->nofd_next = NULL;
+	return ncb;
+}
+
+static void
+flush_pending(struct nvtcp_sock_group *group)
+{
+	struct nvtcp_sock_list todo;
+	struct nvtcp_sock *sock;
+
+	if (TAILQ_EMPTY(&group->pending)) {
+		return;
+	}
+	/* Snapshot: a socket that gets requests during this flush waits for the next poll, so
+	 * each socket is flushed at most once per poll. */
+	TAILQ_INIT(&todo);
+	TAILQ_CONCAT(&todo, &group->pending, pending_link);
+	TAILQ_FOREACH(sock, &todo, pending_link) {
+		sock->pending_head = &todo;
+	}
+	while ((sock = TAILQ_FIRST(&todo)) != NULL) {
+		nvtcp_sock_group_pending_del(sock);
+		/* Errors reach the owner through the requests' callbacks; the flush puts the
+		 * socket back on the group's list when requests remain. */
+		(void)nvtcp_sock_flush(sock);
+	}
+}
+
+int
+nvtcp_sock_group_poll(struct nvtcp_sock_group *group, int max_events)
+{
+	int rc;
+
+	if (nvtcp_unlikely(group->polling)) {
+		/* Polled again from one of its own callbacks. */
+		return -EBUSY;
+	}
+	if (max_events <= 0) {
+		max_events = GROUP_DEFAULT_EVENTS;
+	} else if (max_events > GROUP_MAX_EVENTS) {
+		max_events = GROUP_MAX_EVENTS;
+	}
+	group->polling = true;
+	rc = poll_events(group, max_events);
+	if (rc >= 0 && group->nnofd > 0) {
+		rc += poll_nofd(group);
+	}
+	flush_pending(group);
+	group->polling = false;
+	return rc;
+}
+
+int
+nvtcp_sock_group_destroy(struct nvtcp_sock_group **pgroup)
+{
+	struct nvtcp_sock_group *group;
+
+	if (pgroup == NULL || *pgroup == NULL) {
+		return 0;
+	}
+	group = *pgroup;
+	if (group->nfd + group->nnofd > 0 || group->polling) {
+		return -EBUSY;
+	}
+	close(group->epfd);
+	free(group);
+	*pgroup = NULL;
+	return 0;
+}
+
+size_t
+nvtcp_sock_group_count(const struct nvtcp_sock_group *group)
+{
+	return group->nfd + group->nnofd;
+}
