@@ -49,7 +49,7 @@ install: all
 	ln -sf libnvtcp.so.$(SONAME_MAJOR) $(DESTDIR)$(PREFIX)/lib/libnvtcp.so
 	install -m 0644 include/nvtcp/*.h $(DESTDIR)$(PREFIX)/include/nvtcp/
 	$(call nvtcp_pc_gen,$(PREFIX)/lib,$(PREFIX)/include) > $(DESTDIR)$(PREFIX)/lib/pkgconfig/nvtcp.pc
-	install -m 0755 $(wildcard $(BIN_DIR)/nvtcp_*) $(DESTDIR)$(PREFIX)/bin/
+	$(if $(wildcard $(BIN_DIR)/nvtcp_*),install -m 0755 $(wildcard $(BIN_DIR)/nvtcp_*) $(DESTDIR)$(PREFIX)/bin/)
 
 clean:
 	rm -rf build build-san

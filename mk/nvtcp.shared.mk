@@ -4,10 +4,13 @@
 SONAME_MAJOR := 0
 SHARED_DEPS := $(call nvtcp_lib_files,$(NVTCP_ALL_LIBS))
 
+# The archives are made by "make libs" (a sub-make); this rule only orders them after it.
+$(SHARED_DEPS): libs ;
+
 $(SHARED_LIB): $(SHARED_LIB).$(VERSION)
 	$(Q)ln -sf libnvtcp.so.$(VERSION) $@
 
-$(SHARED_LIB).$(VERSION): $(SHARED_DEPS) mk/libnvtcp.map | libs
+$(SHARED_LIB).$(VERSION): $(SHARED_DEPS) mk/libnvtcp.map
 	$(if $(Q),@echo "  LINK libnvtcp.so")
 	$(Q)$(CC) -shared $(COMMON_LDFLAGS) -Wl,-soname,libnvtcp.so.$(SONAME_MAJOR) \
 		-Wl,--version-script=mk/libnvtcp.map -o $@ \
