@@ -1,0 +1,233 @@
+/*
+ * Unit tests of lib/nvme/qpair_connect.c: the connect machine (ICReq contents, ICResp
+ * validation with the TermReq it answers, digests the controller declines, PDUs before the
+ * ICResp, deadlines) and the decoding of refused Connects.
+ */
+#include "nvme_ut.h"
+
+static void
+test_connect_status_decode(void)
+{
+	struct nvtcp_nvme_cpl cpl;
+	char r[160];
+
+	memset(&cpl, 0, sizeof(cpl));
+	cpl.status = nvtcp_nvme_status(1, 0x82, true);
+	cpl.cdw0 = nvtcp_nvmf_connect_rsp_invalid(true, 256);
+	CU_ASSERT_EQUAL(nvme_connect_status_decode(&cpl, r, sizeof(r)), -EACCES);
+	CU_ASSERT_STRING_EQUAL(r, "Connect refused: subsystem NQN not found");
+	cpl.cdw0 = nvtcp_nvmf_connect_rsp_invalid(true, 512);
+	CU_ASSERT_EQUAL(nvme_connect_status_decode(&cpl, r, sizeof(r)), -EACCES);
+	CU_ASSERT_STRING_EQUAL(r, "Connect refused: host not allowed");
+	cpl.cdw0 = nvtcp_nvmf_connect_rsp_invalid(true, 16);
+	CU_ASSERT_EQUAL(nvme_connect_status_decode(&cpl, r, sizeof(r)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r, "controller ID"));
+	cpl.cdw0 = nvtcp_nvmf_connect_rsp_invalid(false, 42);
+	CU_ASSERT_EQUAL(nvme_connect_status_decode(&cpl, r, sizeof(r)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r, "queue ID"));
+	cpl.cdw0 = nvtcp_nvmf_connect_rsp_invalid(false, 48);
+	CU_ASSERT_EQUAL(nvme_connect_status_decode(&cpl, r, sizeof(r)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r, "keep-alive"));
+	cpl.status = nvtcp_nvme_status(1, 0x84, true);
+	CU_ASSERT_EQUAL(nvme_connect_status_decode(&cpl, r, sizeof(r)), -EACCES);
+	CU_ASSERT_STRING_EQUAL(r, "Connect refused: host not allowed");
+	cpl.status = nvtcp_nvme_status(1, 0x91, true);
+	CU_ASSERT_EQUAL(nvme_connect_status_decode(&cpl, r, sizeof(r)), -EACCES);
+	cpl.status = nvtcp_nvme_status(1, 0x81, false);
+	CU_ASSERT_EQUAL(nvme_connect_status_decode(&cpl, r, sizeof(r)), -EBUSY);
+	cpl.status = nvtcp_nvme_status(1, 0x80, true);
+	CU_ASSERT_EQUAL(nvme_connect_status_decode(&cpl, r, sizeof(r)), -EPROTO);
+	cpl.status = nvtcp_nvme_status(0, 0x02, true);
+	CU_ASSERT_EQUAL(nvme_connect_status_decode(&cpl, r, sizeof(r)), -EIO);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r, "Invalid Field"));
+}
+
+static void
+test_icreq_contents(void)
+{
+	struct fake_ctrlr_cfg cfg;
+	struct fake_ctrlr *fc;
+	struct nvtcp_ctrlr_opts o;
+	struct nvtcp_ctrlr *c = NULL;
+	const struct nvtcp_tcp_params *p;
+
+	fake_ctrlr_cfg_init(&cfg);
+	cfg.cpda = 3;
+	cfg.maxh2cdata = 65536;
+	fc = fake_ctrlr_create(&cfg);
+	ut_opts(&o);
+	o.hdgst = true;
+	o.ddgst = true;
+	o.hpda = 1;
+	o.max_r2t = 2;
+	CU_ASSERT_FATAL(ut_attach(fc, &o, UT_SUBNQN, &c) == 0);
+	/* What the controller derived from our ICReq. */
+	p = fake_conn_params(fake_ctrlr_conn(fc, 0));
+	CU_ASSERT(p->hdgst);
+	CU_ASSERT(p->ddgst);
+	CU_ASSERT_EQUAL(p->maxr2t, 1);
+	CU_ASSERT_EQUAL(p->tx_pda, 8);
+	CU_ASSERT(nvtcp_ctrlr_hdgst_enabled(c));
+	CU_ASSERT(nvtcp_ctrlr_ddgst_enabled(c));
+	CU_ASSERT(nvtcp_ctrlr_get_opts(c)->hdgst);
+	/* Our side uses the controller's CPDA and MAXH2CDATA. */
+	CU_ASSERT_EQUAL(c->adminq->params.tx_pda, 16);
+	CU_ASSERT_EQUAL(c->adminq->params.maxh2cdata, 65536);
+	ut_teardown(fc, c);
+}
+
+static void
+icresp_fail(void (*tweak)(struct nvtcp_tcp_icresp *), uint16_t fes, uint32_t fei)
+{
+	struct fake_ctrlr_cfg cfg;
+	struct fake_ctrlr *fc;
+	struct nvtcp_ctrlr_opts o;
+	struct nvtcp_ctrlr *c = NULL;
+	struct nvtcp_tcp_icresp icr;
+	uint16_t got_fes;
+	uint32_t got_fei;
+
+	memset(&icr, 0, sizeof(icr));
+	icr.ch.pdu_type = NVTCP_TCP_PDU_IC_RESP;
+	icr.ch.hlen = 128;
+	icr.ch.plen = 128;
+	icr.maxh2cdata = 131072;
+	tweak(&icr);
+	fake_ctrlr_cfg_init(&cfg);
+	cfg.icresp_raw_set = true;
+	memcpy(cfg.icresp_raw, &icr, sizeof(icr));
+	fc = fake_ctrlr_create(&cfg);
+	ut_opts(&o);
+	CU_ASSERT_EQUAL(ut_attach(fc, &o, UT_SUBNQN, &c), -EPROTO);
+	fake_ctrlr_poll(fc);
+	CU_ASSERT_FATAL(fake_conn_term_req(fake_ctrlr_conn(fc, 0), &got_fes, &got_fei, NULL, NULL));
+	CU_ASSERT_EQUAL(got_fes, fes);
+	CU_ASSERT_EQUAL(got_fei, fei);
+	CU_ASSERT_PTR_NOT_NULL(strstr(nvtcp_ctrlr_get_failure_reason(c), "ICResp"));
+	ut_teardown(fc, c);
+}
+
+static void tw_pfv(struct nvtcp_tcp_icresp *i) { i->pfv = 1; }
+static void tw_maxh2c(struct nvtcp_tcp_icresp *i) { i->maxh2cdata = 1000; }
+static void tw_cpda(struct nvtcp_tcp_icresp *i) { i->cpda = 40; }
+static void tw_dgst(struct nvtcp_tcp_icresp *i) { i->dgst = 1; }
+
+static void
+test_icresp_invalid(void)
+{
+	icresp_fail(tw_pfv, NVTCP_TCP_FES_UNSUPPORTED_PARAMETER, 8);
+	icresp_fail(tw_maxh2c, NVTCP_TCP_FES_INVALID_HEADER_FIELD, 12);
+	icresp_fail(tw_cpda, NVTCP_TCP_FES_INVALID_HEADER_FIELD, 10);
+	/* A digest the host did not ask for. */
+	icresp_fail(tw_dgst, NVTCP_TCP_FES_INVALID_HEADER_FIELD, 11);
+}
+
+static void
+test_digest_declined(void)
+{
+	struct fake_ctrlr_cfg cfg;
+	struct fake_ctrlr *fc;
+	struct nvtcp_ctrlr_opts o;
+	struct nvtcp_ctrlr *c = NULL;
+	uint16_t fes;
+	uint32_t fei;
+
+	fake_ctrlr_cfg_init(&cfg);
+	cfg.allow_ddgst = false;
+	fc = fake_ctrlr_create(&cfg);
+	ut_opts(&o);
+	o.ddgst = true;
+	CU_ASSERT_EQUAL(ut_attach(fc, &o, UT_SUBNQN, &c), -EPROTO);
+	CU_ASSERT_PTR_NOT_NULL(strstr(nvtcp_ctrlr_get_failure_reason(c), "declined data digests"));
+	fake_ctrlr_poll(fc);
+	/* Not a protocol error: no TermReq, the connection is just closed. */
+	CU_ASSERT_FALSE(fake_conn_term_req(fake_ctrlr_conn(fc, 0), &fes, &fei, NULL, NULL));
+	CU_ASSERT(fake_sock_is_closed(fake_conn_sock(fake_ctrlr_conn(fc, 0))));
+	ut_teardown(fc, c);
+}
+
+static void
+test_pdu_before_icresp(void)
+{
+	struct fake_ctrlr_cfg cfg;
+	struct fake_ctrlr *fc;
+	struct nvtcp_ctrlr_opts o;
+	struct nvtcp_ctrlr *c = NULL;
+	struct nvtcp_trid t;
+	uint8_t rsp[24];
+	uint16_t fes;
+	uint32_t fei;
+	int rc = -EAGAIN;
+
+	fake_ctrlr_cfg_init(&cfg);
+	cfg.no_icresp = true;
+	fc = fake_ctrlr_create(&cfg);
+	ut_opts(&o);
+	ut_trid(&t, UT_SUBNQN);
+	CU_ASSERT_FATAL(nvtcp_ctrlr_attach_async(&t, &o, &c) == 0);
+	(void)nvtcp_ctrlr_attach_poll(c);
+	fake_ctrlr_poll(fc);
+	memset(rsp, 0, sizeof(rsp));
+	rsp[0] = NVTCP_TCP_PDU_CAPSULE_RESP;
+	rsp[2] = 24;
+	rsp[4] = 24;
+	fake_conn_send_raw(fake_ctrlr_conn(fc, 0), rsp, sizeof(rsp));
+	for (int i = 0; i < 10 && rc == -EAGAIN; i++) {
+		rc = nvtcp_ctrlr_attach_poll(c);
+	}
+	CU_ASSERT_EQUAL(rc, -EPROTO);
+	fake_ctrlr_poll(fc);
+	CU_ASSERT_FATAL(fake_conn_term_req(fake_ctrlr_conn(fc, 0), &fes, &fei, NULL, NULL));
+	CU_ASSERT_EQUAL(fes, NVTCP_TCP_FES_PDU_SEQUENCE_ERROR);
+	ut_teardown(fc, c);
+}
+
+static void
+test_io_connect_timeouts(void)
+{
+	struct fake_ctrlr_cfg cfg;
+	struct fake_ctrlr *fc;
+	struct nvtcp_ctrlr_opts o;
+	struct nvtcp_ctrlr *c = NULL;
+	struct nvtcp_qpair *qp;
+	int rc;
+
+	fake_ctrlr_cfg_init(&cfg);
+	fc = fake_ctrlr_create(&cfg);
+	ut_opts(&o);
+	o.icresp_timeout_ms = 100;
+	o.admin_timeout_ms = 300;
+	CU_ASSERT_FATAL(ut_attach(fc, &o, UT_SUBNQN, &c) == 0);
+	/* The I/O connection gets no ICResp: the synchronous allocation gives up in time. */
+	fake_ctrlr_get_cfg(fc)->no_icresp = true;
+	qp = nvtcp_ctrlr_alloc_io_qpair(c, NULL, &rc);
+	CU_ASSERT_PTR_NULL(qp);
+	CU_ASSERT_EQUAL(rc, -ETIMEDOUT);
+	/* The queue ID is free again. */
+	fake_ctrlr_get_cfg(fc)->no_icresp = false;
+	qp = nvtcp_ctrlr_alloc_io_qpair(c, NULL, &rc);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(qp);
+	CU_ASSERT_EQUAL(nvtcp_qpair_get_id(qp), 1);
+	CU_ASSERT_EQUAL(nvtcp_ctrlr_free_io_qpair(qp), 0);
+	/* The TCP connect is refused. */
+	fake_ctrlr_get_cfg(fc)->refuse_connect = true;
+	qp = nvtcp_ctrlr_alloc_io_qpair(c, NULL, &rc);
+	CU_ASSERT_PTR_NULL(qp);
+	CU_ASSERT_EQUAL(rc, -ECONNREFUSED);
+	ut_teardown(fc, c);
+}
+
+static void
+add_tests(void)
+{
+	CU_pSuite s = CU_add_suite("qpair_connect", NULL, NULL);
+
+	CU_ADD_TEST(s, test_connect_status_decode);
+	CU_ADD_TEST(s, test_icreq_contents);
+	CU_ADD_TEST(s, test_icresp_invalid);
+	CU_ADD_TEST(s, test_digest_declined);
+	CU_ADD_TEST(s, test_pdu_before_icresp);
+	CU_ADD_TEST(s, test_io_connect_timeouts);
+}
+
+NVTCP_UT_MAIN(add_tests)
