@@ -1,0 +1,491 @@
+/**
+ * @file
+ * The embedded NVMe/TCP target: listeners, NVM subsystems with namespaces, a discovery
+ * subsystem, and the NVMe/TCP controller emulation that serves hosts on reactors.
+ *
+ * Two kinds of users:
+ * - nvtcp_tgt, the stand-alone target application (one reactor per core of its mask);
+ * - applications that embed a target in their own process (the perf app starts one on
+ *   loopback with a RAM namespace, served by one of its own reactors).
+ *
+ * Threading model:
+ * - The target belongs to the reactor that called nvtcp_tgt_create(), its *management
+ *   reactor*. Every function of this header is called on that reactor (the callbacks also run
+ *   there), except nvtcp_tgt_get_reactor_stats(), which any thread may call.
+ * - Data reactors (opts.cores / opts.reactors) own connections: each accepted connection is
+ *   handed to one of them (the one with the fewest connections, round robin among equals) and
+ *   stays there for its life. Nothing on the I/O path takes a lock.
+ * - A controller lives on the reactor of its admin queue; its I/O queues may live on other
+ *   reactors and reach it by reactor messages.
+ *
+ * Life cycle: nvtcp_tgt_create() -> add subsystems, namespaces, hosts, listeners (before or
+ * after nvtcp_tgt_start()) -> nvtcp_tgt_start() -> ... -> nvtcp_tgt_destroy() (asynchronous:
+ * every host is disconnected, every resource freed, then the callback runs).
+ *
+ * Errors are negative errno values; functions that take \p err write a one-line message that
+ * names the offending value there as well (may be NULL).
+ */
+#ifndef NVTCP_TARGET_H
+#define NVTCP_TARGET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct nvtcp_tgt;
+struct nvtcp_reactor;
+
+/** Most cores or reactors a target may spread connections over. */
+#define NVTCP_TGT_MAX_REACTORS 128
+/** Longest serial number (Identify Controller SN). */
+#define NVTCP_TGT_SN_MAX_LEN 20
+/** Longest model number (Identify Controller MN). */
+#define NVTCP_TGT_MN_MAX_LEN 40
+
+/** When a read may end with a C2HData PDU flagged SUCCESS instead of a CapsuleResp. */
+enum nvtcp_tgt_c2h_success {
+	/** Never: every command gets a CapsuleResp. */
+	NVTCP_TGT_C2H_SUCCESS_OFF = 0,
+	/**
+	 * Only on queues whose host disabled SQ flow control in Connect (CATTR bit 2), since the
+	 * CapsuleResp is what carries SQHD otherwise. This is what the specification requires
+	 * and what the Linux target does. Default.
+	 */
+	NVTCP_TGT_C2H_SUCCESS_SQFLOW_DISABLED = 1,
+	/** On every queue (SPDK's behaviour; every known host copes). */
+	NVTCP_TGT_C2H_SUCCESS_ALWAYS = 2,
+};
+
+/** Target options. Initialise with nvtcp_tgt_opts_init(). */
+struct nvtcp_tgt_opts {
+	/** Largest I/O queue size a host may ask for (CAP.MQES + 1). Default 128; 2..4096. */
+	uint32_t max_queue_depth;
+	/** Largest admin queue size (Connect SQSIZE + 1 on queue 0). Default 32; 32..4096. */
+	uint32_t max_admin_queue_depth;
+	/** I/O queues per controller (Number of Queues). Default 64; 1..1024. */
+	uint32_t max_io_queues;
+	/**
+	 * In-capsule data of I/O commands (IOCCSZ * 16 - 64). Default 16384 (as Linux);
+	 * 8192..131072, a multiple of 16. Admin commands always get 8 KiB.
+	 */
+	uint32_t in_capsule_data_size;
+	/** Largest transfer of one command (MDTS, with 4 KiB pages). Default 1 MiB; a power of
+	 *  two, 4 KiB..4 MiB. */
+	uint32_t max_io_size;
+	/** MAXH2CDATA announced in ICResp. Default 128 KiB; >= 4096, a multiple of 4. */
+	uint32_t maxh2cdata;
+	/** Largest R2T (bytes requested by one R2T). Default = max_io_size (one R2T per write). */
+	uint32_t max_r2t_len;
+	/** Largest data of one C2HData PDU. Default = max_io_size (one PDU per read). */
+	uint32_t max_c2h_len;
+	/** Header digests may be granted when a host asks. Default true. */
+	bool hdgst;
+	/** Data digests may be granted when a host asks. Default true. */
+	bool ddgst;
+	/** CPDA announced in ICResp (0..31). Default 0. */
+	uint8_t cpda;
+	/** Use of the C2HData SUCCESS flag. Default NVTCP_TGT_C2H_SUCCESS_SQFLOW_DISABLED. */
+	enum nvtcp_tgt_c2h_success c2h_success;
+	/** Largest KATO (ms) a host may ask for; larger Connects fail. Default 3600000 (1 h). */
+	uint32_t kato_max_ms;
+	/** KATO given to discovery controllers whose host asks for none. Default 120000. */
+	uint32_t discovery_kato_ms;
+	/**
+	 * A connection that has not completed Fabrics Connect this long after it was accepted is
+	 * closed (a silent host cannot pin resources). Default 10000 ms; 0 = never.
+	 */
+	uint32_t connect_timeout_ms;
+	/** Most connections at once (more are refused at accept). Default 1024. */
+	uint32_t max_connections;
+	/** Size of one data buffer of the per-reactor pools. Default 64 KiB; 16 KiB..1 MiB, a
+	 *  power of two. */
+	uint32_t buf_size;
+	/** Data buffers per reactor. Default 512; at least max_io_size / buf_size. */
+	uint32_t buf_count;
+	/** Receive buffer per connection. Default 64 KiB; at least 8 KiB. */
+	uint32_t rxbuf_size;
+	/**
+	 * Cores whose launcher reactors may own connections (num_cores 0 = every core of the
+	 * environment). Ignored when \p reactors is set.
+	 */
+	uint32_t cores[NVTCP_TGT_MAX_REACTORS];
+	/** Entries of \p cores. Default 0. */
+	uint32_t num_cores;
+	/**
+	 * Reactors that may own connections, for applications that run their own reactors
+	 * (nvtcp_reactor_create()) instead of the launcher. NULL (default) = use \p cores.
+	 */
+	struct nvtcp_reactor *const *reactors;
+	/** Entries of \p reactors. */
+	uint32_t num_reactors;
+	/** Model number of NVM subsystems that set none. Default "nvtcp target". */
+	const char *default_model;
+};
+
+/**
+ * Fill \p opts with defaults.
+ *
+ * \param opts Options.
+ */
+void nvtcp_tgt_opts_init(struct nvtcp_tgt_opts *opts);
+
+/**
+ * Check options for consistency.
+ *
+ * \param opts Options.
+ * \param err One-line message naming the bad option (may be NULL).
+ * \param errlen Size of \p err.
+ * \return 0 or -EINVAL.
+ */
+int nvtcp_tgt_opts_check(const struct nvtcp_tgt_opts *opts, char *err, size_t errlen);
+
+/**
+ * Create a target owned by the calling reactor (its management reactor). Nothing listens yet.
+ * Requires the environment and a current reactor; the data reactors must exist (the launcher
+ * must be running when opts->reactors is NULL).
+ *
+ * \param opts Options, or NULL for defaults (copied).
+ * \param err One-line message on failure (may be NULL).
+ * \param errlen Size of \p err.
+ * \return The target, or NULL (errno set: EINVAL, ENOMEM, ENODEV for a missing reactor).
+ */
+struct nvtcp_tgt *nvtcp_tgt_create(const struct nvtcp_tgt_opts *opts, char *err, size_t errlen);
+
+/** Called when nvtcp_tgt_start() has finished. */
+typedef void (*nvtcp_tgt_done_fn)(void *cb_arg, int status);
+
+/**
+ * Start the target: create its per-reactor state (buffer pools, socket groups, pollers) on
+ * every data reactor, then open the listeners added so far. Listeners added later open at once.
+ * Asynchronous: \p cb runs on the management reactor when everything is ready (status 0) or
+ * failed (negative errno; the target can only be destroyed then).
+ *
+ * \param tgt Target.
+ * \param cb Completion (may be NULL).
+ * \param cb_arg Its argument.
+ * \return 0 when started (the callback follows), or a negative errno (-EALREADY).
+ */
+int nvtcp_tgt_start(struct nvtcp_tgt *tgt, nvtcp_tgt_done_fn cb, void *cb_arg);
+
+/** Called when nvtcp_tgt_destroy() has finished; the target is freed. */
+typedef void (*nvtcp_tgt_destroy_fn)(void *cb_arg);
+
+/**
+ * Destroy the target: close the listeners, disconnect every host (each connection logs why),
+ * wait for commands in flight, free everything, then call \p cb on the management reactor.
+ * May be called whether or not the target was started, but not twice.
+ *
+ * \param tgt Target.
+ * \param cb Completion (may be NULL).
+ * \param cb_arg Its argument.
+ */
+void nvtcp_tgt_destroy(struct nvtcp_tgt *tgt, nvtcp_tgt_destroy_fn cb, void *cb_arg);
+
+/* ---- Listeners ---------------------------------------------------------------------------- */
+
+/**
+ * Listen on an address and port (IPv4 or IPv6 numeric address; "0.0.0.0" or "::" for every
+ * address). Every listener serves every subsystem and the discovery subsystem. Opens at once
+ * when the target is started, else at nvtcp_tgt_start(). Logs what it listens on.
+ *
+ * \param tgt Target.
+ * \param addr Address.
+ * \param port Port ("4420", or "0" for any free one: see nvtcp_tgt_listener_port()).
+ * \param err One-line message on failure.
+ * \param errlen Size of \p err.
+ * \return 0, -EEXIST (already listening there), -EINVAL, -EADDRINUSE, or another errno.
+ */
+int nvtcp_tgt_add_listener(struct nvtcp_tgt *tgt, const char *addr, const char *port, char *err,
+			   size_t errlen);
+
+/**
+ * Stop listening on an address and port. Connections accepted there stay up.
+ *
+ * \return 0 or -ENOENT.
+ */
+int nvtcp_tgt_remove_listener(struct nvtcp_tgt *tgt, const char *addr, const char *port);
+
+/**
+ * The port a started listener listens on (useful after port "0").
+ *
+ * \param tgt Target.
+ * \param index Listener index, in the order added (0 = first).
+ * \return The port, or 0 when there is no such open listener.
+ */
+uint16_t nvtcp_tgt_listener_port(const struct nvtcp_tgt *tgt, uint32_t index);
+
+/* ---- Subsystems ---------------------------------------------------------------------------- */
+
+/** NVM subsystem options. Initialise with nvtcp_tgt_subsys_opts_init(). */
+struct nvtcp_tgt_subsys_opts {
+	/** Serial number, 1..20 printable ASCII; NULL (default) = generated from the NQN. */
+	const char *serial;
+	/** Model number, 1..40 printable ASCII; NULL (default) = opts.default_model. */
+	const char *model;
+	/** Any host may connect (default true); false = only the hosts added with
+	 *  nvtcp_tgt_subsys_add_host(). */
+	bool allow_any_host;
+	/** Largest NSID (Identify NN). Default 32; 1..1024. */
+	uint32_t max_namespaces;
+};
+
+/**
+ * Fill \p opts with defaults.
+ *
+ * \param opts Options.
+ */
+void nvtcp_tgt_subsys_opts_init(struct nvtcp_tgt_subsys_opts *opts);
+
+/**
+ * Add an NVM subsystem. Changes the discovery log (generation counter).
+ *
+ * \param tgt Target.
+ * \param nqn Subsystem NQN (validated; not the discovery NQN).
+ * \param opts Options, or NULL for defaults.
+ * \param err One-line message on failure.
+ * \param errlen Size of \p err.
+ * \return 0, -EEXIST, -EINVAL, -ENOMEM.
+ */
+int nvtcp_tgt_add_subsys(struct nvtcp_tgt *tgt, const char *nqn,
+			 const struct nvtcp_tgt_subsys_opts *opts, char *err, size_t errlen);
+
+/**
+ * Remove an NVM subsystem: its controllers are torn down (hosts disconnected), then its
+ * namespaces are closed.
+ *
+ * \return 0 or -ENOENT.
+ */
+int nvtcp_tgt_remove_subsys(struct nvtcp_tgt *tgt, const char *nqn);
+
+/**
+ * Allow a host on a subsystem (used when allow_any_host is false).
+ *
+ * \return 0, -ENOENT (no such subsystem), -EEXIST, -EINVAL (bad host NQN), -ENOMEM.
+ */
+int nvtcp_tgt_subsys_add_host(struct nvtcp_tgt *tgt, const char *nqn, const char *hostnqn,
+			      char *err, size_t errlen);
+
+/**
+ * Withdraw a host from a subsystem's allow list (existing controllers stay).
+ *
+ * \return 0 or -ENOENT.
+ */
+int nvtcp_tgt_subsys_remove_host(struct nvtcp_tgt *tgt, const char *nqn, const char *hostnqn);
+
+/**
+ * Set whether any host may connect to a subsystem.
+ *
+ * \return 0 or -ENOENT.
+ */
+int nvtcp_tgt_subsys_set_allow_any_host(struct nvtcp_tgt *tgt, const char *nqn, bool allow);
+
+/* ---- Namespaces ---------------------------------------------------------------------------- */
+
+/** Namespace backends. */
+enum nvtcp_tgt_backend {
+	/** RAM from DMA-safe memory, shared by every reactor; reads are zero-copy. Default. */
+	NVTCP_TGT_BACKEND_MALLOC = 0,
+	/** Discards writes, reads return zeros (for benchmarking the transport). */
+	NVTCP_TGT_BACKEND_NULL = 1,
+	/** A regular file or block device, through worker threads. */
+	NVTCP_TGT_BACKEND_FILE = 2,
+};
+
+/** Namespace options. Initialise with nvtcp_tgt_ns_opts_init(). */
+struct nvtcp_tgt_ns_opts {
+	/** NSID, 1..max_namespaces; 0 (default) = the lowest free one. */
+	uint32_t nsid;
+	/** Backend. */
+	enum nvtcp_tgt_backend backend;
+	/** Size in bytes (malloc, null; file: 0 = the file's size). A multiple of block_size. */
+	uint64_t size;
+	/** Logical block size: 512 (default) or 4096. */
+	uint32_t block_size;
+	/** File or block device (file backend). */
+	const char *path;
+	/** Worker threads of a file namespace. Default 2; 1..16. */
+	uint32_t file_workers;
+	/** Create the file when it does not exist (then \p size is required). Default true. */
+	bool file_create;
+	/** UUID; all zeros (default) = generated. */
+	uint8_t uuid[16];
+	/** NGUID; all zeros (default) = derived from the UUID. */
+	uint8_t nguid[16];
+};
+
+/**
+ * Fill \p opts with defaults.
+ *
+ * \param opts Options.
+ */
+void nvtcp_tgt_ns_opts_init(struct nvtcp_tgt_ns_opts *opts);
+
+/**
+ * Parse a backend name ("malloc", "null", "file").
+ *
+ * \return 0 or -EINVAL.
+ */
+int nvtcp_tgt_backend_parse(const char *name, enum nvtcp_tgt_backend *backend);
+
+/**
+ * Add a namespace to a subsystem. Connected controllers of the subsystem get a Namespace
+ * Attribute Changed event (and the Changed Namespace List log) when they asked for it.
+ *
+ * \param tgt Target.
+ * \param nqn Subsystem.
+ * \param opts Namespace options.
+ * \param nsid Set to the NSID given (may be NULL).
+ * \param err One-line message on failure.
+ * \param errlen Size of \p err.
+ * \return 0, -ENOENT (no subsystem), -EEXIST (NSID taken), -EINVAL, -ENOSPC (no free NSID),
+ *         -ENOMEM (the DMA memory of a malloc namespace), or the file's errno.
+ */
+int nvtcp_tgt_add_ns(struct nvtcp_tgt *tgt, const char *nqn, const struct nvtcp_tgt_ns_opts *opts,
+		     uint32_t *nsid, char *err, size_t errlen);
+
+/**
+ * Remove a namespace: new commands for it fail with Invalid Namespace, commands in flight
+ * finish, then the backend is closed (asynchronously). Controllers get a Namespace Attribute
+ * Changed event.
+ *
+ * \return 0 or -ENOENT.
+ */
+int nvtcp_tgt_remove_ns(struct nvtcp_tgt *tgt, const char *nqn, uint32_t nsid);
+
+/* ---- Configuration file -------------------------------------------------------------------- */
+
+/**
+ * Parse the "options" object of a JSON configuration (see doc/target.md) into \p opts, which
+ * should hold defaults first. Used before nvtcp_tgt_create(), since options cannot change
+ * afterwards. A file without "options" leaves \p opts alone.
+ *
+ * \param path JSON file.
+ * \param opts Options to update.
+ * \param err Message naming the bad key and its path in the document, e.g.
+ *        "target.json: $.options.max_queue_depth: must be 2..4096".
+ * \param errlen Size of \p err.
+ * \return 0, -EINVAL (bad document), or the file's errno.
+ */
+int nvtcp_tgt_config_load_opts(const char *path, struct nvtcp_tgt_opts *opts, char *err,
+			       size_t errlen);
+
+/**
+ * Apply a JSON configuration: subsystems (with hosts and namespaces) and listeners. The
+ * "options" object is checked (unknown keys are errors) but not applied: options belong to
+ * nvtcp_tgt_create() (see nvtcp_tgt_config_load_opts()). The whole document is validated
+ * before anything is applied.
+ *
+ * \param tgt Target.
+ * \param path JSON file.
+ * \param err Message naming the bad key and its path, e.g.
+ *        "target.json: $.subsystems[0].namespaces[1].block_size: must be 512 or 4096".
+ * \param errlen Size of \p err.
+ * \return 0, -EINVAL (bad document), or the first failing call's error.
+ */
+int nvtcp_tgt_config_load(struct nvtcp_tgt *tgt, const char *path, char *err, size_t errlen);
+
+/**
+ * DMA memory the namespaces of a JSON configuration need (malloc namespaces hold their
+ * whole size; null namespaces a zero buffer of max_io_size), so that an application can size
+ * the environment (nvtcp_env_opts.mem_size_mb) before starting it.
+ *
+ * \param path JSON file.
+ * \param bytes Set to the total.
+ * \param err Message naming the bad key on failure.
+ * \param errlen Size of \p err.
+ * \return 0, -EINVAL (bad document), or the file's errno.
+ */
+int nvtcp_tgt_config_dma_bytes(const char *path, uint64_t *bytes, char *err, size_t errlen);
+
+/* ---- Statistics ---------------------------------------------------------------------------- */
+
+/** Counters of one connection or one reactor. */
+struct nvtcp_tgt_io_stats {
+	uint64_t cmds;          /**< commands completed (any queue, any opcode) */
+	uint64_t read_cmds;     /**< Read commands completed */
+	uint64_t write_cmds;    /**< Write commands completed */
+	uint64_t admin_cmds;    /**< admin and Fabrics commands completed */
+	uint64_t bytes_read;    /**< data sent to hosts by reads */
+	uint64_t bytes_written; /**< data received from hosts by writes */
+	uint64_t errors;        /**< commands completed with an error status */
+	uint64_t ddgst_errors;  /**< data digest mismatches on received data */
+	uint64_t protocol_errors; /**< connections ended by a C2HTermReq */
+	uint64_t buf_waits;     /**< times a command waited for data buffers */
+};
+
+/** Statistics of one data reactor. */
+struct nvtcp_tgt_reactor_stats {
+	uint32_t core;          /**< its core (NVTCP_ENV_CORE_NONE for a non-launcher reactor) */
+	uint32_t connections;   /**< connections it owns now */
+	uint64_t accepted;      /**< connections handed to it since start */
+	uint32_t bufs_free;     /**< data buffers free now */
+	uint32_t bufs_total;    /**< data buffers of its pool */
+	struct nvtcp_tgt_io_stats io;
+};
+
+/**
+ * Number of data reactors of a target.
+ */
+uint32_t nvtcp_tgt_num_reactors(const struct nvtcp_tgt *tgt);
+
+/**
+ * Copy the statistics of one data reactor. Callable from any thread (a consistent-enough
+ * snapshot: each counter is read atomically).
+ *
+ * \param tgt Target (started).
+ * \param index 0..nvtcp_tgt_num_reactors() - 1.
+ * \param stats Filled in.
+ * \return 0, or -ENOENT.
+ */
+int nvtcp_tgt_get_reactor_stats(const struct nvtcp_tgt *tgt, uint32_t index,
+				struct nvtcp_tgt_reactor_stats *stats);
+
+/** Statistics of one connection (a queue of a controller). */
+struct nvtcp_tgt_conn_stats {
+	char peer[64];          /**< "address:port" of the host */
+	char hostnqn[224];      /**< host NQN once connected ("" before) */
+	char subnqn[224];       /**< subsystem NQN once connected */
+	uint16_t cntlid;        /**< controller ID (0 before Connect) */
+	uint16_t qid;           /**< queue ID */
+	uint32_t reactor;       /**< index of its data reactor */
+	bool hdgst;             /**< header digests in use */
+	bool ddgst;             /**< data digests in use */
+	struct nvtcp_tgt_io_stats io;
+};
+
+/** A snapshot of every connection. Free with nvtcp_tgt_conn_stats_free(). */
+struct nvtcp_tgt_conn_stats_list {
+	uint32_t count;
+	struct nvtcp_tgt_conn_stats *conns;
+};
+
+/** Called with the snapshot (owned by the callee: free it). */
+typedef void (*nvtcp_tgt_conn_stats_fn)(void *cb_arg, struct nvtcp_tgt_conn_stats_list *list);
+
+/**
+ * Collect the statistics of every connection: asks every data reactor, then calls \p cb on the
+ * management reactor.
+ *
+ * \return 0, -EINVAL (not started), -ENOMEM.
+ */
+int nvtcp_tgt_get_conn_stats(struct nvtcp_tgt *tgt, nvtcp_tgt_conn_stats_fn cb, void *cb_arg);
+
+/**
+ * Free a list from nvtcp_tgt_get_conn_stats().
+ */
+void nvtcp_tgt_conn_stats_free(struct nvtcp_tgt_conn_stats_list *list);
+
+/**
+ * Log (NOTICE) one line per data reactor with its statistics and a total; for SIGUSR1 and exit.
+ */
+void nvtcp_tgt_log_stats(const struct nvtcp_tgt *tgt);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NVTCP_TARGET_H */

@@ -1,0 +1,629 @@
+/*
+ * Subsystems, hosts and namespaces (on the management reactor), and the discovery log.
+ *
+ * Namespaces are read lock-free by every reactor: a namespace is published with a release
+ * store into subsys->ns[]; removal unpublishes it, then asks every pg in turn whether it still
+ * has commands in flight for it (ns->inflight[pg]); when all have said no, the backend is
+ * closed and the memory freed.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uuid/uuid.h>
+
+#include "nvtcp/fabrics.h"
+#include "nvtcp/crc32c.h"
+#include "target_internal.h"
+
+#define ERR(...) do { if (err != NULL && errlen > 0) snprintf(err, errlen, __VA_ARGS__); } while (0)
+
+struct tgt_subsys *
+tgt_subsys_find(struct nvtcp_tgt *tgt, const char *nqn)
+{
+	struct tgt_subsys *s;
+
+	if (strcmp(nqn, NVTCP_DISCOVERY_NQN) == 0) {
+		return tgt->disc;
+	}
+	TAILQ_FOREACH(s, &tgt->subsystems, link) {
+		if (strcmp(s->nqn, nqn) == 0) {
+			return s;
+		}
+	}
+	return NULL;
+}
+
+bool
+tgt_subsys_host_allowed(const struct tgt_subsys *subsys, const char *hostnqn)
+{
+	const struct tgt_host *h;
+
+	if (subsys->allow_any || subsys->discovery) {
+		return true;
+	}
+	TAILQ_FOREACH(h, &subsys->hosts, link) {
+		if (strcmp(h->nqn, hostnqn) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+void
+tgt_serial_from_nqn(const char *nqn, char *sn)
+{
+	/* Two CRCs of the NQN give 16 stable hex digits: the same NQN always reports the same
+	 * serial, which hosts use to recognise a subsystem across restarts. */
+	uint32_t a = nvtcp_crc32c(nqn, strlen(nqn));
+	uint32_t b = nvtcp_crc32c_finish(nvtcp_crc32c_update(a, nqn, strlen(nqn)));
+
+	snprintf(sn, NVTCP_TGT_SN_MAX_LEN + 1, "NVTCP%08X%07X", a, b & 0xFFFFFFF);
+}
+
+static struct tgt_subsys *
+subsys_alloc(struct nvtcp_tgt *tgt, const char *nqn, uint32_t max_ns)
+{
+	struct tgt_subsys *s = calloc(1, sizeof(*s));
+
+	if (s == NULL) {
+		return NULL;
+	}
+	if (max_ns > 0) {
+		s->ns = calloc(max_ns, sizeof(*s->ns));
+		if (s->ns == NULL) {
+			free(s);
+			return NULL;
+		}
+	}
+	s->tgt = tgt;
+	s->max_ns = max_ns;
+	snprintf(s->nqn, sizeof(s->nqn), "%s", nqn);
+	TAILQ_INIT(&s->hosts);
+	TAILQ_INIT(&s->ctrlrs);
+	return s;
+}
+
+struct tgt_subsys *
+tgt_subsys_create_discovery(struct nvtcp_tgt *tgt)
+{
+	struct tgt_subsys *s = subsys_alloc(tgt, NVTCP_DISCOVERY_NQN, 0);
+
+	if (s == NULL) {
+		return NULL;
+	}
+	s->discovery = true;
+	s->allow_any = true;
+	tgt_serial_from_nqn(s->nqn, s->sn);
+	snprintf(s->mn, sizeof(s->mn), "%s", tgt->opts.default_model);
+	return s;
+}
+
+void
+tgt_ns_free(struct tgt_ns *ns)
+{
+	if (ns == NULL) {
+		return;
+	}
+	tgt_bdev_destroy(ns->bdev);
+	free(ns->inflight);
+	free(ns);
+}
+
+void
+tgt_subsys_free(struct tgt_subsys *s)
+{
+	struct tgt_host *h;
+
+	if (s == NULL) {
+		return;
+	}
+	while ((h = TAILQ_FIRST(&s->hosts)) != NULL) {
+		TAILQ_REMOVE(&s->hosts, h, link);
+		free(h);
+	}
+	for (uint32_t i = 0; i < s->max_ns; i++) {
+		tgt_ns_free(s->ns[i]);
+	}
+	free(s->ns);
+	free(s);
+}
+
+void
+nvtcp_tgt_subsys_opts_init(struct nvtcp_tgt_subsys_opts *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->allow_any_host = true;
+	opts->max_namespaces = 32;
+}
+
+static bool
+printable(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s < 0x20 || *s > 0x7e) {
+			return false;
+		}
+	}
+	return true;
+}
+
+int
+nvtcp_tgt_add_subsys(struct nvtcp_tgt *tgt, const char *nqn,
+		     const struct nvtcp_tgt_subsys_opts *opts, char *err, size_t errlen)
+{
+	struct nvtcp_tgt_subsys_opts defaults;
+	struct tgt_subsys *s;
+	char why[128];
+
+	if (opts == NULL) {
+		nvtcp_tgt_subsys_opts_init(&defaults);
+		opts = &defaults;
+	}
+	if (nqn == NULL || !nvtcp_nqn_valid(nqn, why, sizeof(why))) {
+		ERR("subsystem NQN '%s': %s", nqn != NULL ? nqn : "", nqn != NULL ? why : "missing");
+		return -EINVAL;
+	}
+	if (strcmp(nqn, NVTCP_DISCOVERY_NQN) == 0) {
+		ERR("subsystem NQN '%s' is the discovery NQN", nqn);
+		return -EINVAL;
+	}
+	if (opts->max_namespaces == 0 || opts->max_namespaces > 1024) {
+		ERR("subsystem %s: max_namespaces %u is not 1..1024", nqn, opts->max_namespaces);
+		return -EINVAL;
+	}
+	if (opts->serial != NULL && (opts->serial[0] == '\0' ||
+				     strlen(opts->serial) > NVTCP_TGT_SN_MAX_LEN ||
+				     !printable(opts->serial))) {
+		ERR("subsystem %s: serial '%s' must be 1..%d printable characters", nqn,
+		    opts->serial, NVTCP_TGT_SN_MAX_LEN);
+		return -EINVAL;
+	}
+	if (opts->model != NULL && (opts->model[0] == '\0' ||
+				    strlen(opts->model) > NVTCP_TGT_MN_MAX_LEN ||
+				    !printable(opts->model))) {
+		ERR("subsystem %s: model '%s' must be 1..%d printable characters", nqn,
+		    opts->model, NVTCP_TGT_MN_MAX_LEN);
+		return -EINVAL;
+	}
+	if (tgt->destroying) {
+		ERR("target is being destroyed");
+		return -ESHUTDOWN;
+	}
+	if (tgt_subsys_find(tgt, nqn) != NULL) {
+		ERR("subsystem %s already exists", nqn);
+		return -EEXIST;
+	}
+	s = subsys_alloc(tgt, nqn, opts->max_namespaces);
+	if (s == NULL) {
+		ERR("out of memory");
+		return -ENOMEM;
+	}
+	s->allow_any = opts->allow_any_host;
+	if (opts->serial != NULL) {
+		snprintf(s->sn, sizeof(s->sn), "%s", opts->serial);
+	} else {
+		tgt_serial_from_nqn(nqn, s->sn);
+	}
+	snprintf(s->mn, sizeof(s->mn), "%s",
+		 opts->model != NULL ? opts->model : tgt->opts.default_model);
+	TAILQ_INSERT_TAIL(&tgt->subsystems, s, link);
+	NVTCP_NOTICELOG("subsystem %s added (serial %s, %s)\n", nqn, s->sn,
+			s->allow_any ? "any host" : "allowed hosts only");
+	tgt_discovery_changed(tgt);
+	return 0;
+}
+
+static void subsys_reap(void *arg);
+
+/* Free a removed subsystem once its controllers are gone (M, polled by messages). */
+static void
+subsys_reap(void *arg)
+{
+	struct tgt_subsys *s = arg;
+
+	if (!TAILQ_EMPTY(&s->ctrlrs)) {
+		tgt_send_msg(s->tgt->mgmt, subsys_reap, s);
+		return;
+	}
+	tgt_subsys_free(s);
+}
+
+int
+nvtcp_tgt_remove_subsys(struct nvtcp_tgt *tgt, const char *nqn)
+{
+	struct tgt_subsys *s = nqn != NULL ? tgt_subsys_find(tgt, nqn) : NULL;
+
+	if (s == NULL || s->discovery) {
+		return -ENOENT;
+	}
+	TAILQ_REMOVE(&tgt->subsystems, s, link);
+	s->removing = true;
+	NVTCP_NOTICELOG("subsystem %s removed\n", s->nqn);
+	tgt_subsys_teardown_ctrlrs(s);
+	tgt_discovery_changed(tgt);
+	subsys_reap(s);
+	return 0;
+}
+
+int
+nvtcp_tgt_subsys_add_host(struct nvtcp_tgt *tgt, const char *nqn, const char *hostnqn, char *err,
+			  size_t errlen)
+{
+	struct tgt_subsys *s = nqn != NULL ? tgt_subsys_find(tgt, nqn) : NULL;
+	struct tgt_host *h;
+	char why[128];
+
+	if (s == NULL || s->discovery) {
+		ERR("no subsystem %s", nqn != NULL ? nqn : "");
+		return -ENOENT;
+	}
+	if (hostnqn == NULL || !nvtcp_nqn_valid(hostnqn, why, sizeof(why))) {
+		ERR("host NQN '%s': %s", hostnqn != NULL ? hostnqn : "",
+		    hostnqn != NULL ? why : "missing");
+		return -EINVAL;
+	}
+	TAILQ_FOREACH(h, &s->hosts, link) {
+		if (strcmp(h->nqn, hostnqn) == 0) {
+			ERR("host %s is already allowed on %s", hostnqn, nqn);
+			return -EEXIST;
+		}
+	}
+	h = calloc(1, sizeof(*h));
+	if (h == NULL) {
+		ERR("out of memory");
+		return -ENOMEM;
+	}
+	snprintf(h->nqn, sizeof(h->nqn), "%s", hostnqn);
+	TAILQ_INSERT_TAIL(&s->hosts, h, link);
+	tgt_discovery_changed(tgt);
+	return 0;
+}
+
+int
+nvtcp_tgt_subsys_remove_host(struct nvtcp_tgt *tgt, const char *nqn, const char *hostnqn)
+{
+	struct tgt_subsys *s = nqn != NULL ? tgt_subsys_find(tgt, nqn) : NULL;
+	struct tgt_host *h;
+
+	if (s == NULL || s->discovery || hostnqn == NULL) {
+		return -ENOENT;
+	}
+	TAILQ_FOREACH(h, &s->hosts, link) {
+		if (strcmp(h->nqn, hostnqn) == 0) {
+			TAILQ_REMOVE(&s->hosts, h, link);
+			free(h);
+			tgt_discovery_changed(tgt);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int
+nvtcp_tgt_subsys_set_allow_any_host(struct nvtcp_tgt *tgt, const char *nqn, bool allow)
+{
+	struct tgt_subsys *s = nqn != NULL ? tgt_subsys_find(tgt, nqn) : NULL;
+
+	if (s == NULL || s->discovery) {
+		return -ENOENT;
+	}
+	s->allow_any = allow;
+	tgt_discovery_changed(tgt);
+	return 0;
+}
+
+/* ---- Namespaces ------------------------------------------------------------------------------ */
+
+void
+nvtcp_tgt_ns_opts_init(struct nvtcp_tgt_ns_opts *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->backend = NVTCP_TGT_BACKEND_MALLOC;
+	opts->block_size = 512;
+	opts->file_workers = 2;
+	opts->file_create = true;
+}
+
+int
+nvtcp_tgt_backend_parse(const char *name, enum nvtcp_tgt_backend *backend)
+{
+	if (name == NULL) {
+		return -EINVAL;
+	}
+	if (strcmp(name, "malloc") == 0) {
+		*backend = NVTCP_TGT_BACKEND_MALLOC;
+	} else if (strcmp(name, "null") == 0) {
+		*backend = NVTCP_TGT_BACKEND_NULL;
+	} else if (strcmp(name, "file") == 0) {
+		*backend = NVTCP_TGT_BACKEND_FILE;
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static bool
+all_zero(const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (b[i] != 0) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static const char *
+backend_name(enum nvtcp_tgt_backend b)
+{
+	switch (b) {
+	case NVTCP_TGT_BACKEND_MALLOC: return "malloc";
+	case NVTCP_TGT_BACKEND_NULL: return "null";
+	case NVTCP_TGT_BACKEND_FILE: return "file";
+	default: return "?";
+	}
+}
+
+int
+nvtcp_tgt_add_ns(struct nvtcp_tgt *tgt, const char *nqn, const struct nvtcp_tgt_ns_opts *opts,
+		 uint32_t *pnsid, char *err, size_t errlen)
+{
+	struct tgt_subsys *s = nqn != NULL ? tgt_subsys_find(tgt, nqn) : NULL;
+	struct tgt_bdev *bdev = NULL;
+	struct tgt_ns *ns;
+	uint32_t nsid;
+	char uuid_str[40];
+	int rc;
+
+	if (s == NULL || s->discovery) {
+		ERR("no subsystem %s", nqn != NULL ? nqn : "");
+		return -ENOENT;
+	}
+	if (opts == NULL) {
+		ERR("namespace options missing");
+		return -EINVAL;
+	}
+	if (opts->block_size != 512 && opts->block_size != 4096) {
+		ERR("namespace block size %u: must be 512 or 4096", opts->block_size);
+		return -EINVAL;
+	}
+	if (opts->nsid > s->max_ns) {
+		ERR("NSID %u is above max_namespaces %u of %s", opts->nsid, s->max_ns, nqn);
+		return -EINVAL;
+	}
+	if (opts->backend != NVTCP_TGT_BACKEND_FILE &&
+	    (opts->size == 0 || opts->size % opts->block_size != 0)) {
+		ERR("namespace size %llu: must be a non-zero multiple of the block size %u",
+		    (unsigned long long)opts->size, opts->block_size);
+		return -EINVAL;
+	}
+	nsid = opts->nsid;
+	if (nsid == 0) {
+		for (nsid = 1; nsid <= s->max_ns && s->ns[nsid - 1] != NULL; nsid++) {
+		}
+		if (nsid > s->max_ns) {
+			ERR("subsystem %s has no free NSID (max_namespaces %u)", nqn, s->max_ns);
+			return -ENOSPC;
+		}
+	} else if (s->ns[nsid - 1] != NULL) {
+		ERR("NSID %u of %s is taken", nsid, nqn);
+		return -EEXIST;
+	}
+
+	switch (opts->backend) {
+	case NVTCP_TGT_BACKEND_MALLOC:
+		rc = tgt_bdev_malloc_create(opts->size, opts->block_size, &bdev);
+		if (rc != 0) {
+			ERR("malloc namespace of %llu bytes: %s (more DMA memory? see -s)",
+			    (unsigned long long)opts->size, strerror(-rc));
+		}
+		break;
+	case NVTCP_TGT_BACKEND_NULL:
+		rc = tgt_bdev_null_create(opts->size, opts->block_size, tgt->opts.max_io_size,
+					  &bdev);
+		if (rc != 0) {
+			ERR("null namespace: %s", strerror(-rc));
+		}
+		break;
+	case NVTCP_TGT_BACKEND_FILE:
+		rc = tgt_bdev_file_create(opts->path, opts->size, opts->block_size,
+					  opts->file_create, opts->file_workers, &bdev, err,
+					  errlen);
+		break;
+	default:
+		ERR("unknown backend %d", opts->backend);
+		rc = -EINVAL;
+	}
+	if (rc != 0) {
+		return rc;
+	}
+
+	ns = calloc(1, sizeof(*ns));
+	if (ns != NULL) {
+		ns->inflight = calloc(tgt->npgs, sizeof(*ns->inflight));
+	}
+	if (ns == NULL || ns->inflight == NULL) {
+		free(ns);
+		tgt_bdev_destroy(bdev);
+		ERR("out of memory");
+		return -ENOMEM;
+	}
+	ns->nsid = nsid;
+	ns->subsys = s;
+	ns->bdev = bdev;
+	ns->block_size = opts->block_size;
+	ns->block_shift = opts->block_size == 512 ? 9 : 12;
+	ns->num_blocks = bdev->size >> ns->block_shift;
+	if (all_zero(opts->uuid, sizeof(opts->uuid))) {
+		uuid_generate(ns->uuid);
+	} else {
+		memcpy(ns->uuid, opts->uuid, sizeof(ns->uuid));
+	}
+	if (all_zero(opts->nguid, sizeof(opts->nguid))) {
+		/* An NGUID must be globally unique too: the UUID is, so it serves. */
+		memcpy(ns->nguid, ns->uuid, sizeof(ns->nguid));
+	} else {
+		memcpy(ns->nguid, opts->nguid, sizeof(ns->nguid));
+	}
+	__atomic_store_n(&s->ns[nsid - 1], ns, __ATOMIC_RELEASE);
+	uuid_unparse_lower(ns->uuid, uuid_str);
+	NVTCP_NOTICELOG("subsystem %s: namespace %u: %s, %llu blocks of %u bytes, uuid %s%s%s\n",
+			s->nqn, nsid, backend_name(opts->backend),
+			(unsigned long long)ns->num_blocks, ns->block_size, uuid_str,
+			opts->backend == NVTCP_TGT_BACKEND_FILE ? ", " : "",
+			opts->backend == NVTCP_TGT_BACKEND_FILE ? opts->path : "");
+	if (pnsid != NULL) {
+		*pnsid = nsid;
+	}
+	tgt_ctrlrs_ns_changed(s, nsid);
+	return 0;
+}
+
+struct ns_quiesce {
+	struct tgt_ns *ns;
+	struct nvtcp_tgt *tgt;
+	uint32_t pg;
+};
+
+static void ns_quiesce_on_pg(void *arg);
+
+static void
+ns_quiesce_ack(void *arg)
+{
+	struct ns_quiesce *q = arg;
+
+	q->pg++;
+	if (q->pg < q->tgt->npgs) {
+		tgt_send_msg(q->tgt->pgs[q->pg].reactor, ns_quiesce_on_pg, q);
+		return;
+	}
+	TAILQ_REMOVE(&q->tgt->dying_ns, q->ns, link);
+	NVTCP_INFOLOG("namespace %u closed\n", q->ns->nsid);
+	tgt_ns_free(q->ns);
+	free(q);
+}
+
+/* On pg q->pg: come back until nothing is in flight here for the namespace. */
+static void
+ns_quiesce_on_pg(void *arg)
+{
+	struct ns_quiesce *q = arg;
+	struct tgt_pg *pg = &q->tgt->pgs[q->pg];
+
+	if (q->ns->inflight[pg->idx].n != 0) {
+		tgt_send_msg(pg->reactor, ns_quiesce_on_pg, q);
+		return;
+	}
+	tgt_send_msg(q->tgt->mgmt, ns_quiesce_ack, q);
+}
+
+int
+nvtcp_tgt_remove_ns(struct nvtcp_tgt *tgt, const char *nqn, uint32_t nsid)
+{
+	struct tgt_subsys *s = nqn != NULL ? tgt_subsys_find(tgt, nqn) : NULL;
+	struct ns_quiesce *q;
+	struct tgt_ns *ns;
+
+	ns = s != NULL && !s->discovery ? tgt_subsys_ns(s, nsid) : NULL;
+	if (ns == NULL) {
+		return -ENOENT;
+	}
+	q = calloc(1, sizeof(*q));
+	if (q == NULL) {
+		return -ENOMEM;
+	}
+	__atomic_store_n(&s->ns[nsid - 1], NULL, __ATOMIC_RELEASE);
+	NVTCP_NOTICELOG("subsystem %s: namespace %u removed\n", s->nqn, nsid);
+	tgt_ctrlrs_ns_changed(s, nsid);
+	if (!tgt->started) {
+		tgt_ns_free(ns);
+		free(q);
+		return 0;
+	}
+	q->ns = ns;
+	q->tgt = tgt;
+	q->pg = 0;
+	TAILQ_INSERT_TAIL(&tgt->dying_ns, ns, link);
+	tgt_send_msg(tgt->pgs[0].reactor, ns_quiesce_on_pg, q);
+	return 0;
+}
+
+/* ---- Discovery log ----------------------------------------------------------------------- */
+
+static void
+disc_entry(struct nvtcp_nvmf_disc_log_entry *e, const struct nvtcp_tgt *tgt,
+	   const struct tgt_listener *l, const char *traddr, const char *subnqn, uint8_t subtype)
+{
+	char svc[16];
+
+	memset(e, 0, sizeof(*e));
+	e->trtype = NVTCP_NVMF_TRTYPE_TCP;
+	e->adrfam = l->adrfam;
+	e->subtype = subtype;
+	/* No secure channel is specified; SQ flow control may be disabled (as Linux says). */
+	e->treq = NVTCP_NVMF_TREQ_SECURE_CHANNEL_NOT_SPECIFIED |
+		  NVTCP_NVMF_TREQ_DISABLE_SQ_FLOW_CONTROL;
+	e->portid = l->portid;
+	e->cntlid = NVTCP_NVMF_CNTLID_DYNAMIC;
+	e->asqsz = (uint16_t)tgt->opts.max_admin_queue_depth;
+	if (subtype == NVTCP_NVMF_SUBTYPE_DISCOVERY_CURRENT) {
+		e->eflags = NVTCP_NVMF_EFLAGS_DUPRETINFO | NVTCP_NVMF_EFLAGS_EPCSD;
+	}
+	snprintf(svc, sizeof(svc), "%u", l->bound_port);
+	nvtcp_strcpy_pad(e->trsvcid, sizeof(e->trsvcid), svc, '\0');
+	nvtcp_strcpy_pad(e->subnqn, sizeof(e->subnqn), subnqn, '\0');
+	nvtcp_strcpy_pad(e->traddr, sizeof(e->traddr), traddr, '\0');
+	e->tsas.tcp.sectype = NVTCP_NVMF_TCP_SECTYPE_NONE;
+}
+
+void *
+tgt_discovery_log_build(struct nvtcp_tgt *tgt, const char *hostnqn, const char *local_addr,
+			uint16_t local_port, size_t *len)
+{
+	struct nvtcp_nvmf_disc_log_hdr *hdr;
+	struct nvtcp_nvmf_disc_log_entry *e;
+	const struct tgt_listener *l, *cur = NULL;
+	const struct tgt_subsys *s;
+	uint64_t n = 0, max = 1;
+	uint8_t *buf;
+
+	TAILQ_FOREACH(l, &tgt->listeners, link) {
+		if (l->sock == NULL) {
+			continue;
+		}
+		TAILQ_FOREACH(s, &tgt->subsystems, link) {
+			max++;
+		}
+		if (l->bound_port == local_port) {
+			cur = l;
+		}
+	}
+	buf = calloc(1, sizeof(*hdr) + max * sizeof(*e));
+	if (buf == NULL) {
+		return NULL;
+	}
+	hdr = (void *)buf;
+	e = (void *)(buf + sizeof(*hdr));
+	TAILQ_FOREACH(l, &tgt->listeners, link) {
+		if (l->sock == NULL) {
+			continue;
+		}
+		TAILQ_FOREACH(s, &tgt->subsystems, link) {
+			if (!tgt_subsys_host_allowed(s, hostnqn)) {
+				continue;
+			}
+			disc_entry(&e[n++], tgt, l, l->wildcard ? local_addr : l->addr, s->nqn,
+				   NVTCP_NVMF_SUBTYPE_NVME);
+		}
+	}
+	if (cur != NULL) {
+		disc_entry(&e[n++], tgt, cur, cur->wildcard ? local_addr : cur->addr,
+			   NVTCP_DISCOVERY_NQN, NVTCP_NVMF_SUBTYPE_DISCOVERY_CURRENT);
+	}
+	hdr->genctr = tgt->genctr;
+	hdr->numrec = n;
+	hdr->recfmt = 0;
+	*len = sizeof(*hdr) + n * sizeof(*e);
+	return buf;
+}

@@ -1,0 +1,627 @@
+/*
+ * Internals of lib/target, shared by its source files and its unit tests.
+ *
+ * Ownership (see target.h for the public side):
+ * - struct nvtcp_tgt, subsystems, hosts, listeners and the controller registry belong to the
+ *   management reactor (M).
+ * - struct tgt_pg, one per data reactor, owns its connections, their requests, its socket
+ *   group and its data buffer pool. Nothing of a pg is touched by another thread, except its
+ *   statistics (single writer, relaxed atomics) and messages sent to its reactor.
+ * - struct tgt_ctrlr belongs to the reactor of its admin queue (A). I/O queues on other
+ *   reactors hold a pointer to it that stays valid until their release handshake is done
+ *   (tgt_ctrlr_ioq_release() -> ack), and they read only ctrlr->csts (relaxed) through it.
+ * - Namespaces are published in subsys->ns[] with release stores and read lock-free on the I/O
+ *   path; a removed namespace is freed only after every pg has confirmed it has no command in
+ *   flight for it (ns->inflight[pg], written only by that pg).
+ */
+#ifndef NVTCP_TARGET_INTERNAL_H
+#define NVTCP_TARGET_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/uio.h>
+
+#include "nvtcp/env.h"
+#include "nvtcp/fabrics.h"
+#include "nvtcp/log.h"
+#include "nvtcp/nvme_spec.h"
+#include "nvtcp/reactor.h"
+#include "nvtcp/sock.h"
+#include "nvtcp/target.h"
+#include "nvtcp/tcp_pdu.h"
+#include "nvtcp/util.h"
+
+#ifndef TAILQ_FOREACH_SAFE
+#define TAILQ_FOREACH_SAFE(var, head, field, tvar)                                            \
+	for ((var) = TAILQ_FIRST((head)); (var) && ((tvar) = TAILQ_NEXT((var), field), 1);    \
+	     (var) = (tvar))
+#endif
+
+/* In-capsule data limit of admin and Fabrics commands (and of every queue before Connect). */
+#define TGT_ADMIN_ICD NVTCP_TCP_ADMIN_INCAPSULE_MAX
+/* Asynchronous Event Requests a controller holds (AERL + 1). */
+#define TGT_AER_MAX 4
+/* Aborts in flight per controller (ACL + 1). */
+#define TGT_ABORT_MAX 4
+/* Error log entries kept per controller (ELPE + 1). */
+#define TGT_ERR_LOG_MAX 16
+/* Changed namespaces remembered per controller before the log says "more than that". */
+#define TGT_CHANGED_NS_MAX 64
+/* Connections accepted per listener poll. */
+#define TGT_ACCEPT_BATCH 32
+/* How often the listeners are polled (accept latency, at most). */
+#define TGT_ACCEPT_PERIOD_US 1000
+/* How often each pg looks at connect timeouts and namespace quiesce requests. */
+#define TGT_PG_TIMER_US 100000
+/* Data iovecs of one request. */
+#define TGT_REQ_IOV_MAX NVTCP_TCP_PDU_MAX_DATA_IOV
+/* Transfer tags: request index in the low bits, R2T sequence in the top 4. */
+#define TGT_TTAG_IDX_BITS 12
+#define TGT_TTAG_IDX_MASK ((1u << TGT_TTAG_IDX_BITS) - 1)
+/* Firmware revision reported in Identify. */
+#define TGT_FW_REV "0.1.0"
+
+struct tgt_pg;
+struct tgt_conn;
+struct tgt_req;
+struct tgt_ctrlr;
+struct tgt_subsys;
+struct tgt_ns;
+struct tgt_bdev;
+
+/* Relaxed single-writer counters that other threads may read. */
+#define TGT_STAT_ADD(field, v) \
+	__atomic_store_n(&(field), (field) + (v), __ATOMIC_RELAXED)
+#define TGT_STAT_LOAD(field) __atomic_load_n(&(field), __ATOMIC_RELAXED)
+
+/* ============================================================================================
+ * Data buffers: a per-reactor slab carved into aligned buffers with a LIFO free stack.
+ * ========================================================================================= */
+
+struct tgt_bufpool {
+	uint8_t *base;
+	void **stack;
+	uint32_t nfree;
+	uint32_t count;
+	uint32_t size;
+};
+
+int tgt_bufpool_init(struct tgt_bufpool *bp, uint32_t count, uint32_t size, int numa);
+void tgt_bufpool_fini(struct tgt_bufpool *bp);
+
+/* Take n buffers, all or none. */
+static inline bool
+tgt_bufpool_get(struct tgt_bufpool *bp, void **bufs, uint32_t n)
+{
+	if (nvtcp_unlikely(bp->nfree < n)) {
+		return false;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		bufs[i] = bp->stack[--bp->nfree];
+	}
+	return true;
+}
+
+static inline void
+tgt_bufpool_put(struct tgt_bufpool *bp, void **bufs, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		bp->stack[bp->nfree++] = bufs[i];
+	}
+}
+
+/* ============================================================================================
+ * Backends (bdev.c, bdev_file.c)
+ * ========================================================================================= */
+
+enum tgt_bdev_op {
+	TGT_BDEV_READ,
+	TGT_BDEV_WRITE,
+	TGT_BDEV_FLUSH,
+	TGT_BDEV_WRITE_ZEROES,
+	TGT_BDEV_DEALLOCATE,
+};
+
+/* One backend operation. Completion runs on the submitting pg's reactor. */
+struct tgt_bdev_io {
+	enum tgt_bdev_op op;
+	bool fua;
+	uint64_t offset;          /* bytes */
+	uint64_t len;             /* bytes */
+	const struct iovec *iov;  /* READ/WRITE data */
+	int iovcnt;
+	/* DEALLOCATE: byte ranges. */
+	const struct nvtcp_nvme_dsm_range *ranges;
+	uint32_t nranges;
+	uint32_t block_shift;
+	int status;               /* 0 or negative errno */
+	void (*cb)(struct tgt_bdev_io *io);
+	struct tgt_pg *pg;
+	struct tgt_bdev *bdev;
+};
+
+struct tgt_bdev_ops {
+	const char *name;
+	/*
+	 * Start an operation: returns 1 when it completed inline (io->status set, no callback),
+	 * 0 when the callback will run later on io->pg's reactor.
+	 */
+	int (*submit)(struct tgt_bdev *bdev, struct tgt_bdev_io *io);
+	/* Memory holding bytes [off, off + len) for zero-copy reads/writes, or NULL. */
+	void *(*read_ptr)(struct tgt_bdev *bdev, uint64_t off, uint64_t len);
+	void *(*write_ptr)(struct tgt_bdev *bdev, uint64_t off, uint64_t len);
+	void (*destroy)(struct tgt_bdev *bdev);
+};
+
+struct tgt_bdev {
+	const struct tgt_bdev_ops *ops;
+	enum nvtcp_tgt_backend type;
+	uint64_t size;
+	uint32_t block_size;
+	/* Writes are dropped (null): the payload is discarded, not received anywhere. */
+	bool discard_writes;
+	/* Deallocated blocks read as zeroes (DLFEAT). */
+	bool dealloc_zeroes;
+	/* Writes are volatile until FLUSH (file backend on the page cache). */
+	bool volatile_cache;
+	void *ctx;
+};
+
+int tgt_bdev_malloc_create(uint64_t size, uint32_t block_size, struct tgt_bdev **bdev);
+int tgt_bdev_null_create(uint64_t size, uint32_t block_size, uint32_t max_io,
+			 struct tgt_bdev **bdev);
+int tgt_bdev_file_create(const char *path, uint64_t size, uint32_t block_size, bool create,
+			 uint32_t workers, struct tgt_bdev **bdev, char *err, size_t errlen);
+void tgt_bdev_destroy(struct tgt_bdev *bdev);
+/* Drain file backend completions queued for \p pg (called by the pg poller). */
+int tgt_bdev_file_poll(struct tgt_pg *pg);
+
+/* ============================================================================================
+ * Subsystems and namespaces (subsys.c)
+ * ========================================================================================= */
+
+struct tgt_ns {
+	uint32_t nsid;
+	struct tgt_subsys *subsys;
+	struct tgt_bdev *bdev;
+	uint64_t num_blocks;
+	uint32_t block_size;
+	uint32_t block_shift;
+	uint8_t uuid[16];
+	uint8_t nguid[16];
+	/* Commands in flight per pg, each on its own cache line, written only by that pg. */
+	struct {
+		uint64_t n;
+		uint8_t pad[56];
+	} *inflight;
+	uint32_t quiesce_pending; /* pgs that have not confirmed yet (M) */
+	TAILQ_ENTRY(tgt_ns) link; /* tgt->dying_ns (M) */
+};
+
+struct tgt_host {
+	char nqn[NVTCP_NQN_MAX_LEN + 1];
+	TAILQ_ENTRY(tgt_host) link;
+};
+
+struct tgt_subsys {
+	struct nvtcp_tgt *tgt;
+	char nqn[NVTCP_NQN_MAX_LEN + 1];
+	char sn[NVTCP_TGT_SN_MAX_LEN + 1];
+	char mn[NVTCP_TGT_MN_MAX_LEN + 1];
+	bool discovery;
+	bool allow_any;
+	bool removing;
+	uint32_t max_ns;
+	/* Published namespaces: read with tgt_subsys_ns() from any reactor. */
+	struct tgt_ns **ns;
+	TAILQ_HEAD(, tgt_host) hosts;
+	/* Registered controllers (M). */
+	TAILQ_HEAD(, tgt_ctrlr) ctrlrs;
+	TAILQ_ENTRY(tgt_subsys) link;
+};
+
+static inline struct tgt_ns *
+tgt_subsys_ns(const struct tgt_subsys *subsys, uint32_t nsid)
+{
+	if (nvtcp_unlikely(nsid == 0 || nsid > subsys->max_ns)) {
+		return NULL;
+	}
+	return __atomic_load_n(&subsys->ns[nsid - 1], __ATOMIC_ACQUIRE);
+}
+
+struct tgt_subsys *tgt_subsys_find(struct nvtcp_tgt *tgt, const char *nqn);
+bool tgt_subsys_host_allowed(const struct tgt_subsys *subsys, const char *hostnqn);
+struct tgt_subsys *tgt_subsys_create_discovery(struct nvtcp_tgt *tgt);
+void tgt_subsys_free(struct tgt_subsys *subsys);
+void tgt_ns_free(struct tgt_ns *ns);
+/* Generate a 20-character serial number from an NQN (stable for the same NQN). */
+void tgt_serial_from_nqn(const char *nqn, char *sn);
+
+/*
+ * Build the discovery log as a host sees it: every NVM subsystem it may connect to, on every
+ * listener, then the current discovery subsystem for the listener \p local_port the request
+ * came in on (\p local_addr replaces a wildcard address). Returns a malloc'ed buffer (M).
+ */
+void *tgt_discovery_log_build(struct nvtcp_tgt *tgt, const char *hostnqn, const char *local_addr,
+			      uint16_t local_port, size_t *len);
+
+/* ============================================================================================
+ * Listeners and the target (tgt.c)
+ * ========================================================================================= */
+
+struct tgt_listener {
+	char addr[64];
+	char port[16];
+	uint16_t bound_port;
+	uint16_t portid;
+	uint8_t adrfam;
+	bool wildcard;
+	struct nvtcp_sock *sock;
+	TAILQ_ENTRY(tgt_listener) link;
+};
+
+/* Statistics of a pg or a connection (relaxed atomics: one writer). */
+struct tgt_stats {
+	struct nvtcp_tgt_io_stats io;
+};
+
+struct tgt_pg {
+	struct nvtcp_tgt *tgt;
+	uint32_t idx;
+	struct nvtcp_reactor *reactor;
+	struct nvtcp_sock_group *group;
+	struct nvtcp_poller *poller;
+	struct nvtcp_poller *timer;
+	struct tgt_bufpool bufs;
+	/* File backend completions (MP_SC: workers produce, this pg consumes). */
+	struct nvtcp_ring *file_cpl;
+	TAILQ_HEAD(, tgt_conn) conns;
+	/* Requests waiting for data buffers, in arrival order. */
+	TAILQ_HEAD(, tgt_req) buf_wait;
+	/* Connections whose receive stream waits for buffers (in-capsule data). */
+	TAILQ_HEAD(, tgt_conn) rx_wait;
+	uint32_t nconns;     /* relaxed: M reads it to spread connections */
+	uint64_t accepted;   /* relaxed */
+	uint64_t conn_seq;
+	/* Most buffers one connection may hold. */
+	uint32_t conn_buf_cap;
+	/* Buffers only in-capsule data may take (see tgt_req_get_bufs()). */
+	uint32_t buf_reserve;
+	/* Reactor ticks at the previous nvtcp_tgt_log_stats() (M only). */
+	uint64_t logged_busy;
+	uint64_t logged_idle;
+	/* Progress counter of this poll (bytes in, PDUs out): tells busy from idle polls. */
+	uint64_t work;
+	struct tgt_stats stats;
+	bool started;
+	bool stopping;
+};
+
+struct nvtcp_tgt {
+	struct nvtcp_tgt_opts opts;
+	struct nvtcp_reactor *mgmt;
+	struct tgt_pg *pgs;
+	uint32_t npgs;
+	uint32_t rr_next;
+	bool started;
+	bool starting;
+	bool destroying;
+	nvtcp_tgt_done_fn start_cb;
+	void *start_cb_arg;
+	uint32_t start_pending;
+	int start_status;
+	nvtcp_tgt_destroy_fn destroy_cb;
+	void *destroy_cb_arg;
+	uint32_t fini_pending;
+	struct nvtcp_poller *destroy_poller;
+
+	struct tgt_subsys *disc;
+	TAILQ_HEAD(, tgt_subsys) subsystems;
+	TAILQ_HEAD(, tgt_listener) listeners;
+	TAILQ_HEAD(, tgt_ns) dying_ns;
+	uint32_t nlisteners;
+	uint16_t next_portid;
+	struct nvtcp_sock_group *lgroup;
+	struct nvtcp_poller *accept_poller;
+	uint64_t genctr;
+	uint16_t next_cntlid;
+
+	/* Live connections and controllers, all reactors (atomic). */
+	atomic_uint nconns;
+	atomic_uint nctrlrs;
+
+	/* A zero buffer of max_io_size bytes, for null reads and Write Zeroes fallbacks. */
+	void *zero_buf;
+};
+
+int tgt_listener_open(struct nvtcp_tgt *tgt, struct tgt_listener *l, char *err, size_t errlen);
+/* Send a message to a pg's or the management reactor; waits for room in a full ring. */
+void tgt_send_msg(struct nvtcp_reactor *reactor, nvtcp_msg_fn fn, void *arg);
+/* The pg of the calling reactor (NULL when it has none). */
+struct tgt_pg *tgt_pg_current(struct nvtcp_tgt *tgt);
+void tgt_discovery_changed(struct nvtcp_tgt *tgt);
+/* Confirm (on a pg) that a removed namespace has nothing in flight there. */
+void tgt_ns_quiesce_check(struct tgt_pg *pg);
+
+/* ============================================================================================
+ * Connections and requests (conn.c, req.c)
+ * ========================================================================================= */
+
+enum tgt_conn_state {
+	TGT_CONN_IC_WAIT = 0,  /* ICReq expected */
+	TGT_CONN_CONNECT_WAIT, /* IC done: only Fabrics Connect is accepted */
+	TGT_CONN_CONNECTING,   /* Connect is being processed (messages in flight) */
+	TGT_CONN_LIVE,         /* a queue of a controller */
+	TGT_CONN_CLOSING,      /* socket closed; waiting for requests and messages */
+};
+
+enum tgt_req_state {
+	TGT_REQ_FREE = 0,
+	TGT_REQ_NEW,       /* header parsed, data not set up */
+	TGT_REQ_NEED_BUF,  /* on pg->buf_wait */
+	TGT_REQ_RX_ICD,    /* in-capsule data being received */
+	TGT_REQ_R2T,       /* waiting for H2CData */
+	TGT_REQ_EXEC,      /* executing (backend, controller, messages) */
+	TGT_REQ_AER,       /* held Asynchronous Event Request */
+	TGT_REQ_TX,        /* data and/or response queued for sending */
+};
+
+/* Where a request's data lives. */
+enum tgt_data_kind {
+	TGT_DATA_NONE = 0,
+	TGT_DATA_BUFS,     /* pool buffers */
+	TGT_DATA_DIRECT,   /* zero-copy: namespace memory or the zero buffer */
+	TGT_DATA_DISCARD,  /* write payload is dropped (null backend) */
+};
+
+struct tgt_req {
+	struct tgt_conn *conn;
+	struct nvtcp_nvme_cmd cmd;
+	struct nvtcp_nvme_cpl cpl;
+	uint16_t idx;
+	uint8_t state;          /* enum tgt_req_state */
+	uint8_t data_kind;      /* enum tgt_data_kind */
+	uint8_t xfer;           /* enum nvtcp_nvme_data_xfer */
+	bool incapsule;
+	bool ddgst_error;
+	bool use_success;       /* read completes with C2HData SUCCESS */
+	bool resp_queued;
+	bool close_after;       /* Disconnect: close the queue after the response */
+	bool boot;              /* from the bootstrap array (before Connect) */
+	bool cid_marked;        /* holds its bit in conn->cid_map */
+	uint32_t xfer_len;
+	/* Data. */
+	int iovcnt;
+	uint32_t nbufs;
+	struct iovec iov[TGT_REQ_IOV_MAX];
+	void *bufs[TGT_REQ_IOV_MAX];
+	/* H2C (R2T) progress. */
+	uint32_t h2c_next;      /* next expected DATAO */
+	uint32_t r2t_sent;      /* bytes covered by R2Ts sent */
+	uint32_t r2t_seq;       /* R2Ts sent */
+	uint32_t r2t_outstanding;
+	/* C2H progress. */
+	uint32_t c2h_sent;
+	/* Sends whose completion is pending. */
+	uint8_t sends;
+	bool pdu_ctl_busy;
+	bool pdu_data_busy;
+	struct tgt_ns *ns;
+	struct tgt_bdev_io bio;
+	/* Compare: a second set of buffers with the namespace data. */
+	struct iovec cmp_iov[TGT_REQ_IOV_MAX];
+	void *cmp_bufs[TGT_REQ_IOV_MAX];
+	/* cmp_iov describes cmp_bufs like iov describes bufs. */
+	uint32_t cmp_nbufs;
+	void *msg_ctx;          /* Connect/Abort/log contexts in flight */
+	TAILQ_ENTRY(tgt_req) link;
+	struct nvtcp_tcp_tx_pdu pdu_ctl;  /* R2T or CapsuleResp */
+	struct nvtcp_tcp_tx_pdu pdu_data; /* C2HData */
+};
+
+struct tgt_conn {
+	struct nvtcp_tgt *tgt;
+	struct tgt_pg *pg;
+	struct nvtcp_sock *sock;
+	uint64_t id;
+	uint8_t state;          /* enum tgt_conn_state */
+	bool rx_blocked;        /* the receive stream waits for buffers */
+	bool on_rx_wait;
+	bool term_sent;
+	bool c2h_success;
+	bool sqflow_disabled;
+	bool registered;        /* an I/O queue known to its controller: release needed */
+	uint16_t qid;
+	uint16_t sqsize;        /* 0's based */
+	uint16_t sqhd;
+	uint16_t cntlid;
+	uint32_t max_icd;
+	uint32_t qsize;         /* sqsize + 1 */
+	uint32_t outstanding;
+	uint32_t bufs_held;     /* data buffers its requests hold (capped: one host cannot
+				 * take a reactor's whole pool) */
+	uint32_t refs;          /* messages and backend I/O that still point here */
+	uint64_t accept_tick;
+	struct nvtcp_tcp_params params;
+	struct nvtcp_tcp_rx rx;
+	struct nvtcp_sock_rxbuf rb;
+	struct tgt_req *rx_req; /* request whose in-capsule or H2C data is being received */
+	struct tgt_ctrlr *ctrlr;
+	struct tgt_subsys *subsys;
+	struct tgt_req *reqs;
+	uint32_t nreqs;
+	struct tgt_req **free_reqs;
+	uint32_t nfree;
+	struct tgt_req boot_reqs[2];
+	struct tgt_req *boot_free[2];
+	uint64_t *cid_map;      /* outstanding CIDs, 65536 bits */
+	struct nvtcp_tcp_tx_pdu ctl_pdu; /* ICResp, TermReq */
+	bool ctl_pdu_busy;
+	char peer[64];
+	char local_addr[64];
+	uint16_t local_port;
+	char hostnqn[NVTCP_NQN_MAX_LEN + 1];
+	char close_reason[96];
+	struct tgt_stats stats;
+	TAILQ_ENTRY(tgt_conn) link;
+	TAILQ_ENTRY(tgt_conn) wait_link;
+};
+
+/* conn.c */
+struct tgt_conn *tgt_conn_create(struct tgt_pg *pg, struct nvtcp_sock *sock);
+void tgt_conn_close(struct tgt_conn *conn, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Read and process what the socket has (one batched read). */
+void tgt_conn_process(struct tgt_conn *conn);
+/* Drop a reference; frees a closed connection with none left. */
+void tgt_conn_put(struct tgt_conn *conn);
+/* Allocate the request array for a queue of qsize entries (at Connect). */
+int tgt_conn_alloc_reqs(struct tgt_conn *conn, uint32_t qsize);
+/* Retry connections and requests that wait for buffers (pg poller). */
+void tgt_pg_retry_waiters(struct tgt_pg *pg);
+/* Fatal protocol error found outside the rx callbacks: TermReq then close. */
+void tgt_conn_fatal(struct tgt_conn *conn, uint16_t fes, uint32_t fei, const void *hdr,
+		    size_t hdr_len);
+/* Send the R2Ts that a write may have outstanding now. */
+void tgt_req_send_r2ts(struct tgt_req *req);
+void tgt_req_put_bufs(struct tgt_req *req);
+
+/* req.c */
+/* A CapsuleCmd header arrived: parse, validate, set up data. Returns an rx callback value. */
+int tgt_req_cmd_header(struct tgt_conn *conn);
+/* In-capsule data of rx_req arrived. */
+int tgt_req_cmd_payload(struct tgt_conn *conn, bool ddgst_ok);
+/* All data of a request is in: run it. */
+void tgt_req_execute(struct tgt_req *req);
+/* Complete with cpl.status already set (0 = success): send data and/or the response. */
+void tgt_req_complete(struct tgt_req *req);
+/* Complete with a status. */
+void tgt_req_complete_status(struct tgt_req *req, uint8_t sct, uint8_t sc, bool dnr);
+/* Buffers became available for a request on pg->buf_wait. */
+void tgt_req_bufs_ready(struct tgt_req *req);
+/* Allocate data buffers for xfer_len bytes into req->iov; false when the pool is dry. */
+bool tgt_req_get_bufs(struct tgt_req *req);
+/* Free a request whose sends (if any) are done. */
+void tgt_req_release(struct tgt_req *req);
+/* Set status helpers. */
+static inline void
+tgt_req_set_status(struct tgt_req *req, uint8_t sct, uint8_t sc, bool dnr)
+{
+	req->cpl.status = nvtcp_nvme_status(sct, sc, dnr);
+}
+
+/* ============================================================================================
+ * Controllers (ctrlr.c) and admin commands (admin.c)
+ * ========================================================================================= */
+
+struct tgt_ioq {
+	struct tgt_conn *conn;
+	struct tgt_pg *pg;
+};
+
+struct tgt_err_entry {
+	uint64_t count;
+	uint16_t sqid;
+	uint16_t cid;
+	uint16_t status;
+	uint32_t nsid;
+	uint64_t lba;
+};
+
+enum tgt_ctrlr_state {
+	TGT_CTRLR_INIT = 0,    /* registered on M, not yet bound on A */
+	TGT_CTRLR_LIVE,
+	TGT_CTRLR_DYING,       /* tearing down: queues released, then unregistered */
+};
+
+struct tgt_ctrlr {
+	/* Set by M at registration, constant afterwards. */
+	struct nvtcp_tgt *tgt;
+	struct tgt_subsys *subsys;
+	struct tgt_pg *pg;
+	uint16_t cntlid;
+	bool discovery;
+	char hostnqn[NVTCP_NQN_MAX_LEN + 1];
+	uint8_t hostid[16];
+	TAILQ_ENTRY(tgt_ctrlr) subsys_link; /* M */
+
+	/* Owned by A. */
+	uint8_t state;
+	struct tgt_conn *admin;
+	uint32_t cc;
+	uint32_t csts;          /* also read (relaxed) by I/O queues */
+	uint32_t kato_ms;
+	uint64_t ka_ticks;
+	bool ka_activity;
+	uint32_t io_activity;   /* set (relaxed) by I/O queues on any command */
+	struct nvtcp_poller *ka_poller;
+	uint32_t num_io_queues; /* granted by Number of Queues */
+	uint32_t max_qid;
+	struct tgt_ioq *ioq;    /* [0..max_qid] */
+	uint32_t nioq;
+	uint32_t releases_pending;
+	struct tgt_req *aer[TGT_AER_MAX];
+	uint32_t naer;
+	uint32_t aec;
+	uint32_t events_pending;  /* TGT_EVT_* not yet reported */
+	uint32_t events_masked;   /* TGT_EVT_* reported, log not read yet */
+	uint32_t changed_ns[TGT_CHANGED_NS_MAX];
+	uint32_t nchanged_ns;
+	bool changed_ns_overflow;
+	uint32_t arbitration;
+	uint32_t power_mgmt;
+	bool vwc;
+	uint32_t naborts;
+	struct tgt_err_entry errs[TGT_ERR_LOG_MAX];
+	uint64_t err_count;
+	char teardown_reason[96];
+};
+
+#define TGT_EVT_NS_CHANGED (1u << 0)
+#define TGT_EVT_DISC_CHANGED (1u << 1)
+
+/* ctrlr.c: Fabrics commands. */
+void tgt_ctrlr_connect(struct tgt_req *req);
+void tgt_ctrlr_prop_get(struct tgt_req *req);
+void tgt_ctrlr_prop_set(struct tgt_req *req);
+void tgt_ctrlr_keep_alive(struct tgt_req *req);
+/* Change the keep-alive timeout (Set Features KATO). */
+int tgt_ctrlr_set_kato(struct tgt_ctrlr *ctrlr, uint32_t kato_ms);
+uint64_t tgt_ctrlr_cap(const struct nvtcp_tgt *tgt, bool discovery);
+void tgt_ctrlr_admin_conn_closed(struct tgt_ctrlr *ctrlr, const char *reason);
+/* An I/O queue is gone: tell its controller (message), then free after the ack. */
+void tgt_ctrlr_ioq_release(struct tgt_conn *conn);
+void tgt_ctrlr_teardown(struct tgt_ctrlr *ctrlr, const char *reason);
+void tgt_ctrlr_add_error(struct tgt_ctrlr *ctrlr, const struct tgt_req *req);
+void tgt_ctrlr_aer(struct tgt_req *req);
+void tgt_ctrlr_abort(struct tgt_req *req);
+/* Abort the command \p cid of a queue of this pg if it still waits inside the target. */
+bool tgt_conn_abort_cid(struct tgt_conn *conn, uint16_t cid);
+/* Queue an event for a controller (on A) and complete an AER if one is held. */
+void tgt_ctrlr_event(struct tgt_ctrlr *ctrlr, uint32_t event, uint32_t nsid);
+/* Broadcast a namespace change / discovery change to controllers (M). */
+void tgt_ctrlrs_ns_changed(struct tgt_subsys *subsys, uint32_t nsid);
+void tgt_ctrlrs_disc_changed(struct nvtcp_tgt *tgt);
+/* Teardown every controller of a subsystem (M). */
+void tgt_subsys_teardown_ctrlrs(struct tgt_subsys *subsys);
+static inline bool
+tgt_ctrlr_ready(const struct tgt_ctrlr *ctrlr)
+{
+	return (__atomic_load_n(&ctrlr->csts, __ATOMIC_RELAXED) & NVTCP_NVME_CSTS_RDY) != 0;
+}
+
+/* admin.c */
+void tgt_admin_identify(struct tgt_req *req);
+void tgt_admin_get_log_page(struct tgt_req *req);
+void tgt_admin_get_features(struct tgt_req *req);
+void tgt_admin_set_features(struct tgt_req *req);
+/* Expected data length of an admin command, or -1 for an unknown opcode. */
+int64_t tgt_admin_data_len(const struct tgt_req *req);
+/* Copy \p len bytes of a log page starting at the request's offset into its data. */
+void tgt_req_fill_log(struct tgt_req *req, const void *log, size_t log_len);
+uint32_t tgt_mdts(const struct nvtcp_tgt *tgt);
+
+#endif /* NVTCP_TARGET_INTERNAL_H */

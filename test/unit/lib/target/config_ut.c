@@ -1,0 +1,177 @@
+/*
+ * Unit tests of lib/target/config.c: a complete good document applied to a target, options,
+ * the DMA estimate, and bad documents, each rejected with the key and its path.
+ */
+#include "tgt_ut.h"
+
+static char g_path[64];
+
+static void
+write_doc(const char *text)
+{
+	FILE *f;
+
+	snprintf(g_path, sizeof(g_path), "/tmp/nvtcp_config_ut_%d.json", (int)getpid());
+	f = fopen(g_path, "w");
+	CU_ASSERT_FATAL(f != NULL);
+	fputs(text, f);
+	fclose(f);
+}
+
+static const char *g_good =
+	"{\n"
+	"  \"options\": {\"max_queue_depth\": 64, \"in_capsule_data_size\": \"8K\",\n"
+	"               \"max_io_size\": \"256K\", \"digests\": \"hdgst\", \"c2h_success\": \"always\",\n"
+	"               \"buf_count\": 32, \"default_model\": \"config model\"},\n"
+	"  \"listeners\": [{\"address\": \"127.0.0.1\", \"port\": 0}],\n"
+	"  \"subsystems\": [\n"
+	"    {\"nqn\": \"nqn.2024-01.io.nvtcp:cfg1\", \"serial\": \"SN123\", \"allow_any_host\": false,\n"
+	"     \"hosts\": [\"" UT_HOSTNQN "\"], \"max_namespaces\": 8,\n"
+	"     \"namespaces\": [{\"nsid\": 3, \"backend\": \"malloc\", \"size\": \"2M\", \"block_size\": 4096,\n"
+	"                     \"uuid\": \"0b5b3d6e-3f1e-4a79-9c57-2f5a2c1d9e01\"},\n"
+	"                    {\"backend\": \"null\", \"size\": 1048576}]},\n"
+	"    {\"nqn\": \"nqn.2024-01.io.nvtcp:cfg2\"}\n"
+	"  ]\n"
+	"}\n";
+
+static void
+test_good_document(void)
+{
+	struct nvtcp_tgt_opts o;
+	struct tgt_subsys *s;
+	struct tgt_ns *ns;
+	uint64_t dma = 0;
+	char err[256] = "";
+
+	write_doc(g_good);
+	nvtcp_tgt_opts_init(&o);
+	CU_ASSERT(nvtcp_tgt_config_load_opts(g_path, &o, err, sizeof(err)) == 0);
+	CU_ASSERT(o.max_queue_depth == 64 && o.in_capsule_data_size == 8192);
+	CU_ASSERT(o.max_io_size == 256 * 1024 && o.hdgst && !o.ddgst);
+	CU_ASSERT(o.c2h_success == NVTCP_TGT_C2H_SUCCESS_ALWAYS && o.buf_count == 32);
+	CU_ASSERT(strcmp(o.default_model, "config model") == 0);
+	CU_ASSERT(nvtcp_tgt_config_dma_bytes(g_path, &dma, err, sizeof(err)) == 0);
+	CU_ASSERT(dma == (2u << 20) + 256 * 1024);
+
+	CU_ASSERT_FATAL(ut_tgt_create(&o, 0, 512) != NULL);
+	CU_ASSERT(nvtcp_tgt_config_load(g_ut_tgt, g_path, err, sizeof(err)) == 0);
+	s = tgt_subsys_find(g_ut_tgt, "nqn.2024-01.io.nvtcp:cfg1");
+	CU_ASSERT_FATAL(s != NULL);
+	CU_ASSERT(strcmp(s->sn, "SN123") == 0 && strcmp(s->mn, "config model") == 0);
+	CU_ASSERT(!s->allow_any && s->max_ns == 8);
+	CU_ASSERT(tgt_subsys_host_allowed(s, UT_HOSTNQN));
+	CU_ASSERT(!tgt_subsys_host_allowed(s, "nqn.2014-08.org.nvmexpress:uuid:00000000-0000-0000-0000-000000000002"));
+	ns = tgt_subsys_ns(s, 3);
+	CU_ASSERT_FATAL(ns != NULL);
+	CU_ASSERT(ns->block_size == 4096 && ns->num_blocks == 512);
+	CU_ASSERT(ns->uuid[0] == 0x0b && ns->uuid[15] == 0x01);
+	ns = tgt_subsys_ns(s, 1);
+	CU_ASSERT(ns != NULL && ns->bdev->type == NVTCP_TGT_BACKEND_NULL);
+	CU_ASSERT(tgt_subsys_find(g_ut_tgt, "nqn.2024-01.io.nvtcp:cfg2") != NULL);
+	CU_ASSERT(nvtcp_tgt_listener_port(g_ut_tgt, 0) != 0);
+	ut_tgt_destroy();
+	unlink(g_path);
+}
+
+static void
+expect_error(const char *doc, const char *what)
+{
+	struct nvtcp_tgt_opts o;
+	char err[256] = "";
+	int rc;
+
+	write_doc(doc);
+	nvtcp_tgt_opts_init(&o);
+	rc = nvtcp_tgt_config_load_opts(g_path, &o, err, sizeof(err));
+	CU_ASSERT(rc == -EINVAL);
+	CU_ASSERT(strstr(err, what) != NULL);
+	if (strstr(err, what) == NULL) {
+		fprintf(stderr, "  error '%s' does not contain '%s'\n", err, what);
+	}
+	/* The same document is refused by the loader without touching the target. */
+	if (g_ut_tgt != NULL) {
+		CU_ASSERT(nvtcp_tgt_config_load(g_ut_tgt, g_path, err, sizeof(err)) != 0);
+		CU_ASSERT(strstr(err, what) != NULL);
+	}
+	unlink(g_path);
+}
+
+static void
+test_bad_documents(void)
+{
+	CU_ASSERT_FATAL(ut_tgt_create(NULL, 0, 512) != NULL);
+	expect_error("{\"options\": {\"max_queue_depth\": 1}}",
+		     "$.options.max_queue_depth: 1 is not in 2..4096");
+	expect_error("{\"options\": {\"queue_depth\": 4}}", "$.options.queue_depth: unknown key");
+	expect_error("{\"options\": {\"digests\": \"crc\"}}",
+		     "$.options.digests: 'crc' is not none, hdgst, ddgst or both");
+	expect_error("{\"options\": {\"max_io_size\": \"lots\"}}",
+		     "$.options.max_io_size: 'lots' is not a size");
+	expect_error("{\"options\": {\"max_io_size\": \"3M\"}}", "max_io_size 3145728");
+	expect_error("{\"listeners\": [{\"address\": \"127.0.0.1\"}]}", "$.listeners[0].port: missing");
+	expect_error("{\"listeners\": [{\"address\": \"127.0.0.1\", \"port\": 70000}]}",
+		     "$.listeners[0].port: 70000 is not in 0..65535");
+	expect_error("{\"subsystems\": [{\"nqn\": \"bad nqn\"}]}", "$.subsystems[0].nqn: 'bad nqn'");
+	expect_error("{\"subsystems\": [{\"nqn\": \"nqn.2024-01.io.nvtcp:a\", \"namespaces\": "
+		     "[{\"size\": \"1M\", \"block_size\": 1024}]}]}",
+		     "$.subsystems[0].namespaces[0].block_size: must be 512 or 4096");
+	expect_error("{\"subsystems\": [{\"nqn\": \"nqn.2024-01.io.nvtcp:a\", \"namespaces\": "
+		     "[{\"backend\": \"malloc\"}]}]}",
+		     "$.subsystems[0].namespaces[0].size: missing");
+	expect_error("{\"subsystems\": [{\"nqn\": \"nqn.2024-01.io.nvtcp:a\", \"namespaces\": "
+		     "[{\"backend\": \"file\"}]}]}",
+		     "$.subsystems[0].namespaces[0].path: missing");
+	expect_error("{\"subsystems\": [{\"nqn\": \"nqn.2024-01.io.nvtcp:a\", \"namespaces\": "
+		     "[{\"backend\": \"tape\", \"size\": 4096}]}]}",
+		     "$.subsystems[0].namespaces[0].backend: 'tape'");
+	expect_error("{\"subsystems\": [{\"nqn\": \"nqn.2024-01.io.nvtcp:a\", \"namespaces\": "
+		     "[{\"nsid\": 2, \"size\": 4096}, {\"nsid\": 2, \"size\": 4096}]}]}",
+		     "$.subsystems[0].namespaces[1].nsid: 2 is used twice");
+	expect_error("{\"subsystems\": [{\"nqn\": \"nqn.2024-01.io.nvtcp:a\", \"hosts\": [3]}]}",
+		     "$.subsystems[0].hosts[0]: must be a string");
+	expect_error("{\"subsystems\": [{\"nqn\": \"nqn.2024-01.io.nvtcp:a\"}, "
+		     "{\"nqn\": \"nqn.2024-01.io.nvtcp:a\"}]}",
+		     "$.subsystems[1].nqn: nqn.2024-01.io.nvtcp:a is used twice");
+	expect_error("{\"subsystems\": [{\"nqn\": \"nqn.2024-01.io.nvtcp:a\", "
+		     "\"namespaces\": [{\"size\": 4096, \"uuid\": \"xyz\"}]}]}",
+		     "$.subsystems[0].namespaces[0].uuid: 'xyz' is not a UUID");
+	expect_error("{\"listeners\": 5}", "$.listeners: must be an array");
+	expect_error("[1, 2]", "$: the document must be an object");
+	expect_error("{\"options\": {\n  \"max_queue_depth\": 4,,\n}}", ":2:");
+	expect_error("{\"options\": {}} trailing", "text after the JSON document");
+	expect_error("{\"extra\": 1}", "$.extra: unknown key");
+	/* Nothing of those reached the target. */
+	CU_ASSERT(tgt_subsys_find(g_ut_tgt, "nqn.2024-01.io.nvtcp:a") == NULL);
+	/* A missing file. */
+	{
+		char err[256];
+
+		CU_ASSERT(nvtcp_tgt_config_load(g_ut_tgt, "/nonexistent/x.json", err,
+						sizeof(err)) == -ENOENT);
+	}
+	ut_tgt_destroy();
+}
+
+static int
+suite_init(void)
+{
+	return ut_env_setup("config_ut");
+}
+
+static int
+suite_fini(void)
+{
+	ut_env_teardown();
+	return 0;
+}
+
+static void
+add_tests(void)
+{
+	CU_pSuite s = CU_add_suite("target_config", suite_init, suite_fini);
+
+	CU_ADD_TEST(s, test_good_document);
+	CU_ADD_TEST(s, test_bad_documents);
+}
+
+NVTCP_UT_MAIN(add_tests)
