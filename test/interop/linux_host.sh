@@ -37,12 +37,24 @@ P=${TGT_PORTS[0]}
 DP=${TGT_PORTS[1]}
 
 host_run() { # name env...
-	local name=$1 rc
+	local name=$1 rc attempt
 	shift
 	log "linux host: $name"
-	env NVME_HOST_NQN="$NQN" NVME_HOST_TARGET_PORT="$P" NVME_HOST_IO_MB="$MB" \
-		NVME_HOST_TIMEOUT=400 "$@" "$RUN" >"$TMP/$name.out" 2>&1
-	rc=$?
+	# Exit 2 with "VM did not start" is the guest failing to boot, not a verdict on the
+	# target: under software emulation on a loaded machine the guest kernel occasionally
+	# panics in timer set-up ("IO-APIC + timer doesn't work"). One more boot is allowed;
+	# a second failure fails the test.
+	for attempt in 1 2; do
+		env NVME_HOST_NQN="$NQN" NVME_HOST_TARGET_PORT="$P" NVME_HOST_IO_MB="$MB" \
+			NVME_HOST_TIMEOUT=400 "$@" "$RUN" >"$TMP/$name.out" 2>&1
+		rc=$?
+		if [ "$rc" = 2 ] && [ "$attempt" = 1 ] && grep -q 'VM did not start' "$TMP/$name.out"; then
+			log "linux host: the guest did not boot ($(grep -m1 -o 'Kernel panic.*' \
+				"$TMP/$name.out" || echo 'no panic line')); booting it once more"
+			continue
+		fi
+		break
+	done
 	sed 's/^/    /' "$TMP/$name.out" | grep -E 'nvme-host: (bs=|connected|[0-9]+ random|disconnected)|NVME-HOST|subnqn:' | head -20
 	if [ "$rc" != 0 ] || ! grep -q 'NVME-HOST-PASS' "$TMP/$name.out"; then
 		log "FAIL: $name: exit $rc"
