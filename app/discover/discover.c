@@ -24,7 +24,6 @@
 
 #include <json-c/json.h>
 
-#include "nvtcp/env.h"
 #include "nvtcp/fabrics.h"
 #include "nvtcp/log.h"
 #include "nvtcp/nvme.h"
@@ -498,7 +497,6 @@ follow_referrals(const struct nvtcp_discovery_entry *e, size_t count,
 int
 main(int argc, char **argv)
 {
-	struct nvtcp_env_opts eopts;
 	struct nvtcp_ctrlr_opts copts;
 	struct nvtcp_ctrlr *ctrlr;
 	struct nvtcp_discovery_entry *entries = NULL;
@@ -536,14 +534,9 @@ main(int argc, char **argv)
 		snprintf(trid.hostnqn, sizeof(trid.hostnqn), "%s", o.hostnqn);
 	}
 
-	nvtcp_env_opts_init(&eopts);
-	eopts.name = TOOL;
-	rc = nvtcp_env_init(&eopts);
-	if (rc != 0) {
-		fail_line("cannot initialise the environment: %s", reason(NULL, rc));
-		return 1;
-	}
-
+	/* No DPDK environment: the driver needs no DMA memory for a few admin commands and
+	 * keeps time with CLOCK_MONOTONIC without it, so the tool starts in milliseconds, needs
+	 * no hugepages and runs under valgrind. */
 	nvtcp_ctrlr_opts_init(&copts);
 	copts.hdgst = o.hdgst;
 	copts.ddgst = o.ddgst;
@@ -565,7 +558,7 @@ main(int argc, char **argv)
 	}
 	if (ctrlr == NULL) {
 		fail_line("cannot attach to %s: %s", trid_str, why);
-		goto out_env;
+		goto out_free;
 	}
 	if (!nvtcp_ctrlr_is_discovery(ctrlr)) {
 		fail_line("%s is not a discovery controller (subnqn %s)", trid_str, trid.subnqn);
@@ -623,8 +616,7 @@ out_detach:
 	if (ctrlr != NULL) {
 		nvtcp_ctrlr_detach(ctrlr);
 	}
-out_env:
+out_free:
 	free(entries);
-	nvtcp_env_fini();
 	return status;
 }

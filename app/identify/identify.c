@@ -19,7 +19,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "nvtcp/env.h"
 #include "nvtcp/fabrics.h"
 #include "nvtcp/log.h"
 #include "nvtcp/nvme.h"
@@ -455,7 +454,6 @@ gather(struct nvtcp_ctrlr *ctrlr, const struct tool_opts *o, struct id_report *r
 int
 main(int argc, char **argv)
 {
-	struct nvtcp_env_opts eopts;
 	struct nvtcp_ctrlr_opts copts;
 	struct nvtcp_ctrlr *ctrlr = NULL;
 	struct tool_opts o;
@@ -487,14 +485,9 @@ main(int argc, char **argv)
 	}
 	nvtcp_trid_format(&trid, trid_str, sizeof(trid_str));
 
-	nvtcp_env_opts_init(&eopts);
-	eopts.name = TOOL;
-	rc = nvtcp_env_init(&eopts);
-	if (rc != 0) {
-		fail_line("cannot initialise the environment: %s", attach_reason(NULL, rc));
-		return 1;
-	}
-
+	/* No DPDK environment: the driver needs no DMA memory for a few admin commands and
+	 * keeps time with CLOCK_MONOTONIC without it, so the tool starts in milliseconds, needs
+	 * no hugepages and runs under valgrind. */
 	nvtcp_ctrlr_opts_init(&copts);
 	copts.hdgst = o.hdgst;
 	copts.ddgst = o.ddgst;
@@ -507,7 +500,7 @@ main(int argc, char **argv)
 	rc = nvtcp_ctrlr_attach_async(&trid, &copts, &ctrlr);
 	if (rc != 0) {
 		fail_line("cannot attach to %s: %s", trid_str, attach_reason(NULL, rc));
-		goto out_env;
+		goto out_free;
 	}
 	deadline = now_ms() + (uint64_t)o.timeout_s * 1000;
 	while ((rc = nvtcp_ctrlr_attach_poll(ctrlr)) == -EAGAIN) {
@@ -554,11 +547,10 @@ main(int argc, char **argv)
 out_detach:
 	/* The report is complete; a failed shutdown does not change what was read. */
 	nvtcp_ctrlr_detach(ctrlr);
-out_env:
+out_free:
 	if (r != NULL) {
 		free(r->ns);
 		free(r);
 	}
-	nvtcp_env_fini();
 	return status;
 }

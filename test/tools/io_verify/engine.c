@@ -24,6 +24,9 @@
 #define DRAIN_TIMEOUT_MS 60000
 #define PROGRESS_INTERVAL_MS 5000
 #define MAX_ERROR_REPORTS 20
+/* The admin queue is polled this often: keep-alives (KATO/2), AERs and controller recovery
+ * advance only there. */
+#define ADMIN_POLL_MS 10
 
 enum iv_phase {
 	PH_PREFILL,
@@ -485,15 +488,39 @@ nap(void)
 	nanosleep(&ts, NULL);
 }
 
+/* Poll every controller's admin queue (at most every ADMIN_POLL_MS). A controller that has
+ * failed for good is reported; its I/O fails through the queue pairs. */
+static int
+poll_admin(struct iv_run *run, uint64_t now, uint64_t *next)
+{
+	if (now < *next) {
+		return 0;
+	}
+	*next = now + ADMIN_POLL_MS;
+	for (uint32_t c = 0; c < run->num_ctrlrs; c++) {
+		int32_t rc = nvtcp_ctrlr_process_admin_completions(run->ctrlrs[c].ctrlr);
+
+		if (rc < 0) {
+			snprintf(run->abort_reason, sizeof(run->abort_reason),
+				 "controller %s failed: %s", run->ctrlrs[c].trid,
+				 nvtcp_ctrlr_get_failure_reason(run->ctrlrs[c].ctrlr));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* After an early stop: wait (bounded) for what is outstanding, so buffers are not freed
  * under the driver and every I/O is accounted for. */
 static void
 drain(struct engine *e)
 {
-	uint64_t deadline = iv_now_ms() + DRAIN_TIMEOUT_MS;
+	uint64_t deadline = iv_now_ms() + DRAIN_TIMEOUT_MS, next_admin = 0;
 
 	while (e->inflight > 0 && iv_now_ms() < deadline) {
 		int64_t rc = nvtcp_poll_group_process_completions(e->run->group, 0);
+
+		(void)poll_admin(e->run, iv_now_ms(), &next_admin);
 
 		if (rc < 0) {
 			break;
@@ -512,7 +539,7 @@ static int
 run_phase(struct engine *e, enum iv_phase phase, uint64_t deadline)
 {
 	struct iv_run *run = e->run;
-	uint64_t next_progress = iv_now_ms() + PROGRESS_INTERVAL_MS;
+	uint64_t next_progress = iv_now_ms() + PROGRESS_INTERVAL_MS, next_admin = 0;
 	uint32_t idle = 0;
 
 	e->phase = phase;
@@ -542,6 +569,9 @@ run_phase(struct engine *e, enum iv_phase phase, uint64_t deadline)
 				 "time limit of %u s reached in the %s phase (%" PRIu64 " of its I/Os "
 				 "completed)", run->opts.time_limit_s, g_phase_names[phase],
 				 e->completed);
+			break;
+		}
+		if (poll_admin(run, now, &next_admin) != 0) {
 			break;
 		}
 		if (run->opts.verbose && now >= next_progress) {

