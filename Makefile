@@ -35,6 +35,21 @@ test: deps
 	$(Q)scripts/setup.sh || true
 	$(Q)BUILD_DIR=$(BUILD_DIR) test/run_tests.sh $(TESTS)
 
+# "make fuzz": every libFuzzer harness of test/fuzz for FUZZ_SECONDS (default 60) each, built
+# with clang and the sanitizers into build-fuzz/; fails on any finding (test/fuzz/Makefile).
+FUZZ_SECONDS ?= 60
+fuzz:
+	$(Q)$(MAKE) -C test/fuzz run FUZZ_SECONDS=$(FUZZ_SECONDS)
+
+# "make test-hardening": builds what the hardening section needs (the normal build for the
+# valgrind runs, the SAN=1 build, the fuzz harnesses) and runs it (test/hardening/*.sh:
+# sanitizers, fuzzing, valgrind). .ci/run calls it after "make test".
+test-hardening: deps
+	$(Q)$(MAKE) all
+	$(Q)$(MAKE) all SAN=1
+	$(Q)$(MAKE) -C test/fuzz all
+	$(Q)BUILD_DIR=$(BUILD_DIR) FUZZ_SECONDS=$(FUZZ_SECONDS) test/run_tests.sh hardening
+
 demo: deps
 	$(Q)$(MAKE) all
 	$(Q)scripts/setup.sh || true
@@ -52,6 +67,6 @@ install: all
 	$(if $(wildcard $(BIN_DIR)/nvtcp_*),install -m 0755 $(wildcard $(BIN_DIR)/nvtcp_*) $(DESTDIR)$(PREFIX)/bin/)
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
-.PHONY: all deps libs apps unittests shared test demo install clean
+.PHONY: all deps libs apps unittests shared test demo install clean fuzz test-hardening
