@@ -18,8 +18,14 @@
  *   commands on any queue pair that thread owns. It must not free the queue pair it was called
  *   for, nor detach the controller; do that after the poll call returns.
  * - Every command completes exactly once: with the controller's status, or with a host-side
- *   error status (see nvtcp_nvme_cpl helpers in nvme_spec.h) when the transport fails, the
- *   command times out, or the queue pair or controller goes away.
+ *   error status when the transport fails, the command times out and is aborted, or the queue
+ *   pair or controller goes away. nvtcp_nvme_cpl_is_retryable() and the other
+ *   nvtcp_nvme_cpl_is_*() helpers below classify them (doc/reliability.md lists them all).
+ *
+ * Recovery (doc/reliability.md): a lost connection, a keep-alive miss or a command that times
+ * out and cannot be aborted resets the controller; the driver reconnects every queue pair
+ * (each I/O queue pair inside its own thread's poll) every reconnect_delay_ms until
+ * ctrl_loss_tmo_s, then the controller is FAILED for good.
  */
 #ifndef NVTCP_NVME_H
 #define NVTCP_NVME_H
@@ -43,6 +49,55 @@ struct nvtcp_poll_group;
 
 /** Command completion callback. \p cpl is valid only during the call. */
 typedef void (*nvtcp_cmd_cb)(void *cb_arg, const struct nvtcp_nvme_cpl *cpl);
+
+/* ---- Completion statuses ------------------------------------------------------------------ */
+
+/**
+ * Whether a failed command may be submitted again: an error with DNR (Do Not Retry) clear,
+ * which is how the host driver completes commands it could not finish (Aborted - SQ Deletion
+ * when the connection was lost, Transient Transport Error for a data digest error, Host Path
+ * Error while the path is down), and how controllers report transient conditions. The Linux
+ * host retries exactly these.
+ *
+ * \param cpl Completion.
+ * \return false for a success or an error with DNR set.
+ */
+static inline bool
+nvtcp_nvme_cpl_is_retryable(const struct nvtcp_nvme_cpl *cpl)
+{
+	return nvtcp_nvme_cpl_is_error(cpl) && !nvtcp_nvme_status_dnr(cpl->status);
+}
+
+/**
+ * Whether a completion reports a path error (Status Code Type 3): the host driver uses Host
+ * Path Error (SC 0x70) for commands it did not send because the connection is down
+ * (fast_io_fail_tmo expired: DNR clear; the controller failed for good: DNR set).
+ *
+ * \param cpl Completion.
+ */
+static inline bool
+nvtcp_nvme_cpl_is_path_error(const struct nvtcp_nvme_cpl *cpl)
+{
+	return nvtcp_nvme_status_sct(cpl->status) == NVTCP_NVME_SCT_PATH;
+}
+
+/**
+ * Whether a completion says the transport lost or damaged the command rather than the
+ * controller refusing it: Aborted - SQ Deletion (the connection went away while it was on the
+ * wire: it may or may not have executed), Transient Transport Error, or a path error.
+ *
+ * \param cpl Completion.
+ */
+static inline bool
+nvtcp_nvme_cpl_is_transport_error(const struct nvtcp_nvme_cpl *cpl)
+{
+	uint8_t sct = nvtcp_nvme_status_sct(cpl->status);
+	uint8_t sc = nvtcp_nvme_status_sc(cpl->status);
+
+	return sct == NVTCP_NVME_SCT_PATH ||
+	       (sct == NVTCP_NVME_SCT_GENERIC && (sc == NVTCP_NVME_SC_ABORTED_SQ_DELETION ||
+		sc == NVTCP_NVME_SC_COMMAND_TRANSIENT_TRANSPORT_ERROR));
+}
 
 /** Controller states, as reported to nvtcp_ctrlr_opts::state_cb. */
 enum nvtcp_ctrlr_state {
@@ -71,7 +126,10 @@ enum nvtcp_timeout_action {
 };
 
 /**
- * Called when a command exceeds its timeout.
+ * Called when a command exceeds its timeout, on the thread that polls its queue pair (the
+ * admin thread for admin commands), inside the poll call. Keep-alives and Asynchronous Event
+ * Requests never time out this way. After the callback the command's timer restarts, so it is
+ * called again if the command still has not completed one timeout later.
  *
  * \param cb_arg Argument given at registration.
  * \param ctrlr Controller.
@@ -92,7 +150,8 @@ struct nvtcp_ctrlr_opts {
 	uint32_t io_queue_size;
 	/** I/O queues to ask for in Set Features Number of Queues (default: online CPUs). */
 	uint32_t num_io_queues;
-	/** Keep-alive timeout in ms sent in Connect (default 5000; 0 = none; discovery: 0). */
+	/** Keep-alive timeout in ms sent in Connect (default 5000; 0 = none; discovery: 0). A
+	 *  keep-alive goes every KATO/2; one not answered within KATO resets the controller. */
 	uint32_t kato_ms;
 	/** Ask for header / data digests (default off). */
 	bool hdgst;
@@ -105,15 +164,20 @@ struct nvtcp_ctrlr_opts {
 	uint32_t connect_timeout_ms;
 	/** Wait for ICResp in ms (default 10000). */
 	uint32_t icresp_timeout_ms;
-	/** Admin command timeout in ms (default 60000; 0 = none). */
+	/** Admin command timeout in ms (default 60000; 0 = none; bring-up commands always wait
+	 *  at most this, 60000 when 0). */
 	uint32_t admin_timeout_ms;
 	/** I/O command timeout in ms (default 30000; 0 = none). */
 	uint32_t io_timeout_ms;
-	/** Delay between reconnect attempts in ms (default 10000). */
+	/** Delay between reconnect attempts in ms (default 10000). The first attempt of a
+	 *  recovery starts at once (doc/reliability.md: except after repeated failures of
+	 *  associations that never carried I/O). */
 	uint32_t reconnect_delay_ms;
-	/** Give up reconnecting after this many seconds (default 600; -1 = never). */
+	/** Give up reconnecting after this many seconds (default 600; -1 = never; 0 = no
+	 *  reconnect: a lost connection fails the controller at once). */
 	int32_t ctrl_loss_tmo_s;
-	/** Fail queued I/O after this many seconds of reconnecting (default -1 = off). */
+	/** Fail I/O waiting for a reconnect after this many seconds of recovery, with Host Path
+	 *  Error (DNR clear), and new I/O at once until reconnected (default -1 = off). */
 	int32_t fast_io_fail_tmo_s;
 	/** Socket buffer sizes in bytes (default 0 = kernel auto-tuning). */
 	int sock_sndbuf;
@@ -169,6 +233,22 @@ struct nvtcp_ctrlr *nvtcp_ctrlr_attach(const struct nvtcp_trid *trid,
 				       const struct nvtcp_ctrlr_opts *opts, int *rc);
 
 /**
+ * nvtcp_ctrlr_attach() that also returns why it failed: the one-line reason
+ * nvtcp_ctrlr_get_failure_reason() gives (the controller is freed on failure, so it cannot be
+ * asked afterwards), e.g. "Connect refused: subsystem NQN not found".
+ *
+ * \param trid Where.
+ * \param opts Options, or NULL.
+ * \param rc Set to 0 or the negative errno of the failure (may be NULL).
+ * \param reason Set to the reason on failure, "" on success (may be NULL).
+ * \param reason_len Its size in bytes (the reason is truncated to fit, NUL-terminated).
+ * \return The ready controller, or NULL.
+ */
+struct nvtcp_ctrlr *nvtcp_ctrlr_attach_ext(const struct nvtcp_trid *trid,
+					   const struct nvtcp_ctrlr_opts *opts, int *rc,
+					   char *reason, size_t reason_len);
+
+/**
  * Start detaching: fail every queued and outstanding command of the controller and of its I/O
  * queue pairs (each completes once), shut the controller down (CC.SHN, bounded wait for
  * CSTS.SHST) when it is reachable, close every connection. The I/O queue pairs must not be in
@@ -204,7 +284,8 @@ int nvtcp_ctrlr_detach(struct nvtcp_ctrlr *ctrlr);
  * the admin thread.
  *
  * \param ctrlr Controller.
- * \return Completions processed, or a negative errno when the controller has failed for good.
+ * \return Completions processed (0 while the controller is resetting), or -ENXIO when it has
+ *         failed for good or is being detached.
  */
 int32_t nvtcp_ctrlr_process_admin_completions(struct nvtcp_ctrlr *ctrlr);
 
@@ -219,7 +300,8 @@ int32_t nvtcp_ctrlr_process_admin_completions(struct nvtcp_ctrlr *ctrlr);
  * \param len Bytes.
  * \param cb Completion.
  * \param cb_arg Its argument.
- * \return 0, or -EAGAIN (no free request), -ENXIO (controller failed), -EINVAL.
+ * \return 0, or -EAGAIN (no free request, or the controller is resetting: admin commands are
+ *         not queued across a reconnect), -ENXIO (controller failed), -EINVAL.
  */
 int nvtcp_ctrlr_cmd_identify(struct nvtcp_ctrlr *ctrlr, uint8_t cns, uint16_t cntid, uint32_t nsid,
 			     void *buf, size_t len, nvtcp_cmd_cb cb, void *cb_arg);
@@ -312,7 +394,11 @@ int nvtcp_ctrlr_cmd_admin_raw(struct nvtcp_ctrlr *ctrlr, const struct nvtcp_nvme
 void nvtcp_ctrlr_register_aer_callback(struct nvtcp_ctrlr *ctrlr, nvtcp_cmd_cb cb, void *cb_arg);
 
 /**
- * Choose the action on command timeouts.
+ * Choose the action on command timeouts (admin_timeout_ms, io_timeout_ms). Without a callback
+ * (or when it returns NVTCP_TIMEOUT_ACTION_DEFAULT) a timed-out command is aborted (admin
+ * Abort with its SQID and CID); if it still has not completed one timeout later, or the Abort
+ * fails, the controller is reset. Register before allocating I/O queue pairs (I/O threads read
+ * the callback without a lock).
  *
  * \param ctrlr Controller.
  * \param cb Callback (NULL = default handling).
@@ -322,12 +408,71 @@ void nvtcp_ctrlr_register_timeout_callback(struct nvtcp_ctrlr *ctrlr, nvtcp_time
 					   void *cb_arg);
 
 /**
- * Start a controller reset (disconnect every queue pair, reconnect as after a connection loss).
+ * Start a controller reset: drop every connection of the association (commands on the wire
+ * complete with Aborted - SQ Deletion, DNR clear; unsent I/O waits), reconnect the admin queue
+ * at once and, on success, every I/O queue pair inside its own poll; further attempts every
+ * reconnect_delay_ms until ctrl_loss_tmo_s (one attempt when ctrl_loss_tmo_s is 0). Returns at
+ * once: the reset runs inside nvtcp_ctrlr_process_admin_completions(); state_cb reports
+ * RESETTING, then LIVE or FAILED. Admin thread only.
  *
  * \param ctrlr Controller.
- * \return 0, -EBUSY when one is in progress, or -ENXIO when the controller has failed.
+ * \return 0, -EBUSY when a reset (or the first attach) is in progress, -ENXIO when the
+ *         controller has failed or is being detached, -EINVAL.
  */
 int nvtcp_ctrlr_reset(struct nvtcp_ctrlr *ctrlr);
+
+/** What happened to a namespace (nvtcp_ctrlr_register_ns_event_callback()). */
+enum nvtcp_ns_event {
+	/** It became active (a rescan or a reconnect found it). */
+	NVTCP_NS_EVENT_ADDED = 0,
+	/** It is no longer active: I/O to it fails (Invalid Namespace, DNR set; -ENXIO). */
+	NVTCP_NS_EVENT_REMOVED,
+	/** Its size changed through an announced change (Namespace Attribute Changed event); I/O
+	 *  continues with the new size. */
+	NVTCP_NS_EVENT_RESIZED,
+	/**
+	 * It changed without notice (across a reconnect: size, LBA format or identifiers; or its
+	 * identifiers or LBA format through a rescan): it may not hold the data the application
+	 * wrote, so it stays inactive for the life of the controller: queued I/O fails with
+	 * Namespace Not Ready (DNR set), new I/O with -ENXIO. Detach and attach to use it again.
+	 */
+	NVTCP_NS_EVENT_CHANGED,
+};
+
+/** Namespace event callback: admin thread, inside nvtcp_ctrlr_process_admin_completions(). */
+typedef void (*nvtcp_ns_event_cb)(void *cb_arg, struct nvtcp_ctrlr *ctrlr, uint32_t nsid,
+				  enum nvtcp_ns_event event);
+
+/**
+ * Be told when namespaces appear, disappear, are resized or changed (rescans after
+ * Namespace Attribute Changed events, and the re-validation of every reconnect).
+ *
+ * \param ctrlr Controller.
+ * \param cb Callback (NULL to stop).
+ * \param cb_arg Its argument.
+ */
+void nvtcp_ctrlr_register_ns_event_callback(struct nvtcp_ctrlr *ctrlr, nvtcp_ns_event_cb cb,
+					    void *cb_arg);
+
+/** Counters of a controller's recovery since attach. */
+struct nvtcp_ctrlr_stats {
+	uint64_t resets;              /**< recovery episodes started (any reason) */
+	uint64_t reconnect_attempts;  /**< admin reconnect attempts */
+	uint64_t reconnects;          /**< attempts that re-established the controller */
+	uint64_t keep_alive_timeouts; /**< keep-alives not answered within KATO */
+	uint64_t admin_timeouts;      /**< admin commands that timed out */
+	uint64_t aborts_sent;         /**< Abort commands sent (admin and I/O timeouts) */
+	uint64_t aborts_failed;       /**< Aborts that failed (each led to a reset) */
+	uint64_t io_reset_requests;   /**< resets asked for by I/O queue pairs */
+};
+
+/**
+ * Copy a controller's counters (admin thread).
+ *
+ * \param ctrlr Controller.
+ * \param stats Filled in.
+ */
+void nvtcp_ctrlr_get_stats(const struct nvtcp_ctrlr *ctrlr, struct nvtcp_ctrlr_stats *stats);
 
 /* ---- Controller information --------------------------------------------------------------- */
 
@@ -356,6 +501,7 @@ uint32_t nvtcp_ctrlr_get_num_io_queues(const struct nvtcp_ctrlr *ctrlr);
 bool nvtcp_ctrlr_is_discovery(const struct nvtcp_ctrlr *ctrlr);
 /**
  * Why the controller failed (attach or later), as a one-line message; "" when it did not.
+ * While it is resetting: why the recovery started (and why the last attempt failed).
  */
 const char *nvtcp_ctrlr_get_failure_reason(const struct nvtcp_ctrlr *ctrlr);
 
@@ -435,7 +581,8 @@ void nvtcp_ctrlr_get_default_io_qpair_opts(const struct nvtcp_ctrlr *ctrlr,
  *
  * \param ctrlr Controller (attached).
  * \param opts Options, or NULL for defaults.
- * \param rc Set to 0 or a negative errno (-ENOSPC: no queue ID left).
+ * \param rc Set to 0 or a negative errno (-ENOSPC: no queue ID left; -EAGAIN: the controller
+ *           is resetting; -ENXIO: it failed).
  * \return The queue pair, or NULL.
  */
 struct nvtcp_qpair *nvtcp_ctrlr_alloc_io_qpair(struct nvtcp_ctrlr *ctrlr,
@@ -453,13 +600,15 @@ int nvtcp_ctrlr_free_io_qpair(struct nvtcp_qpair *qpair);
 
 /**
  * Poll one queue pair: receive and process what arrived (one batched read), call completion
- * callbacks, send what is queued (one batched write), check command timeouts, and reconnect
- * when the controller has been reset.
+ * callbacks, send what is queued (one batched write), check command timeouts, and drop or
+ * re-establish the connection when the controller resets or was re-established (this is where
+ * an I/O queue pair reconnects: keep polling it while the controller recovers).
  *
  * \param qpair Queue pair.
  * \param max Completions to process at most (0 = no limit).
- * \return Completions processed, or a negative errno when the queue pair has failed and cannot
- *         recover (-ENXIO).
+ * \return Completions processed (>= 0 also while reconnecting), or -ENXIO when the queue
+ *         pair has failed for good (the controller failed, reconnect is disabled, or its
+ *         first connect failed).
  */
 int32_t nvtcp_qpair_process_completions(struct nvtcp_qpair *qpair, uint32_t max);
 
@@ -467,8 +616,10 @@ int32_t nvtcp_qpair_process_completions(struct nvtcp_qpair *qpair, uint32_t max)
 uint16_t nvtcp_qpair_get_id(const struct nvtcp_qpair *qpair);
 /** The controller. */
 struct nvtcp_ctrlr *nvtcp_qpair_get_ctrlr(const struct nvtcp_qpair *qpair);
-/** Whether the queue pair is connected and can carry I/O now. */
+/** Whether the queue pair is connected and can carry I/O now (false while reconnecting). */
 bool nvtcp_qpair_is_connected(const struct nvtcp_qpair *qpair);
+/** Whether the queue pair has failed for good (submissions return -ENXIO). */
+bool nvtcp_qpair_is_failed(const struct nvtcp_qpair *qpair);
 /** Commands submitted and not yet completed (outstanding and queued). */
 uint32_t nvtcp_qpair_get_num_outstanding(const struct nvtcp_qpair *qpair);
 
@@ -485,6 +636,9 @@ struct nvtcp_qpair_stats {
 	uint64_t polls;        /**< process_completions calls */
 	uint64_t idle_polls;   /**< polls that completed nothing */
 	uint64_t reconnects;   /**< successful reconnects */
+	uint64_t disconnects;  /**< connections lost or dropped for a reset */
+	uint64_t timeouts;     /**< commands that exceeded io_timeout_ms */
+	uint64_t aborts;       /**< Aborts asked for (timeouts) */
 };
 
 /**
@@ -514,7 +668,9 @@ void nvtcp_qpair_get_stats(const struct nvtcp_qpair *qpair, struct nvtcp_qpair_s
  * \param cb_arg Its argument.
  * \param io_flags NVTCP_IO_FLAGS_*.
  * \return 0, -EAGAIN (no free request, with the EAGAIN policy), -EINVAL (range beyond the
- *         namespace, zero count, bad flags), -ENXIO (queue pair failed for good).
+ *         namespace, zero count, bad flags), -ENXIO (queue pair failed for good, or the
+ *         namespace is not active). While the queue pair reconnects, commands are accepted
+ *         and wait (each holds a preallocated request: -EAGAIN when none is left).
  */
 int nvtcp_ns_cmd_read(struct nvtcp_ns *ns, struct nvtcp_qpair *qpair, void *buf, uint64_t lba,
 		      uint32_t lba_count, nvtcp_cmd_cb cb, void *cb_arg, uint32_t io_flags);
@@ -679,7 +835,7 @@ void nvtcp_discover_opts_init(struct nvtcp_discover_opts *opts);
  * again, starting over when the generation counter changed.
  *
  * \param ctrlr Attached discovery controller.
- * \param max_entries Largest NUMREC accepted.
+ * \param max_entries Largest NUMREC accepted (at most 65536 whatever is asked).
  * \param max_restarts Restarts at most.
  * \param entries Set to an array the caller frees with free().
  * \param count Set to the number of entries.
@@ -688,6 +844,23 @@ void nvtcp_discover_opts_init(struct nvtcp_discover_opts *opts);
 int nvtcp_ctrlr_get_discovery_log(struct nvtcp_ctrlr *ctrlr, uint32_t max_entries,
 				  uint32_t max_restarts, struct nvtcp_discovery_entry **entries,
 				  size_t *count);
+
+/**
+ * nvtcp_ctrlr_get_discovery_log() that also returns the log's generation counter (GENCTR) of
+ * the consistent read, so that a caller can tell later whether the log changed.
+ *
+ * \param ctrlr Attached discovery controller.
+ * \param max_entries Largest NUMREC accepted (at most 65536).
+ * \param max_restarts Restarts at most.
+ * \param entries Set to an array the caller frees with free().
+ * \param count Set to the number of entries.
+ * \param genctr Set to GENCTR (may be NULL).
+ * \return 0 or a negative errno.
+ */
+int nvtcp_ctrlr_get_discovery_log_ext(struct nvtcp_ctrlr *ctrlr, uint32_t max_entries,
+				      uint32_t max_restarts,
+				      struct nvtcp_discovery_entry **entries, size_t *count,
+				      uint64_t *genctr);
 
 /**
  * Discover: attach to the discovery controller at \p trid (its subnqn defaults to the

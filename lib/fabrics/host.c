@@ -193,7 +193,10 @@ nvtcp_host_id_default(struct nvtcp_host_id *id)
 	}
 
 	if (have_nqn && have_id) {
-		if (nqn_uuid(nqn, nqnid) && memcmp(nqnid, hostid, sizeof(hostid)) != 0) {
+		static bool noted; /* once per process: every nvtcp_ctrlr_opts_init() gets here */
+
+		if (nqn_uuid(nqn, nqnid) && memcmp(nqnid, hostid, sizeof(hostid)) != 0 &&
+		    !__atomic_exchange_n(&noted, true, __ATOMIC_RELAXED)) {
 			/* Legal, and normal: Debian's nvme-cli package generates the two files
 			 * from different UUIDs. Used as given, as the Linux host does. */
 			NVTCP_DEBUGLOG("%s names a UUID different from the host ID in %s\n",

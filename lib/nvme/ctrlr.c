@@ -9,6 +9,10 @@
  * Event Configuration -> namespace scan -> AERs -> LIVE. A discovery controller stops after
  * Identify. Every command waits at most admin_timeout_ms (60 s when 0); every failure leaves a
  * one-line reason and a negative errno.
+ *
+ * The same machine runs again for each reconnect attempt of a recovery (reset.c): then a
+ * failure fails the attempt, not the controller, and the Identify data, CAP and the namespaces
+ * are checked against what the first attach found.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -67,15 +71,21 @@ nvme_ctrlr_fail(struct nvtcp_ctrlr *c, int rc, const char *fmt, ...)
 	vsnprintf(c->reason, sizeof(c->reason), fmt, ap);
 	va_end(ap);
 	c->init_rc = rc;
-	NVTCP_ERRLOG("controller %s:%s %s failed: %s\n", c->trid.traddr, c->trid.trsvcid,
-		     c->trid.subnqn, c->reason);
+	NVTCP_ERRLOG("controller " NVME_CTRLR_FMT " failed: %s\n", NVME_CTRLR_ARGS(c), c->reason);
 	c->ka_armed = false;
+	c->reset_state = NVME_RESET_NONE;
+	c->reiniting = false;
+	c->cmd_pending = false;
+	/* I/O threads see FAILED on their next poll and fail what they hold (Host Path Error,
+	 * DNR set, for what was never sent). */
 	nvme_ctrlr_set_state(c, NVTCP_CTRLR_STATE_FAILED);
-	/* The admin connection is not trusted any more: its commands complete with an error
-	 * (the I/O queue pairs notice the new state on their next poll). */
-	if (c->adminq != NULL && c->adminq->state != NVME_QPAIR_FAILED) {
-		nvme_qpair_fail(c->adminq, rc, "controller failed: %s", c->reason);
+	/* The admin connection is not trusted any more: its commands complete with an error. */
+	if (c->adminq != NULL && nvme_qpair_is_up(c->adminq)) {
+		c->adminq->quiet_fail = true;
+		nvme_qpair_disconnect(c->adminq, rc, "controller failed");
+		c->adminq->quiet_fail = false;
 	}
+	nvme_ctrlr_aborts_reset(c);
 }
 
 /* ---- Bring-up ----------------------------------------------------------------------------- */
@@ -88,15 +98,22 @@ init_fail(struct nvtcp_ctrlr *c, int rc, const char *fmt, ...)
 	if (c->init_state == NVME_INIT_FAILED) {
 		return c->init_rc;
 	}
-	va_start(ap, fmt);
-	vsnprintf(c->reason, sizeof(c->reason), fmt, ap);
-	va_end(ap);
 	c->init_rc = rc;
 	c->init_state = NVME_INIT_FAILED;
 	c->cmd_pending = false;
+	c->ka_armed = false;
+	if (c->reiniting) {
+		/* A reconnect attempt failed: reset.c logs it and decides what comes next. */
+		va_start(ap, fmt);
+		vsnprintf(c->attempt_reason, sizeof(c->attempt_reason), fmt, ap);
+		va_end(ap);
+		return rc;
+	}
+	va_start(ap, fmt);
+	vsnprintf(c->reason, sizeof(c->reason), fmt, ap);
+	va_end(ap);
 	NVTCP_ERRLOG("attach to %s:%s %s failed: %s (%s)\n", c->trid.traddr, c->trid.trsvcid,
 		     c->trid.subnqn, c->reason, strerror(-rc));
-	c->ka_armed = false;
 	nvme_ctrlr_set_state(c, NVTCP_CTRLR_STATE_FAILED);
 	return rc;
 }
@@ -105,16 +122,21 @@ void
 nvme_ctrlr_adminq_failed(struct nvtcp_ctrlr *c)
 {
 	struct nvtcp_qpair *aq = c->adminq;
+	int rc = aq->fail_rc != 0 ? aq->fail_rc : -EIO;
 
-	if (c->detach_state != NVME_DETACH_NONE) {
+	if (c->detach_state != NVME_DETACH_NONE ||
+	    atomic_load(&c->state) == NVTCP_CTRLR_STATE_FAILED) {
 		return;
 	}
-	if (c->init_state != NVME_INIT_READY) {
-		init_fail(c, aq->fail_rc != 0 ? aq->fail_rc : -EIO, "%s", aq->fail_reason);
+	if (!c->attached || c->reiniting) {
+		/* The first attach, or a reconnect attempt, fails. */
+		if (c->init_state != NVME_INIT_READY) {
+			init_fail(c, rc, "%s", aq->fail_reason);
+		}
 		return;
 	}
-	nvme_ctrlr_fail(c, aq->fail_rc != 0 ? aq->fail_rc : -EIO, "admin queue: %s",
-			aq->fail_reason);
+	/* A live controller lost its admin connection: recovery, not a permanent failure. */
+	nvme_ctrlr_start_reset(c, false, rc, "admin queue: %s", aq->fail_reason);
 }
 
 typedef int (*init_issue_fn)(struct nvtcp_ctrlr *c);
@@ -166,7 +188,7 @@ init_connect_adminq(struct nvtcp_ctrlr *c)
 	struct nvtcp_qpair *aq = c->adminq;
 	int rc;
 
-	if (aq->state == NVME_QPAIR_DISCONNECTED) {
+	if (aq->state == NVME_QPAIR_DISCONNECTED || aq->state == NVME_QPAIR_RESETTING) {
 		rc = nvme_qpair_connect_start(aq);
 		if (rc != 0) {
 			return init_fail(c, rc, "%s", aq->fail_reason);
@@ -205,6 +227,14 @@ init_read_cap(struct nvtcp_ctrlr *c)
 	}
 	c->cap = (uint64_t)c->w.cpl.cdw0 | ((uint64_t)c->w.cpl.cdw1 << 32);
 	c->io_queue_size_max = nvtcp_nvme_cap_mqes(c->cap) + 1;
+	if (c->reiniting) {
+		char why[160];
+		int r = nvme_ctrlr_check_cap(c, why, sizeof(why));
+
+		if (r != 0) {
+			return init_fail(c, r, "%s", why);
+		}
+	}
 	c->init_state = NVME_INIT_READ_VS;
 	return 0;
 }
@@ -331,11 +361,14 @@ static int
 issue_identify(struct nvtcp_ctrlr *c)
 {
 	struct nvtcp_nvme_cmd cmd;
+	/* A reconnect reads into a buffer of its own: it is checked before it replaces what the
+	 * application may be reading. */
+	void *buf = c->reiniting ? (void *)c->new_cdata : (void *)c->cdata;
 
 	memset(&cmd, 0, sizeof(cmd));
 	cmd.opc = NVTCP_NVME_OPC_IDENTIFY;
 	cmd.cdw10 = NVTCP_NVME_IDENTIFY_CDW10(NVTCP_NVME_IDENTIFY_CTRLR, 0);
-	return nvme_admin_submit(c, &cmd, c->cdata, sizeof(*c->cdata), nvme_wait_cb, &c->w);
+	return nvme_admin_submit(c, &cmd, buf, sizeof(*c->cdata), nvme_wait_cb, &c->w);
 }
 
 static void
@@ -388,6 +421,16 @@ init_identify(struct nvtcp_ctrlr *c)
 	if (nvtcp_nvme_cpl_is_error(&c->w.cpl)) {
 		return init_cmd_error(c, "Identify Controller");
 	}
+	if (c->reiniting) {
+		char why[sizeof(c->attempt_reason)];
+
+		/* The same controller, or nothing: its data is not mixed with another's. */
+		rc = nvme_ctrlr_revalidate(c, c->new_cdata, why, sizeof(why));
+		if (rc != 0) {
+			return init_fail(c, rc, "%s", why);
+		}
+		memcpy(c->cdata, c->new_cdata, sizeof(*c->cdata));
+	}
 	ctrlr_apply_identify(c);
 	c->init_state = c->discovery ? NVME_INIT_READY : NVME_INIT_SET_NUM_QUEUES;
 	return 0;
@@ -434,7 +477,22 @@ init_set_num_queues(struct nvtcp_ctrlr *c)
 	}
 	nsq = nvtcp_nvme_feat_num_queues_nsq(c->w.cpl.cdw0);
 	ncq = nvtcp_nvme_feat_num_queues_ncq(c->w.cpl.cdw0);
+	if (c->reiniting) {
+		/* The queue ID map stays as the first attach sized it; a queue pair whose ID is
+		 * above a smaller grant fails when it tries to reconnect. */
+		uint32_t n = NVTCP_MIN(NVTCP_MIN(nsq, ncq), c->num_io_queues_first);
+
+		if (n < c->num_io_queues_first) {
+			NVTCP_WARNLOG("controller " NVME_CTRLR_FMT ": grants %u I/O queues after the "
+				      "reconnect, %u at attach\n", NVME_CTRLR_ARGS(c), n,
+				      c->num_io_queues_first);
+		}
+		c->num_io_queues = n;
+		c->init_state = NVME_INIT_SET_AEC;
+		return 0;
+	}
 	c->num_io_queues = NVTCP_MIN(NVTCP_MIN(nsq, ncq), NVTCP_MIN(c->opts.num_io_queues, 65535u));
+	c->num_io_queues_first = c->num_io_queues;
 	rc = qid_bitmap_init(c);
 	if (rc != 0) {
 		return init_fail(c, rc, "out of memory");
@@ -605,10 +663,25 @@ nvtcp_ctrlr_attach_async(const struct nvtcp_trid *trid, const struct nvtcp_ctrlr
 	}
 	atomic_init(&c->state, NVTCP_CTRLR_STATE_CONNECTING);
 	atomic_init(&c->event_gen, 0);
+	atomic_init(&c->assoc_gen, 0);
+	atomic_init(&c->pub_cntlid, 0);
+	atomic_init(&c->pub_num_io_queues, 0);
+	atomic_init(&c->reset_id, 0);
+	atomic_init(&c->reset_req_gen, 0);
+	atomic_init(&c->reset_req_info, 0);
+	atomic_init(&c->io_fast_fail, false);
+	atomic_init(&c->abort_posted, 0);
+	for (uint32_t i = 0; i < NVME_ABORT_SLOTS; i++) {
+		atomic_init(&c->abort_slots[i].state, NVME_ABORT_SLOT_FREE);
+		c->abort_ctx[i].ctrlr = c;
+	}
+	c->admin_tmo_ticks = nvme_ms_to_ticks(c->opts.admin_timeout_ms);
+	c->io_tmo_ticks = nvme_ms_to_ticks(c->opts.io_timeout_ms);
 	pthread_mutex_init(&c->qpairs_lock, NULL);
 	TAILQ_INIT(&c->qpairs);
 	c->max_xfer = NVME_DRIVER_MAX_XFER;
 	if (posix_memalign((void **)&c->cdata, 4096, sizeof(*c->cdata)) != 0 ||
+	    posix_memalign((void **)&c->new_cdata, 4096, sizeof(*c->new_cdata)) != 0 ||
 	    posix_memalign((void **)&c->scan_buf, 4096, NVTCP_NVME_IDENTIFY_DATA_SIZE) != 0 ||
 	    posix_memalign((void **)&c->aer_log, 4096, NVTCP_NVME_IDENTIFY_DATA_SIZE) != 0) {
 		rc = -ENOMEM;
@@ -635,6 +708,7 @@ nvtcp_ctrlr_attach_async(const struct nvtcp_trid *trid, const struct nvtcp_ctrlr
 	return 0;
 err:
 	free(c->cdata);
+	free(c->new_cdata);
 	free(c->scan_buf);
 	free(c->aer_log);
 	pthread_mutex_destroy(&c->qpairs_lock);
@@ -643,20 +717,17 @@ err:
 }
 
 int
-nvtcp_ctrlr_attach_poll(struct nvtcp_ctrlr *c)
+nvme_ctrlr_init_run(struct nvtcp_ctrlr *c)
 {
 	int rc;
 
-	if (c == NULL) {
-		return -EINVAL;
-	}
 	if (c->init_state == NVME_INIT_READY) {
-		return 0;
+		return 1;
 	}
 	if (c->init_state == NVME_INIT_FAILED) {
 		return c->init_rc;
 	}
-	if (c->adminq->state != NVME_QPAIR_DISCONNECTED) {
+	if (nvme_qpair_is_up(c->adminq)) {
 		(void)nvme_qpair_poll(c->adminq, 0, false);
 	}
 	nvme_ctrlr_keep_alive(c);
@@ -667,12 +738,7 @@ nvtcp_ctrlr_attach_poll(struct nvtcp_ctrlr *c)
 		(void)nvtcp_sock_flush(c->adminq->sock);
 	}
 	if (rc == 1) {
-		nvme_ctrlr_set_state(c, NVTCP_CTRLR_STATE_LIVE);
-		NVTCP_NOTICELOG("attached to %s:%s %s: controller ID %u, %s, %u I/O queues, %u "
-				"namespaces, max transfer %u\n", c->trid.traddr, c->trid.trsvcid,
-				c->trid.subnqn, c->cntlid, c->discovery ? "discovery" : "NVM",
-				c->num_io_queues, c->num_active, c->max_xfer);
-		return 0;
+		return 1;
 	}
 	if (c->init_state == NVME_INIT_FAILED) {
 		return c->init_rc;
@@ -680,20 +746,69 @@ nvtcp_ctrlr_attach_poll(struct nvtcp_ctrlr *c)
 	return -EAGAIN;
 }
 
-struct nvtcp_ctrlr *
-nvtcp_ctrlr_attach(const struct nvtcp_trid *trid, const struct nvtcp_ctrlr_opts *opts, int *rc)
+void
+nvme_ctrlr_init_restart(struct nvtcp_ctrlr *c)
+{
+	c->init_state = NVME_INIT_CONNECT_ADMINQ;
+	c->init_rc = 0;
+	c->cmd_pending = false;
+	c->enabled = false;
+	memset(&c->w, 0, sizeof(c->w));
+}
+
+int
+nvtcp_ctrlr_attach_poll(struct nvtcp_ctrlr *c)
+{
+	int rc;
+
+	if (c == NULL) {
+		return -EINVAL;
+	}
+	if (c->attached) {
+		return 0; /* a later reset runs in nvtcp_ctrlr_process_admin_completions() */
+	}
+	rc = nvme_ctrlr_init_run(c);
+	if (rc == 1) {
+		c->attached = true;
+		c->last_live = nvme_ticks();
+		/* The first association: I/O queue pairs take its controller ID. */
+		atomic_store_explicit(&c->pub_cntlid, c->cntlid, memory_order_relaxed);
+		atomic_store_explicit(&c->pub_num_io_queues, c->num_io_queues,
+				      memory_order_relaxed);
+		atomic_store_explicit(&c->assoc_gen, 1, memory_order_release);
+		nvme_ctrlr_set_state(c, NVTCP_CTRLR_STATE_LIVE);
+		NVTCP_NOTICELOG("attached to %s:%s %s: controller ID %u, %s, %u I/O queues, %u "
+				"namespaces, max transfer %u\n", c->trid.traddr, c->trid.trsvcid,
+				c->trid.subnqn, c->cntlid, c->discovery ? "discovery" : "NVM",
+				c->num_io_queues, c->num_active, c->max_xfer);
+		return 0;
+	}
+	return rc;
+}
+
+static struct nvtcp_ctrlr *
+attach_sync(const struct nvtcp_trid *trid, const struct nvtcp_ctrlr_opts *opts, int *rc,
+	    char *reason, size_t reason_len)
 {
 	struct nvtcp_ctrlr *c = NULL;
 	int r;
 
+	if (reason != NULL && reason_len > 0) {
+		reason[0] = '\0';
+	}
 	r = nvtcp_ctrlr_attach_async(trid, opts, &c);
 	if (r == 0) {
 		/* Bounded: every bring-up state has a deadline. */
 		while ((r = nvtcp_ctrlr_attach_poll(c)) == -EAGAIN) {
 			nvme_sync_pause();
 		}
+	} else if (reason != NULL && reason_len > 0) {
+		snprintf(reason, reason_len, "invalid transport ID or options (%s)", strerror(-r));
 	}
 	if (r != 0 && c != NULL) {
+		if (reason != NULL && reason_len > 0) {
+			snprintf(reason, reason_len, "%s", c->reason);
+		}
 		(void)nvtcp_ctrlr_detach(c);
 		c = NULL;
 	}
@@ -701,6 +816,19 @@ nvtcp_ctrlr_attach(const struct nvtcp_trid *trid, const struct nvtcp_ctrlr_opts 
 		*rc = r;
 	}
 	return c;
+}
+
+struct nvtcp_ctrlr *
+nvtcp_ctrlr_attach(const struct nvtcp_trid *trid, const struct nvtcp_ctrlr_opts *opts, int *rc)
+{
+	return attach_sync(trid, opts, rc, NULL, 0);
+}
+
+struct nvtcp_ctrlr *
+nvtcp_ctrlr_attach_ext(const struct nvtcp_trid *trid, const struct nvtcp_ctrlr_opts *opts,
+		       int *rc, char *reason, size_t reason_len)
+{
+	return attach_sync(trid, opts, rc, reason, reason_len);
 }
 
 /* ---- Admin polling ------------------------------------------------------------------------ */
@@ -717,14 +845,27 @@ nvtcp_ctrlr_process_admin_completions(struct nvtcp_ctrlr *c)
 	    atomic_load(&c->state) == NVTCP_CTRLR_STATE_FAILED) {
 		return -ENXIO;
 	}
-	if (c->init_state != NVME_INIT_READY) {
+	if (!c->attached) {
 		int rc = nvtcp_ctrlr_attach_poll(c);
 
 		return rc == -EAGAIN ? 0 : rc;
 	}
+	if (c->reset_state != NVME_RESET_NONE) {
+		nvme_ctrlr_reset_poll(c);
+		return atomic_load(&c->state) == NVTCP_CTRLR_STATE_FAILED ? -ENXIO : 0;
+	}
 	n = nvme_qpair_poll(c->adminq, 0, false);
 	nvme_ctrlr_keep_alive(c);
-	nvme_ctrlr_submit_aers(c);
+	if (c->reset_state == NVME_RESET_NONE && atomic_load(&c->state) == NVTCP_CTRLR_STATE_LIVE) {
+		if (c->admin_tmo_ticks != 0 && !TAILQ_EMPTY(&c->adminq->wire)) {
+			nvme_qpair_check_timeouts(c->adminq, nvme_ticks());
+		}
+		nvme_ctrlr_send_posted_aborts(c);
+		nvme_ctrlr_check_reset_request(c);
+	}
+	if (c->reset_state == NVME_RESET_NONE && atomic_load(&c->state) == NVTCP_CTRLR_STATE_LIVE) {
+		nvme_ctrlr_submit_aers(c);
+	}
 	if (c->adminq->sock != NULL && nvtcp_sock_has_pending_sends(c->adminq->sock)) {
 		(void)nvtcp_sock_flush(c->adminq->sock);
 	}
@@ -745,8 +886,15 @@ nvtcp_ctrlr_detach_async(struct nvtcp_ctrlr *c)
 	if (c->detach_state != NVME_DETACH_NONE) {
 		return -EALREADY;
 	}
+	/* A failed first attach is still shut down when it got that far (as before); a reconnect
+	 * attempt is not (its association is new, and a bring-up command may be outstanding). */
+	c->detach_was_live = c->reset_state == NVME_RESET_NONE &&
+			     (!c->attached || atomic_load(&c->state) == NVTCP_CTRLR_STATE_LIVE);
 	c->detach_state = NVME_DETACH_START;
 	c->ka_armed = false;
+	/* A recovery stops here: detach closes whatever it left. */
+	c->reset_state = NVME_RESET_NONE;
+	c->reiniting = false;
 	nvme_ctrlr_set_state(c, NVTCP_CTRLR_STATE_DELETING);
 	return 0;
 }
@@ -776,7 +924,8 @@ detach_io_qpairs(struct nvtcp_ctrlr *c)
 			(void)nvtcp_poll_group_remove(qp->group, qp);
 		}
 		qp->quiet_fail = true;
-		nvme_qpair_fail(qp, -ENXIO, "controller detached");
+		nvme_qpair_fail_final(qp, NVME_STATUS_ABORTED_SQ_DELETION, -ENXIO,
+				      "controller detached");
 		nvme_io_qpair_release(c, qp);
 	}
 }
@@ -786,7 +935,8 @@ detach_free(struct nvtcp_ctrlr *c)
 {
 	if (c->adminq != NULL) {
 		c->adminq->quiet_fail = true;
-		nvme_qpair_fail(c->adminq, -ENXIO, "controller detached");
+		nvme_qpair_fail_final(c->adminq, NVME_STATUS_ABORTED_SQ_DELETION, -ENXIO,
+				      "controller detached");
 		nvme_qpair_destroy(c->adminq);
 		c->adminq = NULL;
 	}
@@ -794,6 +944,7 @@ detach_free(struct nvtcp_ctrlr *c)
 	free(c->scan_ids);
 	free(c->qid_bits);
 	free(c->cdata);
+	free(c->new_cdata);
 	free(c->scan_buf);
 	free(c->aer_log);
 	pthread_mutex_destroy(&c->qpairs_lock);
@@ -831,7 +982,8 @@ detach_start(struct nvtcp_ctrlr *c)
 	int rc;
 
 	detach_io_qpairs(c);
-	if (c->adminq->state != NVME_QPAIR_CONNECTED || !c->enabled) {
+	/* Shut down only a controller that is up (see nvtcp_ctrlr_detach_async()). */
+	if (c->adminq->state != NVME_QPAIR_CONNECTED || !c->enabled || !c->detach_was_live) {
 		detach_close(c, 0);
 		return 0;
 	}
@@ -1039,31 +1191,11 @@ nvtcp_ctrlr_get_failure_reason(const struct nvtcp_ctrlr *c)
 {
 	enum nvtcp_ctrlr_state s = nvtcp_ctrlr_get_state(c);
 
-	if (s == NVTCP_CTRLR_STATE_FAILED || c->init_state == NVME_INIT_FAILED) {
+	if (s == NVTCP_CTRLR_STATE_FAILED || (!c->attached && c->init_state == NVME_INIT_FAILED)) {
 		return c->reason;
+	}
+	if (s == NVTCP_CTRLR_STATE_RESETTING) {
+		return c->reason; /* why it resets, and why the last attempt failed */
 	}
 	return "";
 }
-
-void
-nvtcp_ctrlr_register_timeout_callback(struct nvtcp_ctrlr *c, nvtcp_timeout_cb cb, void *cb_arg)
-{
-	/* Kept for the timeout handling of a later version: submit ticks are recorded, but no
-	 * command is timed out yet. */
-	c->timeout_cb = cb;
-	c->timeout_cb_arg = cb_arg;
-}
-
-int
-nvtcp_ctrlr_reset(struct nvtcp_ctrlr *c)
-{
-	if (c == NULL) {
-		return -EINVAL;
-	}
-	if (nvtcp_ctrlr_get_state(c) == NVTCP_CTRLR_STATE_FAILED) {
-		return -ENXIO;
-	}
-	/* Reset and reconnect are not implemented yet. */
-	return -ENOTSUP;
-}
-

@@ -9,14 +9,26 @@
 #include "nvme_internal.h"
 
 static int
-admin_usable(struct nvtcp_ctrlr *c)
+admin_usable(struct nvtcp_ctrlr *c, bool internal)
 {
+	int s;
+
 	if (c == NULL) {
 		return -EINVAL;
 	}
-	if (atomic_load(&c->state) == NVTCP_CTRLR_STATE_FAILED ||
-	    c->adminq->state != NVME_QPAIR_CONNECTED) {
+	s = atomic_load(&c->state);
+	/* While detaching, only the driver's shutdown commands go out. */
+	if (s == NVTCP_CTRLR_STATE_FAILED || (!internal && s == NVTCP_CTRLR_STATE_DELETING) ||
+	    c->adminq->state == NVME_QPAIR_FAILED) {
 		return -ENXIO;
+	}
+	/* The application's admin commands are not carried across a reconnect (the driver's
+	 * own bring-up commands run on the new connection): ask again once LIVE. */
+	if (!internal && s == NVTCP_CTRLR_STATE_RESETTING) {
+		return -EAGAIN;
+	}
+	if (c->adminq->state != NVME_QPAIR_CONNECTED) {
+		return internal ? -ENXIO : -EAGAIN;
 	}
 	return 0;
 }
@@ -28,6 +40,7 @@ desc_raw(struct nvme_io_desc *d, const struct nvtcp_nvme_cmd *cmd, void *buf, ui
 	d->kind = NVME_DESC_RAW;
 	d->internal = internal;
 	d->dsm_buf = -1;
+	d->ns = NULL;
 	d->cmd = *cmd;
 	d->len = len;
 	d->cb = cb;
@@ -42,7 +55,7 @@ admin_submit(struct nvtcp_ctrlr *c, const struct nvtcp_nvme_cmd *cmd, void *buf,
 	     nvtcp_cmd_cb cb, void *cb_arg, bool internal)
 {
 	struct nvme_io_desc d;
-	int rc = admin_usable(c);
+	int rc = admin_usable(c, internal);
 
 	if (rc != 0) {
 		return rc;
@@ -137,7 +150,7 @@ nvme_get_log_page(struct nvtcp_ctrlr *c, uint8_t lid, bool rae, uint32_t nsid, v
 		  uint32_t len, uint64_t offset, bool internal, nvtcp_cmd_cb cb, void *cb_arg)
 {
 	struct nvme_io_desc d;
-	int rc = admin_usable(c);
+	int rc = admin_usable(c, internal);
 
 	if (rc != 0) {
 		return rc;
@@ -149,6 +162,7 @@ nvme_get_log_page(struct nvtcp_ctrlr *c, uint8_t lid, bool rae, uint32_t nsid, v
 	d.kind = NVME_DESC_LOG;
 	d.internal = internal;
 	d.dsm_buf = -1;
+	d.ns = NULL;
 	d.cmd.opc = NVTCP_NVME_OPC_GET_LOG_PAGE;
 	d.cmd.nsid = nsid;
 	d.cmd.cdw10 = lid | (rae ? NVTCP_NVME_GET_LOG_CDW10_RAE : 0);
@@ -244,12 +258,14 @@ ka_done(void *cb_arg, const struct nvtcp_nvme_cpl *cpl)
 	if (!nvtcp_nvme_cpl_is_error(cpl)) {
 		return;
 	}
-	if (c->detach_state != NVME_DETACH_NONE || c->adminq->state == NVME_QPAIR_FAILED) {
-		return; /* the queue is going away anyway */
+	if (c->detach_state != NVME_DETACH_NONE || c->adminq->state != NVME_QPAIR_CONNECTED) {
+		return; /* the connection is going away anyway (that is being handled) */
 	}
-	nvme_ctrlr_fail(c, -EIO, "keep-alive failed: %s (SCT 0x%x, SC 0x%02x)",
-			nvtcp_nvme_status_str(cpl->status), nvtcp_nvme_status_sct(cpl->status),
-			nvtcp_nvme_status_sc(cpl->status));
+	/* The controller says our association is not alive (e.g. Keep Alive Timer expired on
+	 * its side): re-establish it, as the Linux host does. */
+	nvme_ctrlr_start_reset(c, false, -EIO, "keep-alive failed: %s (SCT 0x%x, SC 0x%02x)",
+			       nvtcp_nvme_status_str(cpl->status),
+			       nvtcp_nvme_status_sct(cpl->status), nvtcp_nvme_status_sc(cpl->status));
 }
 
 void
@@ -265,9 +281,12 @@ nvme_ctrlr_keep_alive(struct nvtcp_ctrlr *c)
 	}
 	now = nvme_ticks();
 	if (c->ka_outstanding) {
+		/* Its own rule (not the admin command timeout): a keep-alive not answered within
+		 * KATO means the association is dead on one side or the other. */
 		if (now - c->ka_sent > c->ka_timeout) {
-			nvme_ctrlr_fail(c, -ETIMEDOUT, "keep-alive timed out: no response within "
-					"%u ms", c->opts.kato_ms);
+			c->stats.keep_alive_timeouts++;
+			nvme_ctrlr_start_reset(c, false, -ETIMEDOUT, "keep-alive timed out: no "
+					       "response within %u ms", c->opts.kato_ms);
 		}
 		return;
 	}
@@ -308,7 +327,8 @@ nvme_ctrlr_submit_aers(struct nvtcp_ctrlr *c)
 {
 	struct nvtcp_nvme_cmd cmd;
 
-	if (c->discovery || c->aer_limit_hit || c->detach_state != NVME_DETACH_NONE) {
+	if (c->discovery || c->aer_limit_hit || c->detach_state != NVME_DETACH_NONE ||
+	    c->adminq->state != NVME_QPAIR_CONNECTED) {
 		return;
 	}
 	memset(&cmd, 0, sizeof(cmd));
@@ -337,7 +357,7 @@ aer_log_done(void *cb_arg, const struct nvtcp_nvme_cpl *cpl)
 	struct nvtcp_ctrlr *c = cb_arg;
 
 	c->aer_log_busy = false;
-	if (c->detach_state != NVME_DETACH_NONE ||
+	if (c->detach_state != NVME_DETACH_NONE || c->adminq->state != NVME_QPAIR_CONNECTED ||
 	    atomic_load(&c->state) != NVTCP_CTRLR_STATE_LIVE) {
 		return;
 	}
@@ -354,9 +374,9 @@ aer_done(void *cb_arg, const struct nvtcp_nvme_cpl *cpl)
 	uint8_t type, info, lid;
 
 	c->aer_outstanding--;
-	if (c->detach_state != NVME_DETACH_NONE ||
-	    atomic_load(&c->state) != NVTCP_CTRLR_STATE_LIVE) {
-		return;
+	if (c->detach_state != NVME_DETACH_NONE || c->adminq->state != NVME_QPAIR_CONNECTED ||
+	    atomic_load(&c->state) != NVTCP_CTRLR_STATE_LIVE || c->reset_state != NVME_RESET_NONE) {
+		return; /* completed by a lost connection: re-armed after the reconnect */
 	}
 	if (nvtcp_nvme_cpl_is_error(cpl)) {
 		if (nvtcp_nvme_status_sct(cpl->status) == NVTCP_NVME_SCT_COMMAND_SPECIFIC &&

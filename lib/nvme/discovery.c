@@ -61,6 +61,15 @@ int
 nvtcp_ctrlr_get_discovery_log(struct nvtcp_ctrlr *c, uint32_t max_entries, uint32_t max_restarts,
 			      struct nvtcp_discovery_entry **entries, size_t *count)
 {
+	return nvtcp_ctrlr_get_discovery_log_ext(c, max_entries, max_restarts, entries, count,
+						 NULL);
+}
+
+int
+nvtcp_ctrlr_get_discovery_log_ext(struct nvtcp_ctrlr *c, uint32_t max_entries,
+				  uint32_t max_restarts, struct nvtcp_discovery_entry **entries,
+				  size_t *count, uint64_t *genctr_out)
+{
 	struct nvtcp_nvmf_disc_log_hdr *hdr = NULL;
 	uint8_t *raw = NULL;
 	uint64_t numrec, genctr, numrec2, genctr2;
@@ -72,9 +81,15 @@ nvtcp_ctrlr_get_discovery_log(struct nvtcp_ctrlr *c, uint32_t max_entries, uint3
 	}
 	*entries = NULL;
 	*count = 0;
+	if (genctr_out != NULL) {
+		*genctr_out = 0;
+	}
 	if (!c->discovery || nvtcp_ctrlr_get_state(c) != NVTCP_CTRLR_STATE_LIVE) {
 		return -ENXIO;
 	}
+	/* Whatever the caller allows, a controller's NUMREC never makes us allocate more than
+	 * NVME_DISC_MAX_ENTRIES records. */
+	max_entries = NVTCP_MIN(max_entries, NVME_DISC_MAX_ENTRIES);
 	hdr = malloc(DISC_HDR_LEN);
 	if (hdr == NULL) {
 		return -ENOMEM;
@@ -139,6 +154,9 @@ nvtcp_ctrlr_get_discovery_log(struct nvtcp_ctrlr *c, uint32_t max_entries, uint3
 		}
 		*entries = out;
 		*count = n;
+		if (genctr_out != NULL) {
+			*genctr_out = genctr;
+		}
 		rc = 0;
 		goto out;
 	}

@@ -1,8 +1,22 @@
 /*
  * I/O queue pairs: queue ID allocation (lock-free, from any thread), allocation with a
- * synchronous or background connect, release, and the per-queue-pair getters and counters.
+ * synchronous or background connect, release, the reaction to controller-level events (the
+ * I/O side of recovery), and the per-queue-pair getters and counters.
+ *
+ * Recovery, I/O side. An I/O queue pair belongs to its thread, so the admin thread never
+ * touches it: it publishes events (ctrlr->state, ->assoc_gen, ->pub_cntlid, ->io_fast_fail,
+ * then ctrlr->event_gen with release), and each queue pair acts on them inside its own poll
+ * (nvme_io_qpair_ctrlr_event(), after an acquire load of event_gen):
+ *   RESETTING        drop the connection (wire commands complete with Aborted - SQ Deletion;
+ *                    unsent ones wait) and acknowledge (reset_ack = reset_id);
+ *   LIVE, new assoc  drop the old connection if still up, connect again with the new
+ *                    controller ID; unsent commands go out once connected;
+ *   FAILED           fail for good (unsent: Host Path Error, DNR set);
+ *   io_fast_fail     fail unsent commands (Host Path Error, DNR clear), now and at every
+ *                    poll until reconnected.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,7 +92,17 @@ nvtcp_ctrlr_alloc_io_qpair(struct nvtcp_ctrlr *c, const struct nvtcp_io_qpair_op
 		*rc = -EINVAL;
 		return NULL;
 	}
-	if (atomic_load(&c->state) != NVTCP_CTRLR_STATE_LIVE || c->discovery) {
+	if (c->discovery || !c->attached) {
+		*rc = -ENXIO;
+		return NULL;
+	}
+	switch (atomic_load(&c->state)) {
+	case NVTCP_CTRLR_STATE_LIVE:
+		break;
+	case NVTCP_CTRLR_STATE_RESETTING:
+		*rc = -EAGAIN;
+		return NULL;
+	default:
 		*rc = -ENXIO;
 		return NULL;
 	}
@@ -130,6 +154,9 @@ nvtcp_ctrlr_alloc_io_qpair(struct nvtcp_ctrlr *c, const struct nvtcp_io_qpair_op
 			}
 		}
 		r = qp->state == NVME_QPAIR_CONNECTED ? 0 : (qp->fail_rc != 0 ? qp->fail_rc : -EIO);
+		if (r != 0 && qp->state == NVME_QPAIR_RESETTING) {
+			r = -EAGAIN; /* the controller started resetting meanwhile */
+		}
 	}
 	if (r != 0) {
 		NVTCP_ERRLOG("I/O queue pair %d of %s:%s: %s\n", qid, c->trid.traddr,
@@ -175,6 +202,104 @@ bool
 nvtcp_qpair_is_connected(const struct nvtcp_qpair *qp)
 {
 	return qp->state == NVME_QPAIR_CONNECTED;
+}
+
+bool
+nvtcp_qpair_is_failed(const struct nvtcp_qpair *qp)
+{
+	return qp->state == NVME_QPAIR_FAILED;
+}
+
+/* ---- Recovery, I/O side ------------------------------------------------------------------- */
+
+void
+nvme_qpair_connected(struct nvtcp_qpair *qp)
+{
+	if (!nvme_qpair_is_admin(qp)) {
+		if (qp->ever_connected) {
+			qp->stats.reconnects++;
+			NVME_QP_NOTICELOG(qp, "reconnected (controller ID %u)\n", qp->cntlid);
+		}
+		qp->ever_connected = true;
+	}
+	/* Commands submitted while connecting, or kept through the reconnect, go out now (those
+	 * whose namespace went away meanwhile fail instead). */
+	nvme_qpair_resume(qp);
+}
+
+static void
+io_reconnect(struct nvtcp_qpair *qp, uint32_t assoc)
+{
+	struct nvtcp_ctrlr *c = qp->ctrlr;
+	/* Published with the association (acquire on event_gen and assoc_gen). */
+	uint32_t nq = atomic_load_explicit(&c->pub_num_io_queues, memory_order_relaxed);
+	int rc;
+
+	qp->assoc_gen = assoc;
+	qp->cntlid = (uint16_t)atomic_load_explicit(&c->pub_cntlid, memory_order_relaxed);
+	if (qp->qid > nq) {
+		nvme_qpair_fail_final(qp, NVME_STATUS_HOST_PATH_ERROR(true), -ENXIO,
+				      "the controller grants %u I/O queues after the reconnect: "
+				      "queue ID %u is gone", nq, qp->qid);
+		return;
+	}
+	NVME_QP_INFOLOG(qp, "reconnecting to controller ID %u\n", qp->cntlid);
+	rc = nvme_qpair_connect_start(qp);
+	if (rc != 0 && qp->state == NVME_QPAIR_CONNECTING) {
+		nvme_qpair_fail(qp, rc, "reconnect failed: %s", strerror(-rc));
+	}
+}
+
+void
+nvme_io_qpair_ctrlr_event(struct nvtcp_qpair *qp, uint32_t gen)
+{
+	struct nvtcp_ctrlr *c = qp->ctrlr;
+	int state = atomic_load_explicit(&c->state, memory_order_acquire);
+	uint32_t assoc;
+
+	qp->seen_event_gen = gen;
+	if (qp->state == NVME_QPAIR_FAILED) {
+		return;
+	}
+	switch (state) {
+	case NVTCP_CTRLR_STATE_FAILED:
+		nvme_qpair_fail_final(qp, NVME_STATUS_HOST_PATH_ERROR(true), -ENXIO,
+				      "the controller failed");
+		return;
+	case NVTCP_CTRLR_STATE_RESETTING:
+		if (nvme_qpair_is_up(qp)) {
+			NVME_QP_INFOLOG(qp, "controller resetting: dropping the connection\n");
+			nvme_qpair_disconnect(qp, -ECONNRESET, "the controller is resetting");
+		}
+		/* The admin thread waits (bounded) for this before it reconnects. */
+		atomic_store_explicit(&qp->reset_ack,
+				      atomic_load_explicit(&c->reset_id, memory_order_relaxed),
+				      memory_order_release);
+		break;
+	case NVTCP_CTRLR_STATE_LIVE:
+		assoc = atomic_load_explicit(&c->assoc_gen, memory_order_acquire);
+		if (assoc != qp->assoc_gen) {
+			if (nvme_qpair_is_up(qp)) {
+				/* Reset and re-established between two polls of this thread. */
+				nvme_qpair_disconnect(qp, -ECONNRESET,
+						      "the controller was re-established");
+			}
+			atomic_store_explicit(&qp->reset_ack,
+					      atomic_load_explicit(&c->reset_id,
+								   memory_order_relaxed),
+					      memory_order_release);
+			io_reconnect(qp, assoc);
+		}
+		break;
+	default:
+		/* CONNECTING cannot happen after attach; DELETING: detach frees the queue pairs
+		 * (their threads have stopped using them). */
+		break;
+	}
+	if (qp->state == NVME_QPAIR_RESETTING &&
+	    atomic_load_explicit(&c->io_fast_fail, memory_order_relaxed)) {
+		nvme_qpair_fail_unsent(qp, NVME_STATUS_HOST_PATH_ERROR(false));
+	}
 }
 
 uint32_t

@@ -7,8 +7,19 @@
  * rescan updates it in place (fields read on the I/O path are relaxed atomics) and marks
  * namespaces that went away inactive, so that I/O to them is refused instead of touching freed
  * memory.
+ *
+ * Every scan after the first compares what it finds with what the namespace was:
+ * - identifiers (NGUID, EUI64, UUID) or LBA format changed: another namespace now has this ID,
+ *   so the old one is "changed": inactive for good (I/O fails with Namespace Not Ready);
+ * - size changed: a rescan after a Namespace Attribute Changed event applies it (an announced
+ *   resize); the scan of a reconnect treats it as changed (nothing announced it, and the
+ *   namespace may not hold the data the application wrote);
+ * - not found: inactive (Invalid Namespace), active again if it comes back unchanged.
+ * The application hears of each (nvtcp_ctrlr_register_ns_event_callback()) at the end of the
+ * scan, on the admin thread.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,6 +66,9 @@ ns_get_or_create(struct nvtcp_ctrlr *c, uint32_t nsid)
 	if (ns != NULL) {
 		return ns;
 	}
+	if (c->num_ns >= NVME_MAX_NS_OBJECTS) {
+		return NULL; /* the caller skips it: a bound, not an out-of-memory */
+	}
 	ns = calloc(1, sizeof(*ns));
 	arr = realloc(c->ns, sizeof(*arr) * (c->num_ns + 1));
 	if (ns == NULL || arr == NULL) {
@@ -90,7 +104,8 @@ static bool
 scan_alive(struct nvtcp_ctrlr *c)
 {
 	return c->detach_state == NVME_DETACH_NONE &&
-	       atomic_load(&c->state) != NVTCP_CTRLR_STATE_FAILED;
+	       atomic_load(&c->state) != NVTCP_CTRLR_STATE_FAILED &&
+	       c->adminq->state == NVME_QPAIR_CONNECTED;
 }
 
 static void
@@ -230,7 +245,59 @@ ns_apply_data(struct nvtcp_ns *ns, const struct nvtcp_nvme_ns_data *d)
 			      "block size %u, FLBAS 0x%02x)\n", c->trid.traddr, c->trid.trsvcid, ns->id,
 			      (unsigned long long)d->nsze, bs, d->flbas);
 	}
-	NS_STORE(ns->active, usable);
+	ns->identified = d->nsze != 0;
+	if (!usable || ns->changed) {
+		NS_STORE(ns->fail_status, ns->changed ? NVME_STATUS_NS_NOT_READY :
+			 NVME_STATUS_INVALID_NS);
+	}
+	/* A namespace that changed stays inactive: its ID now names something else. */
+	NS_STORE(ns->active, usable && !ns->changed);
+}
+
+static void
+ns_mark_changed(struct nvtcp_ns *ns, const char *what)
+{
+	struct nvtcp_ctrlr *c = ns->ctrlr;
+
+	NVTCP_ERRLOG("controller " NVME_CTRLR_FMT ": namespace %u changed %s: %s; it stays "
+		     "inactive (I/O to it fails) until the controller is attached again\n",
+		     NVME_CTRLR_ARGS(c), ns->id, c->reiniting ? "across the reconnect" :
+		     "in a rescan", what);
+	ns->changed = true;
+	NS_STORE(ns->fail_status, NVME_STATUS_NS_NOT_READY);
+	NS_STORE(ns->active, false);
+}
+
+/*
+ * Compare a new Identify Namespace with what \p ns was. Returns false and a description when
+ * it is another namespace (or the same one reformatted, or resized without notice).
+ */
+static bool
+ns_same(const struct nvtcp_ns *ns, const struct nvtcp_nvme_ns_data *d, char *what, size_t len)
+{
+	const struct nvtcp_nvme_ns_data *o = &ns->data;
+	uint8_t oi = nvtcp_nvme_flbas_index(o->flbas), ni = nvtcp_nvme_flbas_index(d->flbas);
+	uint32_t oms = oi < 64 ? nvtcp_nvme_lbaf_ms(o->lbaf[oi]) : 0;
+	uint32_t nms = ni < 64 ? nvtcp_nvme_lbaf_ms(d->lbaf[ni]) : 0;
+
+	if (memcmp(o->nguid, d->nguid, sizeof(d->nguid)) != 0 ||
+	    memcmp(o->eui64, d->eui64, sizeof(d->eui64)) != 0) {
+		snprintf(what, len, "identifiers changed (NGUID/EUI64)");
+		return false;
+	}
+	if (nvtcp_nvme_ns_block_size(o) != nvtcp_nvme_ns_block_size(d) || oms != nms ||
+	    (o->flbas & NVTCP_NVME_FLBAS_EXTENDED_METADATA) !=
+	    (d->flbas & NVTCP_NVME_FLBAS_EXTENDED_METADATA)) {
+		snprintf(what, len, "LBA format changed (block size %u -> %u, metadata %u -> %u)",
+			 nvtcp_nvme_ns_block_size(o), nvtcp_nvme_ns_block_size(d), oms, nms);
+		return false;
+	}
+	if (o->nsze != d->nsze && ns->ctrlr->reiniting) {
+		snprintf(what, len, "size changed from %llu to %llu blocks",
+			 (unsigned long long)o->nsze, (unsigned long long)d->nsze);
+		return false;
+	}
+	return true;
 }
 
 static void scan_ns_cb(void *cb_arg, const struct nvtcp_nvme_cpl *cpl);
@@ -265,21 +332,53 @@ scan_ns_cb(void *cb_arg, const struct nvtcp_nvme_cpl *cpl)
 		return;
 	}
 	if (nvtcp_nvme_cpl_is_error(cpl)) {
-		/* It may have gone away since the list was read: skip it. */
 		NVTCP_WARNLOG("controller %s:%s: Identify Namespace %u failed: %s\n",
 			      c->trid.traddr, c->trid.trsvcid, nsid,
 			      nvtcp_nvme_status_str(cpl->status));
-		c->scan_idx++;
-		scan_next_ns(c);
+		if (nvtcp_nvme_status_sct(cpl->status) == NVTCP_NVME_SCT_GENERIC &&
+		    nvtcp_nvme_status_sc(cpl->status) == NVTCP_NVME_SC_INVALID_NAMESPACE_OR_FORMAT) {
+			/* It went away since the list was read: skip it. */
+			c->scan_idx++;
+			scan_next_ns(c);
+			return;
+		}
+		/* Anything else (a transport error, a data digest error...) says nothing about the
+		 * namespace: the scan fails rather than sweep away a namespace that is there. */
+		scan_finish(c, -EIO);
 		return;
 	}
 	ns = ns_get_or_create(c, nsid);
 	if (ns == NULL) {
+		if (c->num_ns >= NVME_MAX_NS_OBJECTS) {
+			NVTCP_WARNLOG("controller " NVME_CTRLR_FMT ": namespace %u ignored: %u "
+				      "namespace IDs seen already\n", NVME_CTRLR_ARGS(c), nsid,
+				      c->num_ns);
+			c->scan_idx++;
+			scan_next_ns(c);
+			return;
+		}
 		scan_finish(c, -ENOMEM);
 		return;
 	}
-	ns_apply_data(ns, (const struct nvtcp_nvme_ns_data *)c->scan_buf);
 	ns->scan_gen = c->scan_gen;
+	if (ns->identified) {
+		char what[128];
+
+		if (ns->changed) {
+			/* Stays changed; its old data stays what the application knew. */
+			c->scan_idx++;
+			scan_next_ns(c);
+			return;
+		}
+		if (!ns_same(ns, (const struct nvtcp_nvme_ns_data *)c->scan_buf, what,
+			     sizeof(what))) {
+			ns_mark_changed(ns, what);
+			c->scan_idx++;
+			scan_next_ns(c);
+			return;
+		}
+	}
+	ns_apply_data(ns, (const struct nvtcp_nvme_ns_data *)c->scan_buf);
 	if (c->vs < NVTCP_NVME_VS(1, 3, 0)) {
 		c->scan_idx++;
 		scan_next_ns(c);
@@ -292,12 +391,13 @@ scan_ns_cb(void *cb_arg, const struct nvtcp_nvme_cpl *cpl)
 	}
 }
 
-static void
-ns_parse_desc(struct nvtcp_ns *ns, const uint8_t *buf)
+/* The UUID of a descriptor list (false when it has none). */
+static bool
+ns_parse_desc(const uint8_t *buf, uint8_t uuid[16])
 {
 	uint32_t off = 0;
+	bool found = false;
 
-	ns->has_uuid = false;
 	while (off + sizeof(struct nvtcp_nvme_ns_id_desc) <= NVTCP_NVME_IDENTIFY_DATA_SIZE) {
 		const struct nvtcp_nvme_ns_id_desc *d = (const void *)(buf + off);
 		uint32_t end = off + (uint32_t)sizeof(*d) + d->nidl;
@@ -306,11 +406,12 @@ ns_parse_desc(struct nvtcp_ns *ns, const uint8_t *buf)
 			break;
 		}
 		if (d->nidt == NVTCP_NVME_NIDT_UUID && d->nidl == NVTCP_NVME_NIDT_UUID_LEN) {
-			memcpy(ns->uuid, buf + off + sizeof(*d), sizeof(ns->uuid));
-			ns->has_uuid = true;
+			memcpy(uuid, buf + off + sizeof(*d), 16);
+			found = true;
 		}
 		off = end;
 	}
+	return found;
 }
 
 static void
@@ -324,12 +425,62 @@ scan_desc_cb(void *cb_arg, const struct nvtcp_nvme_cpl *cpl)
 		return;
 	}
 	ns = ns_find(c, c->scan_ids[c->scan_idx]);
-	if (ns != NULL && !nvtcp_nvme_cpl_is_error(cpl)) {
-		ns_parse_desc(ns, c->scan_buf);
+	if (ns != NULL && !ns->changed && !nvtcp_nvme_cpl_is_error(cpl)) {
+		uint8_t uuid[16];
+		bool has = ns_parse_desc(c->scan_buf, uuid);
+
+		if (has && ns->has_uuid && memcmp(uuid, ns->uuid, sizeof(uuid)) != 0) {
+			ns_mark_changed(ns, "identifiers changed (UUID)");
+		} else if (has) {
+			memcpy(ns->uuid, uuid, sizeof(uuid));
+			ns->has_uuid = true;
+		}
 	}
 	/* Descriptors are optional: an error only means no UUID. */
 	c->scan_idx++;
 	scan_next_ns(c);
+}
+
+/* Tell the application what changed since it was last told (the first attach's scan is not
+ * reported: the application enumerates what attach found). */
+static void
+report_events(struct nvtcp_ctrlr *c)
+{
+	for (uint32_t i = 0; i < c->num_ns; i++) {
+		struct nvtcp_ns *ns = c->ns[i];
+		bool act = NS_LOAD(ns->active);
+		uint64_t nsze = NS_LOAD(ns->num_sectors);
+		int ev = -1;
+
+		if (ns->changed) {
+			if (!ns->reported_changed) {
+				ev = NVTCP_NS_EVENT_CHANGED;
+			}
+			ns->reported_changed = true;
+		} else if (!c->attached) {
+			/* The first attach's scan: the application enumerates it. */
+		} else if (ns->reported_active && !act) {
+			ev = NVTCP_NS_EVENT_REMOVED;
+			NVTCP_WARNLOG("controller " NVME_CTRLR_FMT ": namespace %u is gone: its I/O "
+				      "fails\n", NVME_CTRLR_ARGS(c), ns->id);
+		} else if (!ns->reported_active && act) {
+			ev = NVTCP_NS_EVENT_ADDED;
+			NVTCP_NOTICELOG("controller " NVME_CTRLR_FMT ": namespace %u is active "
+					"(%llu blocks)\n", NVME_CTRLR_ARGS(c), ns->id,
+					(unsigned long long)nsze);
+		} else if (act && ns->reported_nsze != nsze) {
+			ev = NVTCP_NS_EVENT_RESIZED;
+			NVTCP_NOTICELOG("controller " NVME_CTRLR_FMT ": namespace %u resized from %llu "
+					"to %llu blocks\n", NVME_CTRLR_ARGS(c), ns->id,
+					(unsigned long long)ns->reported_nsze,
+					(unsigned long long)nsze);
+		}
+		ns->reported_active = act;
+		ns->reported_nsze = nsze;
+		if (ev >= 0 && c->ns_cb != NULL) {
+			c->ns_cb(c->ns_cb_arg, c, ns->id, (enum nvtcp_ns_event)ev);
+		}
+	}
 }
 
 static void
@@ -344,7 +495,8 @@ scan_finish(struct nvtcp_ctrlr *c, int rc)
 		for (uint32_t i = 0; i < c->num_ns; i++) {
 			struct nvtcp_ns *ns = c->ns[i];
 
-			if (ns->scan_gen != c->scan_gen) {
+			if (ns->scan_gen != c->scan_gen && NS_LOAD(ns->active)) {
+				NS_STORE(ns->fail_status, NVME_STATUS_INVALID_NS);
 				NS_STORE(ns->active, false);
 			}
 			if (NS_LOAD(ns->active)) {
@@ -352,6 +504,7 @@ scan_finish(struct nvtcp_ctrlr *c, int rc)
 			}
 		}
 		c->num_active = active;
+		report_events(c);
 	}
 	c->scan_state = NVME_SCAN_DONE;
 	c->scan_done = NULL;

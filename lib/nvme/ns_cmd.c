@@ -36,12 +36,13 @@ range_check(const struct nvtcp_ns *ns, uint64_t lba, uint64_t count)
 }
 
 static inline void
-desc_init(struct nvme_io_desc *d, uint8_t kind, uint8_t opc, uint32_t nsid, nvtcp_cmd_cb cb,
-	  void *cb_arg)
+desc_init(struct nvme_io_desc *d, uint8_t kind, uint8_t opc, struct nvtcp_ns *ns, uint32_t nsid,
+	  nvtcp_cmd_cb cb, void *cb_arg)
 {
 	memset(&d->cmd, 0, sizeof(d->cmd));
 	d->cmd.opc = opc;
 	d->cmd.nsid = nsid;
+	d->ns = ns;
 	d->kind = kind;
 	d->internal = false;
 	d->dsm_buf = -1;
@@ -75,7 +76,7 @@ submit_rw(struct nvtcp_ns *ns, struct nvtcp_qpair *qp, uint8_t opc, const struct
 	if (nvtcp_unlikely(nvtcp_iov_length(iov, iovcnt) < len)) {
 		return -EINVAL;
 	}
-	desc_init(&d, NVME_DESC_LBA, opc, ns->id, cb, cb_arg);
+	desc_init(&d, NVME_DESC_LBA, opc, ns, ns->id, cb, cb_arg);
 	d.cmd.cdw12 = io_flags;
 	d.lba = lba;
 	d.nlb = lba_count;
@@ -170,7 +171,7 @@ nvtcp_ns_cmd_write_zeroes(struct nvtcp_ns *ns, struct nvtcp_qpair *qpair, uint64
 	    range_check(ns, lba, lba_count) != 0) {
 		return -EINVAL;
 	}
-	desc_init(&d, NVME_DESC_LBA, NVTCP_NVME_OPC_WRITE_ZEROES, ns->id, cb, cb_arg);
+	desc_init(&d, NVME_DESC_LBA, NVTCP_NVME_OPC_WRITE_ZEROES, ns, ns->id, cb, cb_arg);
 	d.cmd.cdw12 = io_flags;
 	d.lba = lba;
 	d.nlb = lba_count;
@@ -188,7 +189,7 @@ nvtcp_ns_cmd_flush(struct nvtcp_ns *ns, struct nvtcp_qpair *qpair, nvtcp_cmd_cb 
 	if (rc != 0) {
 		return rc;
 	}
-	desc_init(&d, NVME_DESC_RAW, NVTCP_NVME_OPC_FLUSH, ns->id, cb, cb_arg);
+	desc_init(&d, NVME_DESC_RAW, NVTCP_NVME_OPC_FLUSH, ns, ns->id, cb, cb_arg);
 	return nvme_qpair_submit_desc(qpair, &d);
 }
 
@@ -218,7 +219,8 @@ nvtcp_ns_cmd_dataset_management(struct nvtcp_ns *ns, struct nvtcp_qpair *qpair,
 		return -EAGAIN;
 	}
 	memcpy(nvme_dsm_buf_addr(qpair, idx), ranges, sizeof(*ranges) * num_ranges);
-	desc_init(&d, NVME_DESC_RAW, NVTCP_NVME_OPC_DATASET_MANAGEMENT, ns->id, cb, cb_arg);
+	desc_init(&d, NVME_DESC_RAW, NVTCP_NVME_OPC_DATASET_MANAGEMENT, ns, ns->id, cb,
+		  cb_arg);
 	d.cmd.cdw10 = nvtcp_nvme_dsm_cdw10(num_ranges);
 	d.cmd.cdw11 = attributes;
 	d.dsm_buf = (int16_t)idx;
@@ -249,7 +251,7 @@ nvtcp_qpair_cmd_io_raw(struct nvtcp_qpair *qpair, const struct nvtcp_nvme_cmd *c
 	if (len > 0 && (xfer == NVTCP_NVME_DATA_NONE || xfer == NVTCP_NVME_DATA_BIDIRECTIONAL)) {
 		return -EINVAL;
 	}
-	desc_init(&d, NVME_DESC_RAW, cmd->opc, cmd->nsid, cb, cb_arg);
+	desc_init(&d, NVME_DESC_RAW, cmd->opc, NULL, cmd->nsid, cb, cb_arg);
 	d.cmd = *cmd;
 	d.len = len;
 	d.iovcnt = len > 0 ? 1 : 0;

@@ -2,11 +2,13 @@
  * Internals of lib/nvme, shared by its source files and its unit tests.
  *
  * Objects and who owns them:
- * - struct nvtcp_ctrlr: the admin queue pair, the bring-up and detach state machines,
- *   keep-alive, AERs, namespaces, the list of I/O queue pairs. Admin thread only, except the
- *   fields marked "shared" (atomics read by I/O threads).
- * - struct nvtcp_qpair: one TCP connection. Everything in it belongs to the thread that owns
- *   the queue pair; nothing locks.
+ * - struct nvtcp_ctrlr: the admin queue pair, the bring-up, recovery (reset.c) and detach
+ *   state machines, keep-alive, timeouts and Aborts (timeout.c), AERs, namespaces, the list of
+ *   I/O queue pairs. Admin thread only, except the fields marked "shared" (atomics read by I/O
+ *   threads; reset.c documents their publication order).
+ * - struct nvtcp_qpair: one TCP connection, re-established in place by a reconnect (the
+ *   connect machine runs again on the same queue pair, its requests and queues kept).
+ *   Everything in it belongs to the thread that owns the queue pair; nothing locks.
  * - struct nvme_request: one command on the wire (or waiting for a wire slot). Preallocated per
  *   queue pair; its index is its command identifier (CID), so looking up a CID from the wire is
  *   an array index plus a state check.
@@ -36,6 +38,12 @@
 #include "nvtcp/tcp_pdu.h"
 #include "nvtcp/util.h"
 
+#ifndef TAILQ_FOREACH_SAFE
+#define TAILQ_FOREACH_SAFE(var, head, field, tvar)                                             \
+	for ((var) = TAILQ_FIRST((head)); (var) && ((tvar) = TAILQ_NEXT((var), field), 1);      \
+	     (var) = (tvar))
+#endif
+
 /* ---- Limits and defaults ------------------------------------------------------------------ */
 
 /**
@@ -64,6 +72,34 @@
 #define NVME_SHUTDOWN_TIMEOUT_MAX_MS 60000u
 /** Largest admin/I/O queue size accepted. */
 #define NVME_MAX_QUEUE_SIZE 65536u
+/**
+ * Namespace objects a controller keeps at most over its life (they are never freed before
+ * detach, since I/O threads hold pointers): a target that keeps inventing namespace IDs in
+ * rescans cannot make us grow without bound.
+ */
+#define NVME_MAX_NS_OBJECTS (2u * NVME_MAX_NAMESPACES)
+/** Hard cap on discovery log entries, whatever the caller allows (64 MiB of records). */
+#define NVME_DISC_MAX_ENTRIES 65536u
+/** Abort requests that can wait for the admin thread at once (I/O threads post them). */
+#define NVME_ABORT_SLOTS 16u
+/**
+ * How long a reset waits for the I/O queue pairs to drop their connections of the old
+ * association before the admin queue reconnects (their threads notice on their next poll).
+ */
+#define NVME_RESET_QUIESCE_MS 1000u
+/**
+ * A re-established association that fails again within this time without having completed a
+ * single I/O command has not proved itself. Twice in a row, and the failure continues the
+ * same recovery (attempts and ctrl_loss_tmo keep counting, the next attempt waits
+ * reconnect_delay_ms), so a controller that accepts the admin queue and fails right after
+ * (refuses every I/O Connect, drops the connection at once...) is not reconnected in a loop
+ * forever. Once is forgiven (a packet lost during the reconnect itself). One that carried I/O
+ * starts a new recovery (first attempt at once), however soon it fails: a transport that loses
+ * a connection every second must not cost reconnect_delay each time.
+ */
+#define NVME_RESET_STABLE_MS 10000u
+/** TCP connect deadline of the connect machine when connect_timeout_ms is 0. */
+#define NVME_DEFAULT_CONNECT_TIMEOUT_MS 10000u
 
 /* ---- Clock -------------------------------------------------------------------------------- */
 
@@ -95,6 +131,17 @@ struct nvtcp_sock *nvme_sock_connect(const char *addr, const char *svc,
 #define NVME_STATUS_TRANSIENT_TRANSPORT                                                          \
 	nvtcp_nvme_status(NVTCP_NVME_SCT_GENERIC,                                                \
 			  NVTCP_NVME_SC_COMMAND_TRANSIENT_TRANSPORT_ERROR, false)
+
+/** Host Path Error: the command was not sent because the path is down (reconnect pending and
+ *  fast_io_fail_tmo expired: DNR clear; the controller failed for good: DNR set). */
+#define NVME_STATUS_HOST_PATH_ERROR(dnr)                                                        \
+	nvtcp_nvme_status(NVTCP_NVME_SCT_PATH, NVTCP_NVME_SC_HOST_PATH_ERROR, (dnr))
+/** Invalid Namespace or Format, DNR set: the namespace went away. */
+#define NVME_STATUS_INVALID_NS                                                                  \
+	nvtcp_nvme_status(NVTCP_NVME_SCT_GENERIC, NVTCP_NVME_SC_INVALID_NAMESPACE_OR_FORMAT, true)
+/** Namespace Not Ready, DNR set: the namespace changed across a reconnect. */
+#define NVME_STATUS_NS_NOT_READY                                                                \
+	nvtcp_nvme_status(NVTCP_NVME_SCT_GENERIC, NVTCP_NVME_SC_NAMESPACE_NOT_READY, true)
 
 /** Fill \p cpl with a host-side status for command \p cid of queue \p sqid. */
 void nvme_cpl_host(struct nvtcp_nvme_cpl *cpl, uint16_t sqid, uint16_t cid, uint16_t status);
@@ -140,6 +187,11 @@ struct nvme_request {
 	bool stop_h2c;                 /* completion arrived: send no more H2CData */
 	bool h2c_waiting;              /* on qpair->h2c_wait */
 	bool internal;                 /* driver command: not counted in the application's stats */
+	bool abort_sent;               /* timed out once and an Abort was asked for */
+	uint16_t idx;                  /* index in qpair->reqs */
+	/* Command ID on the wire: the index in the low bits, a generation that changes with
+	 * every use of the request in the bits above it (as the Linux host), so that a completion
+	 * for an earlier use of a reused slot is told from the current one and refused. */
 	uint16_t cid;
 	uint16_t pending_sends;        /* our PDUs for it still in the socket's send queue */
 	uint32_t len;                  /* data bytes */
@@ -152,7 +204,12 @@ struct nvme_request {
 	nvtcp_cmd_cb cb;
 	void *cb_arg;
 	struct nvme_parent *parent;
-	uint64_t submit_tick;          /* when it went on the wire: for timeout checks */
+	/* The namespace of an NVM command (NULL otherwise): a command that waited through a
+	 * reconnect is not sent if its namespace went away or changed meanwhile. */
+	struct nvtcp_ns *ns;
+	/* When it went on the wire; restarted when its timeout was handled (and the request then
+	 * moves to the tail of the wire list, which stays sorted by this tick). */
+	uint64_t submit_tick;
 	TAILQ_ENTRY(nvme_request) link;     /* free, queued or wire list */
 	TAILQ_ENTRY(nvme_request) h2c_link; /* qpair->h2c_wait */
 	struct nvme_r2t r2t[NVME_MAX_R2T];
@@ -173,6 +230,7 @@ struct nvme_io_desc {
 	uint8_t kind;           /* enum nvme_desc_kind */
 	bool internal;
 	int16_t dsm_buf;
+	struct nvtcp_ns *ns;    /* NVM commands: the namespace (see struct nvme_request) */
 	struct nvtcp_nvme_cmd cmd;      /* template: opcode, nsid, cdw10.. (cid and SGL set later) */
 	uint64_t len;           /* data bytes of the whole command */
 	uint64_t lba;           /* LBA: first block */
@@ -203,10 +261,13 @@ struct nvme_parent {
 /* ---- Queue pairs -------------------------------------------------------------------------- */
 
 enum nvme_qpair_state {
-	NVME_QPAIR_DISCONNECTED = 0,
+	NVME_QPAIR_DISCONNECTED = 0, /* created, never connected */
 	NVME_QPAIR_CONNECTING,  /* the connect machine runs (conn_state) */
 	NVME_QPAIR_CONNECTED,
-	NVME_QPAIR_FAILED,
+	/* The connection was lost (or dropped for a controller reset); the queue pair waits for
+	 * the controller to be re-established, then reconnects. Submissions are queued. */
+	NVME_QPAIR_RESETTING,
+	NVME_QPAIR_FAILED,      /* for good: submissions return -ENXIO */
 };
 
 /** The resumable connect machine: socket, ICReq/ICResp, Fabrics Connect. */
@@ -243,9 +304,11 @@ struct nvtcp_qpair {
 	uint32_t incapsule_max;        /* in-capsule data bytes for non-Fabrics commands */
 	uint32_t max_xfer;
 
-	/* Requests: reqs[cid]. The last num_reserved are reserved: the last one carries the
-	 * Fabrics Connect, then (admin queue) keep-alives and the shutdown commands. */
+	/* Requests: reqs[cid & cid_mask]. The last num_reserved are reserved: the last one carries
+	 * the Fabrics Connect, then (admin queue) keep-alives and the shutdown commands. */
 	uint32_t num_reqs;
+	uint16_t cid_mask;             /* index bits of a CID */
+	uint8_t cid_shift;             /* where its generation starts (16: no generation) */
 	uint32_t num_reserved;
 	struct nvme_request *reqs;
 	struct nvme_req_list free_reqs;
@@ -280,6 +343,14 @@ struct nvtcp_qpair {
 	struct nvme_tx_pdu ctl_pdu;    /* ICReq */
 	struct nvme_tx_pdu term_pdu;   /* H2CTermReq (its own: the ICReq may still be queued) */
 	struct nvtcp_nvmf_connect_data *connect_data;
+	uint16_t cntlid;               /* controller ID the I/O Connect sends */
+	bool ever_connected;           /* a later connection loss is recoverable */
+	uint32_t assoc_gen;            /* association (ctrlr->assoc_gen) of the connection */
+	uint32_t proven_gen;           /* last association it completed a command on (I/O) */
+	/* Reset acknowledged: the ctrlr->reset_id whose RESETTING this queue pair has seen (and
+	 * dropped its connection for). Written by the owner thread, read by the admin thread. */
+	_Atomic uint32_t reset_ack;
+	uint64_t tmo_ticks;            /* command timeout (0 = off) */
 	uint64_t deadline;             /* of the current connect state */
 	int sock_error;                /* a send failed: handled by the next poll */
 	int fail_rc;
@@ -319,6 +390,12 @@ struct nvme_qpair_cfg {
 	bool async_connect;
 };
 
+static inline bool
+nvme_qpair_is_up(const struct nvtcp_qpair *qp)
+{
+	return qp->state == NVME_QPAIR_CONNECTED || qp->state == NVME_QPAIR_CONNECTING;
+}
+
 /* qpair.c */
 struct nvtcp_qpair *nvme_qpair_create(struct nvtcp_ctrlr *ctrlr, const struct nvme_qpair_cfg *cfg);
 void nvme_qpair_destroy(struct nvtcp_qpair *qpair);
@@ -341,11 +418,32 @@ int nvme_qpair_submit_desc(struct nvtcp_qpair *qpair, const struct nvme_io_desc 
 /** Move waiting work forward after a request or wire slot freed. */
 void nvme_qpair_resume(struct nvtcp_qpair *qpair);
 /**
- * Fail a queue pair for good: send nothing more, close the connection, complete every
- * outstanding, queued and deferred command once with Aborted - SQ Deletion (DNR clear).
+ * The connection of a queue pair failed (transport error, protocol error, TermReq, connect
+ * failure). When the queue pair can recover (it was connected before, reconnect is enabled and
+ * the controller is not going away) the connection is dropped (nvme_qpair_disconnect()) and a
+ * controller reset is started (admin queue) or asked for (I/O queue); otherwise the queue pair
+ * fails for good (nvme_qpair_fail_final() with Aborted - SQ Deletion). Does nothing when the
+ * queue pair is already down.
  */
 void nvme_qpair_fail(struct nvtcp_qpair *qpair, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/**
+ * Drop the connection, recoverably: state RESETTING (submissions are queued from now on),
+ * close the socket, complete every command on the wire once with Aborted - SQ Deletion (DNR
+ * clear; the controller may have executed it). Commands not yet sent stay queued for the next
+ * connection, except on the admin queue (completed too: bring-up reissues its own) and the
+ * remaining parts of a split command that already failed.
+ */
+void nvme_qpair_disconnect(struct nvtcp_qpair *qpair, int rc, const char *reason);
+/**
+ * Fail a queue pair for good: send nothing more, close the connection, complete every command
+ * once: those on the wire with Aborted - SQ Deletion (DNR clear), those never sent (queued,
+ * deferred, split remainders) with \p unsent_status.
+ */
+void nvme_qpair_fail_final(struct nvtcp_qpair *qpair, uint16_t unsent_status, int rc,
+			   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/** Complete every command that was never sent with \p status (fast_io_fail). */
+void nvme_qpair_fail_unsent(struct nvtcp_qpair *qpair, uint16_t status);
 /** Close the socket keeping its counters. */
 void nvme_qpair_close_sock(struct nvtcp_qpair *qpair);
 /** Take / give back a DSM range buffer. */
@@ -431,6 +529,13 @@ struct nvtcp_ns {
 	uint32_t id;
 	/* Read by I/O threads with relaxed atomics: updated in place by a rescan. */
 	bool active;
+	uint16_t fail_status;     /* status of queued commands while inactive */
+	bool changed;             /* changed across a reconnect: inactive until detach */
+	bool identified;          /* data holds an Identify Namespace */
+	/* What the application was last told (ns events), admin thread only. */
+	bool reported_active;
+	bool reported_changed;
+	uint64_t reported_nsze;
 	uint32_t sector_size;     /* data bytes per block */
 	uint32_t md_size;
 	uint32_t xfer_block;      /* bytes per block on the wire (data + extended metadata) */
@@ -440,6 +545,42 @@ struct nvtcp_ns {
 	uint8_t uuid[16];
 	uint32_t scan_gen;        /* the scan that last found it */
 	struct nvtcp_nvme_ns_data data;
+};
+
+/** Recovery states (reset.c). */
+enum nvme_reset_state {
+	NVME_RESET_NONE = 0,
+	NVME_RESET_QUIESCE,         /* I/O queue pairs drop their old connections (bounded) */
+	NVME_RESET_WAIT,            /* waiting for the next reconnect attempt */
+	NVME_RESET_CONNECT,         /* an attempt: the bring-up machine runs again */
+};
+
+/** Why an I/O queue pair asked for a reset (packed with its queue ID). */
+enum nvme_reset_why {
+	NVME_RESET_WHY_IO_FAILED = 1,
+	NVME_RESET_WHY_IO_TIMEOUT = 2,
+};
+
+/** An Abort posted by the thread that detected a timeout, for the admin thread to send. */
+enum nvme_abort_slot_state {
+	NVME_ABORT_SLOT_FREE = 0,
+	NVME_ABORT_SLOT_CLAIMED,    /* being filled */
+	NVME_ABORT_SLOT_READY,
+};
+
+struct nvme_abort_slot {
+	_Atomic uint32_t state;
+	uint16_t qid;
+	uint16_t cid;
+	uint32_t gen;               /* association of the command */
+};
+
+/** An Abort on the wire (admin thread). */
+struct nvme_abort_ctx {
+	struct nvtcp_ctrlr *ctrlr;
+	bool used;
+	uint16_t qid;
+	uint16_t cid;
 };
 
 /** An admin command the driver waits for, with its result. */
@@ -453,7 +594,18 @@ struct nvtcp_ctrlr {
 	struct nvtcp_ctrlr_opts opts;
 	/* Shared: read by I/O threads to notice controller-level events without a lock. */
 	_Atomic int state;            /* enum nvtcp_ctrlr_state */
-	_Atomic uint32_t event_gen;   /* bumped on every state change */
+	_Atomic uint32_t event_gen;   /* bumped on every state change and fast-fail */
+	/* Shared, recovery (see reset.c for the publication order). */
+	_Atomic uint32_t assoc_gen;   /* association: bumped when a reconnect re-established it */
+	_Atomic uint32_t pub_cntlid;  /* controller ID of that association */
+	_Atomic uint32_t pub_num_io_queues; /* I/O queues it granted */
+	_Atomic uint32_t reset_id;    /* bumped when a reset starts */
+	_Atomic uint32_t reset_req_gen;  /* association an I/O queue pair asked to reset, 0 none */
+	_Atomic uint32_t reset_req_info; /* its queue ID and why (enum nvme_reset_why << 16) */
+	_Atomic bool io_fast_fail;    /* fast_io_fail_tmo expired: unsent I/O fails */
+	_Atomic uint32_t proven_gen;  /* association on which an I/O command succeeded */
+	_Atomic uint32_t abort_posted; /* abort slots READY (a hint for the admin thread) */
+	struct nvme_abort_slot abort_slots[NVME_ABORT_SLOTS];
 
 	uint8_t init_state;           /* enum nvme_init_state */
 	uint64_t init_deadline;       /* of the current bring-up command */
@@ -462,7 +614,32 @@ struct nvtcp_ctrlr {
 	int init_rc;
 	bool cmd_pending;             /* a bring-up command is outstanding */
 	struct nvme_wait w;           /* its result */
-	char reason[256];
+	char reason[512];
+	bool attached;                /* the first attach completed */
+
+	/* Recovery (reset.c), admin thread. */
+	uint8_t reset_state;          /* enum nvme_reset_state */
+	bool reiniting;               /* the bring-up machine runs as a reconnect attempt */
+	bool reset_explicit;          /* nvtcp_ctrlr_reset(): one attempt even with tmo 0 */
+	uint32_t reconnect_attempt;   /* attempts of this recovery episode so far */
+	uint64_t reset_start;         /* tick the episode started (ctrl_loss/fast_io_fail) */
+	uint64_t next_attempt;
+	uint64_t quiesce_deadline;
+	uint64_t last_live;           /* tick of the last (re)connect; 0 never */
+	bool last_live_reconnect;     /* ... and it was a reconnect (not the first attach) */
+	uint32_t unproven_streak;     /* reconnects in a row that failed before carrying I/O */
+	char reset_reason[160];       /* why the episode started */
+	char attempt_reason[256];     /* why the last attempt failed */
+	struct nvtcp_nvme_ctrlr_data *new_cdata;  /* Identify of a reconnect, before the check */
+	struct nvtcp_ctrlr_stats stats;
+	nvtcp_ns_event_cb ns_cb;
+	void *ns_cb_arg;
+
+	/* Timeouts and aborts (timeout.c), admin thread. */
+	uint64_t admin_tmo_ticks;     /* 0 = off */
+	uint64_t io_tmo_ticks;
+	uint32_t aborts_outstanding;
+	struct nvme_abort_ctx abort_ctx[NVME_ABORT_SLOTS];
 
 	bool discovery;
 	bool enabled;                 /* CC.EN was written and RDY seen */
@@ -474,7 +651,8 @@ struct nvtcp_ctrlr {
 	struct nvtcp_nvme_ctrlr_data *cdata;
 	uint32_t max_xfer;
 	uint32_t io_incapsule;
-	uint32_t num_io_queues;       /* granted */
+	uint32_t num_io_queues;       /* granted (by the last association) */
+	uint32_t num_io_queues_first; /* granted at attach (sizes the queue ID map) */
 	uint32_t io_queue_size_max;   /* CAP.MQES + 1 */
 
 	/* I/O queue IDs: bit n-1 set = qid n in use (alloc from any thread). */
@@ -520,22 +698,91 @@ struct nvtcp_ctrlr {
 
 	/* Detach. */
 	uint8_t detach_state;         /* enum nvme_detach_state */
+	bool detach_was_live;         /* LIVE when the detach started: shut it down */
 	uint64_t detach_deadline;
 	int detach_rc;
 };
 
 /* ctrlr.c */
 void nvme_ctrlr_set_state(struct nvtcp_ctrlr *ctrlr, enum nvtcp_ctrlr_state state);
-/** The controller failed for good (admin queue or keep-alive): state FAILED with a reason. */
+/** The controller failed for good (reconnect disabled or given up): state FAILED, a reason,
+ *  every queued command fails (I/O threads on their next poll). */
 void nvme_ctrlr_fail(struct nvtcp_ctrlr *ctrlr, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/** Called by qpair.c when the admin queue pair failed. */
+/** Called by qpair.c when the admin queue pair lost its connection. */
 void nvme_ctrlr_adminq_failed(struct nvtcp_ctrlr *ctrlr);
 uint64_t nvme_ctrlr_cmd_timeout_ticks(const struct nvtcp_ctrlr *ctrlr);
+/** "A:P NQN" of the controller, for logs. */
+#define NVME_CTRLR_FMT "%s:%s %s"
+#define NVME_CTRLR_ARGS(c) (c)->trid.traddr, (c)->trid.trsvcid, (c)->trid.subnqn
+/**
+ * Run the bring-up machine as far as it goes now (admin poll, keep-alive, steps, flush).
+ * Returns 1 when it reached READY, -EAGAIN while in progress, or the negative errno of a
+ * failure (init_state FAILED).
+ */
+int nvme_ctrlr_init_run(struct nvtcp_ctrlr *ctrlr);
+/** Restart the bring-up machine from the admin connect (a reconnect attempt). */
+void nvme_ctrlr_init_restart(struct nvtcp_ctrlr *ctrlr);
+
+/* reset.c */
+/**
+ * Start controller recovery (admin thread): state RESETTING, the admin connection dropped,
+ * I/O queue pairs told through the shared generation, reconnect attempts every
+ * reconnect_delay until ctrl_loss_tmo. \p explicit_reset: asked by nvtcp_ctrlr_reset() (one
+ * attempt even when reconnect is disabled). With reconnect disabled (ctrl_loss_tmo 0, or a
+ * discovery controller) a failure makes the controller FAILED at once.
+ */
+void nvme_ctrlr_start_reset(struct nvtcp_ctrlr *ctrlr, bool explicit_reset, int rc,
+			    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/** Advance recovery (admin thread, from nvtcp_ctrlr_process_admin_completions()). */
+void nvme_ctrlr_reset_poll(struct nvtcp_ctrlr *ctrlr);
+/** Act on a reset an I/O queue pair asked for (admin thread). */
+void nvme_ctrlr_check_reset_request(struct nvtcp_ctrlr *ctrlr);
+/** Ask the admin thread for a reset of association \p gen (any thread, lock-free). */
+void nvme_ctrlr_request_reset(struct nvtcp_ctrlr *ctrlr, uint32_t gen, uint16_t qid,
+			      enum nvme_reset_why why);
+/** Whether a lost connection of \p qpair is recovered by reconnecting. */
+bool nvme_qpair_can_recover(const struct nvtcp_qpair *qpair);
+/** Check a reconnect's CAP: every I/O queue pair still fits in MQES (0, or the reason). */
+int nvme_ctrlr_check_cap(struct nvtcp_ctrlr *ctrlr, char *reason, size_t len);
+/** Check a reconnect's Identify Controller against the first one (0, or the reason). */
+int nvme_ctrlr_revalidate(struct nvtcp_ctrlr *ctrlr, const struct nvtcp_nvme_ctrlr_data *d,
+			  char *reason, size_t len);
+
+/* timeout.c */
+/** Check the oldest commands of an I/O queue pair (owner thread) or of the admin queue. */
+void nvme_qpair_check_timeouts(struct nvtcp_qpair *qpair, uint64_t now);
+/** The per-poll timeout check of an I/O queue pair: one comparison when nothing is due. */
+static inline void
+nvme_qpair_poll_timeouts(struct nvtcp_qpair *qpair)
+{
+	if (qpair->tmo_ticks != 0 && qpair->state == NVME_QPAIR_CONNECTED &&
+	    !TAILQ_EMPTY(&qpair->wire)) {
+		nvme_qpair_check_timeouts(qpair, nvme_ticks());
+	}
+}
+/** Send the Aborts I/O threads posted (admin thread). */
+void nvme_ctrlr_send_posted_aborts(struct nvtcp_ctrlr *ctrlr);
+/** Forget posted Aborts and Abort bookkeeping of a lost association (admin thread). */
+void nvme_ctrlr_aborts_reset(struct nvtcp_ctrlr *ctrlr);
+/** Whether \p req has been on the wire (or waiting since its timeout) longer than \p tmo. */
+static inline bool
+nvme_req_timed_out(const struct nvme_request *req, uint64_t now, uint64_t tmo)
+{
+	return now - req->submit_tick > tmo;
+}
 
 /* io_qpair.c */
 /** Take an I/O queue pair off its controller, give its queue ID back, free it. */
 void nvme_io_qpair_release(struct nvtcp_ctrlr *ctrlr, struct nvtcp_qpair *qpair);
+/**
+ * A controller-level event reached an I/O queue pair (its thread, on a poll): drop the
+ * connection when the controller resets, reconnect when it was re-established, fail for good
+ * when it failed, fail unsent commands when fast_io_fail expired.
+ */
+void nvme_io_qpair_ctrlr_event(struct nvtcp_qpair *qpair, uint32_t gen);
+/** Connect of a queue pair finished (reconnects counted, unsent commands resumed). */
+void nvme_qpair_connected(struct nvtcp_qpair *qpair);
 
 /* nvme.c */
 /** Pause between polls of the synchronous wrappers (tools): no busy spinning. */
@@ -569,6 +816,18 @@ int nvme_get_log_page(struct nvtcp_ctrlr *ctrlr, uint8_t lid, bool rae, uint32_t
 void nvme_ns_scan_start(struct nvtcp_ctrlr *ctrlr, void (*done)(struct nvtcp_ctrlr *, int));
 /** Free every namespace. */
 void nvme_ns_free_all(struct nvtcp_ctrlr *ctrlr);
+/** A queued command of namespace \p ns must not be sent: the status to fail it with, or 0. */
+static inline uint16_t
+nvme_ns_blocked_status(const struct nvtcp_ns *ns)
+{
+	uint16_t st;
+
+	if (ns == NULL || __atomic_load_n(&ns->active, __ATOMIC_RELAXED)) {
+		return 0;
+	}
+	st = __atomic_load_n(&ns->fail_status, __ATOMIC_RELAXED);
+	return st != 0 ? st : NVME_STATUS_INVALID_NS;
+}
 
 /* poll_group.c */
 /** Put a (re)connected queue pair's socket into its group's socket group. */
@@ -578,6 +837,7 @@ int nvme_poll_group_sock_add(struct nvtcp_qpair *qpair);
 
 #define NVME_QP_ERRLOG(qp, fmt, ...) NVTCP_ERRLOG("%s: " fmt, (qp)->name, ##__VA_ARGS__)
 #define NVME_QP_WARNLOG(qp, fmt, ...) NVTCP_WARNLOG("%s: " fmt, (qp)->name, ##__VA_ARGS__)
+#define NVME_QP_NOTICELOG(qp, fmt, ...) NVTCP_NOTICELOG("%s: " fmt, (qp)->name, ##__VA_ARGS__)
 #define NVME_QP_INFOLOG(qp, fmt, ...) NVTCP_INFOLOG("%s: " fmt, (qp)->name, ##__VA_ARGS__)
 #define NVME_QP_DEBUGLOG(qp, fmt, ...) NVTCP_DEBUGLOG("%s: " fmt, (qp)->name, ##__VA_ARGS__)
 

@@ -143,10 +143,11 @@ nvtcp_poll_group_process_completions(struct nvtcp_poll_group *g, uint32_t max_pe
 	}
 	rc = nvtcp_sock_group_poll(g->sg, 0);
 	TAILQ_FOREACH(qp, &g->qpairs, group_link) {
-		if (nvtcp_unlikely(qp->sock_error != 0) && qp->state != NVME_QPAIR_FAILED) {
+		if (nvtcp_unlikely(qp->sock_error != 0) && nvme_qpair_is_up(qp)) {
 			nvme_qpair_fail(qp, qp->sock_error, "send failed: %s",
 					strerror(-qp->sock_error));
 		}
+		nvme_qpair_poll_timeouts(qp);
 		total += qp->poll_done;
 		if (qp->poll_done == 0) {
 			qp->stats.idle_polls++;

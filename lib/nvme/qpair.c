@@ -1,7 +1,9 @@
 /*
- * Queue pairs: preallocated requests indexed by CID, the wire window, the software queue,
- * split commands (parents and children), the deferred ring of the QUEUE full-policy, and the
- * failure path that completes everything exactly once.
+ * Queue pairs: preallocated requests indexed by CID (index and generation), the wire window,
+ * the software queue, split commands (parents and children), the deferred ring of the QUEUE
+ * full-policy, and the failure paths that complete everything exactly once: a recoverable
+ * disconnect (what was on the wire completes, what was not sent waits for the reconnect) and
+ * the final failure (everything completes).
  *
  * Nothing here allocates after nvme_qpair_create() and nothing locks: a queue pair belongs to
  * one thread. User callbacks run only from completion paths (receive, send completions,
@@ -18,7 +20,7 @@
 static inline bool
 req_reserved(const struct nvtcp_qpair *qp, const struct nvme_request *req)
 {
-	return req->cid >= qp->num_reqs - qp->num_reserved;
+	return req->idx >= qp->num_reqs - qp->num_reserved;
 }
 
 static void *
@@ -51,12 +53,25 @@ nvme_qpair_create(struct nvtcp_ctrlr *ctrlr, const struct nvme_qpair_cfg *cfg)
 	qp->ctrlr = ctrlr;
 	qp->qid = cfg->qid;
 	qp->state = NVME_QPAIR_DISCONNECTED;
+	/* The association it joins, as published (an I/O queue pair is created while the
+	 * controller is LIVE; events from now on reach it through event_gen). */
+	qp->seen_event_gen = atomic_load_explicit(&ctrlr->event_gen, memory_order_acquire);
+	qp->assoc_gen = atomic_load_explicit(&ctrlr->assoc_gen, memory_order_acquire);
+	qp->proven_gen = cfg->qid == 0 ? qp->assoc_gen : 0;
+	qp->cntlid = (uint16_t)atomic_load_explicit(&ctrlr->pub_cntlid, memory_order_relaxed);
+	atomic_init(&qp->reset_ack, atomic_load_explicit(&ctrlr->reset_id, memory_order_relaxed));
+	qp->tmo_ticks = cfg->qid == 0 ? 0 : ctrlr->io_tmo_ticks;
 	qp->queue_size = cfg->queue_size;
 	/* A queue of N entries holds N - 1 commands; the keep-alive has a slot of its own. The
 	 * Connect's reserved request needs none: nothing else is on the wire before it. */
 	qp->max_wire = cfg->queue_size - 1 - cfg->wire_reserved;
 	qp->num_reqs = total;
 	qp->num_reserved = cfg->num_reserved;
+	qp->cid_shift = 1;
+	while ((1u << qp->cid_shift) < total) {
+		qp->cid_shift++;
+	}
+	qp->cid_mask = (uint16_t)((1u << qp->cid_shift) - 1);
 	qp->policy = (uint8_t)cfg->policy;
 	qp->async_connect = cfg->async_connect;
 	qp->max_r2t = ctrlr->opts.max_r2t;
@@ -98,6 +113,7 @@ nvme_qpair_create(struct nvtcp_ctrlr *ctrlr, const struct nvme_qpair_cfg *cfg)
 	for (i = 0; i < total; i++) {
 		struct nvme_request *req = &qp->reqs[i];
 
+		req->idx = (uint16_t)i;
 		req->cid = (uint16_t)i;
 		req->state = NVME_REQ_FREE;
 		req->dsm_buf = -1;
@@ -216,6 +232,12 @@ nvme_req_setup(struct nvtcp_qpair *qp, struct nvme_request *req, const struct nv
 	int n = 0;
 
 	req->cmd = *cmd;
+	/* A new generation for this use of the request (its index stays in the low bits). */
+	if (qp->cid_shift < 16) {
+		uint16_t gen = (uint16_t)((req->cid >> qp->cid_shift) + 1);
+
+		req->cid = (uint16_t)((gen << qp->cid_shift) | req->idx);
+	}
 	req->cmd.cid = req->cid;
 	/* Every command over fabrics uses SGLs (PSDT 01b), Fabrics commands included. */
 	req->cmd.flags = (uint8_t)((cmd->flags & NVTCP_NVME_CMD_FLAGS_FUSE_MASK) |
@@ -247,6 +269,8 @@ nvme_req_setup(struct nvtcp_qpair *qp, struct nvme_request *req, const struct nv
 	req->stop_h2c = false;
 	req->h2c_waiting = false;
 	req->internal = false;
+	req->abort_sent = false;
+	req->ns = NULL;
 	req->pending_sends = 0;
 	req->c2h_rcvd = 0;
 	req->r2t_next = 0;
@@ -278,11 +302,24 @@ req_to_wire(struct nvtcp_qpair *qp, struct nvme_request *req)
 	}
 }
 
+/*
+ * Whether a controller-level event (reset, failure) is pending for an I/O queue pair: the
+ * connection may belong to an association that is going away, so nothing new goes on it until
+ * the next poll has handled the event. One relaxed load of a read-mostly line.
+ */
+static inline bool
+event_pending(const struct nvtcp_qpair *qp)
+{
+	return !nvme_qpair_is_admin(qp) &&
+	       nvtcp_unlikely(atomic_load_explicit(&qp->ctrlr->event_gen, memory_order_relaxed) !=
+			      qp->seen_event_gen);
+}
+
 void
 nvme_req_submit(struct nvtcp_qpair *qp, struct nvme_request *req, bool bypass)
 {
 	if (bypass || (qp->state == NVME_QPAIR_CONNECTED && qp->wire_count < qp->max_wire &&
-		       TAILQ_EMPTY(&qp->queued))) {
+		       TAILQ_EMPTY(&qp->queued) && !event_pending(qp))) {
 		req_to_wire(qp, req);
 		return;
 	}
@@ -292,7 +329,9 @@ nvme_req_submit(struct nvtcp_qpair *qp, struct nvme_request *req, bool bypass)
 
 /* ---- Split commands ----------------------------------------------------------------------- */
 
-static void parent_issue(struct nvtcp_qpair *qp, struct nvme_parent *p);
+static void parent_issue(struct nvtcp_qpair *qp, struct nvme_parent *p, bool submitting);
+static void req_finish(struct nvtcp_qpair *qp, struct nvme_request *req,
+		       const struct nvtcp_nvme_cpl *cpl);
 
 static void
 parent_complete(struct nvtcp_qpair *qp, struct nvme_parent *p)
@@ -369,19 +408,34 @@ parent_next_child(struct nvme_parent *p, struct nvtcp_nvme_cmd *cmd, uint64_t *o
 }
 
 static void
-parent_issue(struct nvtcp_qpair *qp, struct nvme_parent *p)
+parent_stop(struct nvtcp_qpair *qp, struct nvme_parent *p, uint16_t status)
+{
+	p->stop = true;
+	if (!nvtcp_nvme_cpl_is_error(&p->cpl)) {
+		nvme_cpl_host(&p->cpl, qp->qid, 0, status);
+	}
+}
+
+/* \p submitting: called from the application's submission (its namespace was just checked,
+ * and no callback may run from there). */
+static void
+parent_issue(struct nvtcp_qpair *qp, struct nvme_parent *p, bool submitting)
 {
 	while (p->issued < p->total && !p->stop) {
 		struct nvtcp_nvme_cmd cmd;
 		struct nvme_request *req;
 		uint64_t off, units, len;
+		uint16_t st;
 		int rc;
 
 		if (qp->state == NVME_QPAIR_FAILED) {
-			p->stop = true;
-			if (!nvtcp_nvme_cpl_is_error(&p->cpl)) {
-				nvme_cpl_host(&p->cpl, qp->qid, 0, NVME_STATUS_ABORTED_SQ_DELETION);
-			}
+			parent_stop(qp, p, NVME_STATUS_ABORTED_SQ_DELETION);
+			break;
+		}
+		/* Its namespace went away or changed while the rest waited (a reconnect). */
+		st = submitting ? 0 : nvme_ns_blocked_status(p->d.ns);
+		if (nvtcp_unlikely(st != 0)) {
+			parent_stop(qp, p, st);
 			break;
 		}
 		req = nvme_req_alloc(qp);
@@ -419,6 +473,7 @@ parent_issue(struct nvtcp_qpair *qp, struct nvme_parent *p)
 		}
 		req->parent = p;
 		req->internal = p->d.internal;
+		req->ns = p->d.ns;
 		p->children++;
 		p->issued += units;
 		nvme_req_submit(qp, req, false);
@@ -481,6 +536,7 @@ desc_try_submit(struct nvtcp_qpair *qp, const struct nvme_io_desc *d)
 		}
 		req->internal = d->internal;
 		req->dsm_buf = d->dsm_buf;
+		req->ns = d->ns;
 		nvme_req_submit(qp, req, false);
 		return 0;
 	}
@@ -499,7 +555,7 @@ desc_try_submit(struct nvtcp_qpair *qp, const struct nvme_io_desc *d)
 	p->waiting = false;
 	memset(&p->cpl, 0, sizeof(p->cpl));
 	p->cpl.sqid = qp->qid;
-	parent_issue(qp, p);
+	parent_issue(qp, p, true);
 	return 0;
 }
 
@@ -517,6 +573,8 @@ nvme_qpair_submit_desc(struct nvtcp_qpair *qp, const struct nvme_io_desc *d)
 {
 	int rc;
 
+	/* While the queue pair reconnects (RESETTING, CONNECTING) commands are accepted: they
+	 * wait for the new connection, each holding a preallocated request. */
 	if (nvtcp_unlikely(qp->state == NVME_QPAIR_FAILED ||
 			   qp->state == NVME_QPAIR_DISCONNECTED)) {
 		return -ENXIO;
@@ -552,19 +610,30 @@ nvme_qpair_resume(struct nvtcp_qpair *qp)
 		return;
 	}
 	qp->in_resume = true;
-	if (qp->state == NVME_QPAIR_CONNECTED) {
+	if (qp->state == NVME_QPAIR_CONNECTED && !event_pending(qp)) {
 		while (qp->wire_count < qp->max_wire && !TAILQ_EMPTY(&qp->queued) &&
 		       qp->state == NVME_QPAIR_CONNECTED) {
 			struct nvme_request *req = TAILQ_FIRST(&qp->queued);
+			uint16_t st;
 
 			TAILQ_REMOVE(&qp->queued, req, link);
+			/* A command that waited through a reconnect whose namespace went away or
+			 * changed meanwhile must not reach what is now behind that NSID. */
+			st = nvme_ns_blocked_status(req->ns);
+			if (nvtcp_unlikely(st != 0)) {
+				struct nvtcp_nvme_cpl cpl;
+
+				nvme_cpl_host(&cpl, qp->qid, req->cid, st);
+				req_finish(qp, req, &cpl);
+				continue;
+			}
 			req_to_wire(qp, req);
 		}
 	}
 	while (qp->state != NVME_QPAIR_FAILED && qp->nfree > 0 && !TAILQ_EMPTY(&qp->split_wait)) {
 		struct nvme_parent *p = TAILQ_FIRST(&qp->split_wait);
 
-		parent_issue(qp, p);
+		parent_issue(qp, p, false);
 		if (TAILQ_FIRST(&qp->split_wait) == p) {
 			break; /* no progress */
 		}
@@ -572,7 +641,8 @@ nvme_qpair_resume(struct nvtcp_qpair *qp)
 	while (qp->state != NVME_QPAIR_FAILED && qp->def_count > 0 &&
 	       TAILQ_EMPTY(&qp->split_wait)) {
 		struct nvme_io_desc *d = &qp->deferred[qp->def_head];
-		int rc = desc_try_submit(qp, d);
+		uint16_t st = nvme_ns_blocked_status(d->ns);
+		int rc = st != 0 ? -ENXIO : desc_try_submit(qp, d);
 
 		if (rc == -EAGAIN) {
 			break;
@@ -582,9 +652,10 @@ nvme_qpair_resume(struct nvtcp_qpair *qp)
 		if (rc != 0) {
 			struct nvtcp_nvme_cpl cpl;
 
-			/* Validated when it was deferred, so this is not expected; it still
-			 * completes exactly once. */
+			/* Its namespace went away; anything else was validated when it was
+			 * deferred, so it is not expected; it still completes exactly once. */
 			nvme_cpl_host(&cpl, qp->qid, 0,
+				      st != 0 ? st :
 				      nvtcp_nvme_status(NVTCP_NVME_SCT_GENERIC,
 							NVTCP_NVME_SC_INTERNAL_DEVICE_ERROR, true));
 			nvme_dsm_buf_put(qp, d->dsm_buf);
@@ -612,6 +683,11 @@ req_finish(struct nvtcp_qpair *qp, struct nvme_request *req, const struct nvtcp_
 	if (req->h2c_waiting) {
 		TAILQ_REMOVE(&qp->h2c_wait, req, h2c_link);
 		req->h2c_waiting = false;
+	}
+	/* The first success on an association proves it (reset.c): one compare per command. */
+	if (nvtcp_unlikely(qp->proven_gen != qp->assoc_gen) && !nvtcp_nvme_cpl_is_error(&c)) {
+		qp->proven_gen = qp->assoc_gen;
+		atomic_store_explicit(&qp->ctrlr->proven_gen, qp->assoc_gen, memory_order_relaxed);
 	}
 	/* Free first: the callback may submit and should find this slot. */
 	req_put(qp, req);
@@ -668,45 +744,17 @@ nvme_req_sends_done(struct nvtcp_qpair *qp, struct nvme_request *req)
 
 /* ---- Failure ------------------------------------------------------------------------------ */
 
-void
-nvme_qpair_fail(struct nvtcp_qpair *qp, int rc, const char *fmt, ...)
+/* Complete what is on the wire (oldest first) and anything still draining, after the socket
+ * closed (its queued sends completed with -ECANCELED and released their hold on buffers). */
+static void
+complete_wire(struct nvtcp_qpair *qp)
 {
 	struct nvtcp_nvme_cpl cpl;
 	struct nvme_request *req;
-	struct nvme_parent *p;
-	va_list ap;
 
-	if (qp->state == NVME_QPAIR_FAILED || qp->in_fail) {
-		return;
-	}
-	qp->in_fail = true;
-	qp->state = NVME_QPAIR_FAILED;
-	if (qp->conn_state != NVME_CONN_DONE) {
-		qp->conn_state = NVME_CONN_FAILED;
-	}
-	qp->fail_rc = rc;
-	va_start(ap, fmt);
-	vsnprintf(qp->fail_reason, sizeof(qp->fail_reason), fmt, ap);
-	va_end(ap);
-	if (qp->quiet_fail) {
-		NVME_QP_INFOLOG(qp, "closing: %s\n", qp->fail_reason);
-	} else {
-		NVME_QP_ERRLOG(qp, "queue pair failed: %s\n", qp->fail_reason);
-	}
-
-	/* The socket first: its queued sends complete (with -ECANCELED) and release their hold
-	 * on request buffers, so that every request below can be given back. */
-	nvme_qpair_close_sock(qp);
-
-	/* Oldest first: on the wire, then waiting for a slot, then waiting for a request. */
 	while ((req = TAILQ_FIRST(&qp->wire)) != NULL) {
 		nvme_cpl_host(&cpl, qp->qid, req->cid, NVME_STATUS_ABORTED_SQ_DELETION);
 		nvme_req_complete(qp, req, &cpl);
-	}
-	while ((req = TAILQ_FIRST(&qp->queued)) != NULL) {
-		TAILQ_REMOVE(&qp->queued, req, link);
-		nvme_cpl_host(&cpl, qp->qid, req->cid, NVME_STATUS_ABORTED_SQ_DELETION);
-		req_finish(qp, req, &cpl);
 	}
 	/* A request can only still be DRAINING if the socket is gone and a send completion
 	 * was lost, which lib/sock does not do; check anyway: nothing may be left behind. */
@@ -717,18 +765,68 @@ nvme_qpair_fail(struct nvtcp_qpair *qp, int rc, const char *fmt, ...)
 			nvme_req_sends_done(qp, req);
 		}
 	}
-	while ((p = TAILQ_FIRST(&qp->split_wait)) != NULL) {
+}
+
+/*
+ * Complete queued requests (\p only_stopped: only children of split commands that failed).
+ * The matching requests are moved to a list of their own first: a callback that submits
+ * again adds to the queue, and must not be completed (and resubmit, and...) by this call.
+ */
+static void
+complete_queued(struct nvtcp_qpair *qp, uint16_t status, bool only_stopped)
+{
+	struct nvme_req_list take;
+	struct nvtcp_nvme_cpl cpl;
+	struct nvme_request *req, *tmp;
+
+	TAILQ_INIT(&take);
+	TAILQ_FOREACH_SAFE(req, &qp->queued, link, tmp) {
+		if (only_stopped && (req->parent == NULL || !req->parent->stop)) {
+			continue;
+		}
+		TAILQ_REMOVE(&qp->queued, req, link);
+		TAILQ_INSERT_TAIL(&take, req, link);
+	}
+	while ((req = TAILQ_FIRST(&take)) != NULL) {
+		TAILQ_REMOVE(&take, req, link);
+		nvme_cpl_host(&cpl, qp->qid, req->cid, status);
+		req_finish(qp, req, &cpl);
+	}
+}
+
+/* Split commands waiting for requests; \p only_stopped and the private list as above. */
+static void
+complete_split_wait(struct nvtcp_qpair *qp, uint16_t status, bool only_stopped)
+{
+	struct nvme_parent_list take;
+	struct nvme_parent *p, *tmp;
+
+	TAILQ_INIT(&take);
+	TAILQ_FOREACH_SAFE(p, &qp->split_wait, link, tmp) {
+		if (only_stopped && !p->stop) {
+			continue;
+		}
 		TAILQ_REMOVE(&qp->split_wait, p, link);
 		p->waiting = false;
-		p->stop = true;
-		if (!nvtcp_nvme_cpl_is_error(&p->cpl)) {
-			nvme_cpl_host(&p->cpl, qp->qid, 0, NVME_STATUS_ABORTED_SQ_DELETION);
-		}
+		TAILQ_INSERT_TAIL(&take, p, link);
+	}
+	while ((p = TAILQ_FIRST(&take)) != NULL) {
+		TAILQ_REMOVE(&take, p, link);
+		parent_stop(qp, p, status);
 		if (p->children == 0) {
 			parent_complete(qp, p);
 		}
 	}
-	while (qp->def_count > 0) {
+}
+
+/* The deferred ring: only the entries present at the call (callbacks may defer new ones). */
+static void
+complete_deferred(struct nvtcp_qpair *qp, uint16_t status)
+{
+	struct nvtcp_nvme_cpl cpl;
+	uint32_t n = qp->def_count;
+
+	while (n-- > 0 && qp->def_count > 0) {
 		struct nvme_io_desc *d = &qp->deferred[qp->def_head];
 		nvtcp_cmd_cb cb = d->cb;
 		void *cb_arg = d->cb_arg;
@@ -736,15 +834,133 @@ nvme_qpair_fail(struct nvtcp_qpair *qp, int rc, const char *fmt, ...)
 		qp->def_head = (qp->def_head + 1) % qp->def_cap;
 		qp->def_count--;
 		nvme_dsm_buf_put(qp, d->dsm_buf);
-		nvme_cpl_host(&cpl, qp->qid, 0, NVME_STATUS_ABORTED_SQ_DELETION);
+		nvme_cpl_host(&cpl, qp->qid, 0, status);
 		qp->stats.completed++;
 		qp->stats.errors++;
 		if (cb != NULL) {
 			cb(cb_arg, &cpl);
 		}
 	}
+}
+
+void
+nvme_qpair_disconnect(struct nvtcp_qpair *qp, int rc, const char *reason)
+{
+	bool admin = nvme_qpair_is_admin(qp);
+
+	if (qp->in_fail || qp->state == NVME_QPAIR_FAILED) {
+		return;
+	}
+	qp->in_fail = true;
+	/* First, so that a callback below that submits again finds the command queued for
+	 * the next connection instead of sent on this one. */
+	qp->state = NVME_QPAIR_RESETTING;
+	qp->conn_state = NVME_CONN_IDLE;
+	qp->fail_rc = rc;
+	snprintf(qp->fail_reason, sizeof(qp->fail_reason), "%s", reason);
+	qp->stats.disconnects++;
+	nvme_qpair_close_sock(qp);
+	complete_wire(qp);
+	if (admin) {
+		/* Bring-up and the application reissue admin commands themselves. */
+		complete_queued(qp, NVME_STATUS_ABORTED_SQ_DELETION, false);
+		complete_split_wait(qp, NVME_STATUS_ABORTED_SQ_DELETION, false);
+	} else {
+		/* The rest of a split command whose part on the wire failed is not sent. */
+		complete_queued(qp, NVME_STATUS_ABORTED_SQ_DELETION, true);
+		complete_split_wait(qp, NVME_STATUS_ABORTED_SQ_DELETION, true);
+	}
 	qp->in_fail = false;
+}
+
+void
+nvme_qpair_fail_unsent(struct nvtcp_qpair *qp, uint16_t status)
+{
+	if (qp->in_fail) {
+		return;
+	}
+	qp->in_fail = true;
+	complete_queued(qp, status, false);
+	complete_split_wait(qp, status, false);
+	complete_deferred(qp, status);
+	qp->in_fail = false;
+}
+
+static void
+fail_final_v(struct nvtcp_qpair *qp, uint16_t unsent_status, int rc, const char *fmt, va_list ap)
+{
+	if (qp->state == NVME_QPAIR_FAILED || qp->in_fail) {
+		return;
+	}
+	qp->in_fail = true;
+	qp->state = NVME_QPAIR_FAILED;
+	/* Holds no connection from now on: a reset never waits for it. */
+	atomic_store_explicit(&qp->reset_ack, UINT32_MAX, memory_order_release);
+	if (qp->conn_state != NVME_CONN_DONE) {
+		qp->conn_state = NVME_CONN_FAILED;
+	}
+	qp->fail_rc = rc;
+	vsnprintf(qp->fail_reason, sizeof(qp->fail_reason), fmt, ap);
+	if (qp->quiet_fail) {
+		NVME_QP_INFOLOG(qp, "closing: %s\n", qp->fail_reason);
+	} else {
+		NVME_QP_ERRLOG(qp, "queue pair failed: %s\n", qp->fail_reason);
+	}
+
+	/* The socket first: its queued sends complete (with -ECANCELED) and release their hold
+	 * on request buffers, so that every request below can be given back. */
+	nvme_qpair_close_sock(qp);
+	/* Oldest first: on the wire, then waiting for a slot, then waiting for a request. */
+	complete_wire(qp);
+	complete_queued(qp, unsent_status, false);
+	complete_split_wait(qp, unsent_status, false);
+	complete_deferred(qp, unsent_status);
+	qp->in_fail = false;
+}
+
+void
+nvme_qpair_fail_final(struct nvtcp_qpair *qp, uint16_t unsent_status, int rc, const char *fmt,
+		      ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fail_final_v(qp, unsent_status, rc, fmt, ap);
+	va_end(ap);
+}
+
+void
+nvme_qpair_fail(struct nvtcp_qpair *qp, int rc, const char *fmt, ...)
+{
+	struct nvtcp_ctrlr *c = qp->ctrlr;
+	char reason[sizeof(qp->fail_reason)];
+	va_list ap;
+
+	if (qp->in_fail || !nvme_qpair_is_up(qp)) {
+		return; /* already down: the first failure is the one reported */
+	}
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	if (nvme_qpair_can_recover(qp)) {
+		uint32_t gen = qp->assoc_gen;
+
+		NVME_QP_ERRLOG(qp, "connection failed: %s\n", reason);
+		nvme_qpair_disconnect(qp, rc, reason);
+		if (nvme_qpair_is_admin(qp)) {
+			nvme_ctrlr_adminq_failed(c);
+		} else {
+			/* As the Linux host: the whole association is re-established. */
+			nvme_ctrlr_request_reset(c, gen, qp->qid, NVME_RESET_WHY_IO_FAILED);
+		}
+		return;
+	}
+	nvme_qpair_fail_final(qp, NVME_STATUS_ABORTED_SQ_DELETION, rc, "%s", reason);
 	if (nvme_qpair_is_admin(qp)) {
-		nvme_ctrlr_adminq_failed(qp->ctrlr);
+		nvme_ctrlr_adminq_failed(c);
+	} else if (qp->ever_connected && !qp->quiet_fail) {
+		/* Reconnect disabled: the controller goes too (it fails at once, as Linux
+		 * removes it), so that every queue pair reports the loss. */
+		nvme_ctrlr_request_reset(c, qp->assoc_gen, qp->qid, NVME_RESET_WHY_IO_FAILED);
 	}
 }

@@ -136,7 +136,9 @@ nvme_build_connect(struct nvtcp_qpair *qp, struct nvtcp_nvme_cmd *cmd)
 
 	memset(data, 0, sizeof(*data));
 	memcpy(data->hostid, ctrlr->opts.host.hostid, sizeof(data->hostid));
-	data->cntlid = nvme_qpair_is_admin(qp) ? NVTCP_NVMF_CNTLID_DYNAMIC : ctrlr->cntlid;
+	/* I/O queues: the controller ID of the association they join (published by the admin
+	 * thread with the association generation, copied when the connect started). */
+	data->cntlid = nvme_qpair_is_admin(qp) ? NVTCP_NVMF_CNTLID_DYNAMIC : qp->cntlid;
 	(void)nvtcp_strcpy_pad(data->subnqn, sizeof(data->subnqn), ctrlr->trid.subnqn, 0);
 	(void)nvtcp_strcpy_pad(data->hostnqn, sizeof(data->hostnqn), hostnqn, 0);
 }
@@ -169,14 +171,14 @@ connect_done(void *cb_arg, const struct nvtcp_nvme_cpl *cpl)
 			return;
 		}
 		qp->ctrlr->cntlid = nvtcp_nvmf_connect_rsp_cntlid(cpl->cdw0);
+		qp->cntlid = qp->ctrlr->cntlid;
 	}
 	qp->conn_state = NVME_CONN_DONE;
 	qp->state = NVME_QPAIR_CONNECTED;
 	NVME_QP_INFOLOG(qp, "connected (controller ID %u, hdgst %d, ddgst %d, MAXH2CDATA %u)\n",
-			qp->ctrlr->cntlid, qp->params.hdgst, qp->params.ddgst,
-			qp->params.maxh2cdata);
-	/* Commands submitted while connecting go out now. */
-	nvme_qpair_resume(qp);
+			qp->cntlid, qp->params.hdgst, qp->params.ddgst, qp->params.maxh2cdata);
+	/* Commands submitted while connecting (or waiting through a reconnect) go out now. */
+	nvme_qpair_connected(qp);
 }
 
 void
@@ -224,7 +226,11 @@ nvme_qpair_connect_start(struct nvtcp_qpair *qp)
 	qp->fail_rc = 0;
 	qp->fail_reason[0] = '\0';
 	qp->sock_error = 0;
-	qp->seen_event_gen = atomic_load(&ctrlr->event_gen);
+	/* lib/sock bounds the TCP connect with connect_timeout_ms; this deadline also holds
+	 * when that is 0 ("none"): no wait of the machine is unbounded. */
+	qp->deadline = nvme_ticks() + nvme_ms_to_ticks(ctrlr->opts.connect_timeout_ms != 0 ?
+						       ctrlr->opts.connect_timeout_ms :
+						       NVME_DEFAULT_CONNECT_TIMEOUT_MS);
 
 	nvtcp_sock_opts_init(&so);
 	so.sndbuf = ctrlr->opts.sock_sndbuf;
@@ -258,6 +264,9 @@ nvme_qpair_connect_poll(struct nvtcp_qpair *qp)
 	switch (qp->conn_state) {
 	case NVME_CONN_SOCK:
 		rc = nvtcp_sock_connect_poll(qp->sock);
+		if (rc == -EINPROGRESS && nvme_ticks() > qp->deadline) {
+			rc = -ETIMEDOUT;
+		}
 		if (rc == -EINPROGRESS) {
 			return -EAGAIN;
 		}

@@ -257,7 +257,8 @@ rx_abort(struct nvtcp_qpair *qp, int rc, const char *fmt, ...)
 static int
 rx_after_completion(struct nvtcp_qpair *qp)
 {
-	if (nvtcp_unlikely(qp->state == NVME_QPAIR_FAILED)) {
+	/* A callback dropped the connection (failure, reset, freed). */
+	if (nvtcp_unlikely(!nvme_qpair_is_up(qp))) {
 		qp->pend_rc = 0;
 		return -ECONNABORTED;
 	}
@@ -271,12 +272,14 @@ static struct nvme_request *
 lookup_cid(struct nvtcp_qpair *qp, uint16_t cid)
 {
 	struct nvme_request *req;
+	uint32_t idx = cid & qp->cid_mask;
 
-	if (nvtcp_unlikely(cid >= qp->num_reqs)) {
+	if (nvtcp_unlikely(idx >= qp->num_reqs)) {
 		return NULL;
 	}
-	req = &qp->reqs[cid];
-	return nvtcp_likely(req->state == NVME_REQ_WIRE) ? req : NULL;
+	req = &qp->reqs[idx];
+	/* The whole CID must match: a completion for an earlier use of the slot is refused. */
+	return nvtcp_likely(req->state == NVME_REQ_WIRE && req->cid == cid) ? req : NULL;
 }
 
 static void
@@ -339,7 +342,7 @@ handle_icresp(struct nvtcp_qpair *qp, struct nvtcp_tcp_rx *rx)
 	NVME_QP_DEBUGLOG(qp, "ICResp: CPDA %u, hdgst %d, ddgst %d, MAXH2CDATA %u\n", icr->cpda,
 			 p.hdgst, p.ddgst, p.maxh2cdata);
 	nvme_qpair_connect_icresp_done(qp);
-	return qp->state == NVME_QPAIR_FAILED ? rx_after_completion(qp) : 0;
+	return !nvme_qpair_is_up(qp) ? rx_after_completion(qp) : 0;
 }
 
 static int
@@ -472,7 +475,7 @@ handle_r2t(struct nvtcp_qpair *qp, struct nvtcp_tcp_rx *rx)
 		req->h2c_waiting = true;
 	}
 	nvme_tcp_h2c_pump(qp);
-	return qp->state == NVME_QPAIR_FAILED ? rx_after_completion(qp) : 0;
+	return !nvme_qpair_is_up(qp) ? rx_after_completion(qp) : 0;
 }
 
 static int
@@ -518,7 +521,7 @@ rx_payload(void *ctx, struct nvtcp_tcp_rx *rx, bool ddgst_ok)
 		return 0;
 	}
 	/* Validated by the header callback, and nothing can have completed it since. */
-	req = &qp->reqs[h->cccid];
+	req = &qp->reqs[h->cccid & qp->cid_mask];
 	req->c2h_rcvd += h->datal;
 	if (nvtcp_unlikely(!ddgst_ok)) {
 		NVME_QP_ERRLOG(qp, "data digest error in C2HData of CID %u (DATAO %u, DATAL %u): "
@@ -578,7 +581,7 @@ nvme_tcp_conn_init(struct nvtcp_qpair *qp)
 static void
 rx_result(struct nvtcp_qpair *qp, int rc)
 {
-	if (rc == 0 || rc == NVTCP_TCP_RX_STOP || qp->state == NVME_QPAIR_FAILED) {
+	if (rc == 0 || rc == NVTCP_TCP_RX_STOP || !nvme_qpair_is_up(qp)) {
 		return;
 	}
 	if (nvtcp_tcp_rx_state(&qp->rx) == NVTCP_TCP_RX_STATE_ERROR) {
@@ -644,9 +647,11 @@ nvme_tcp_rx_poll(struct nvtcp_qpair *qp)
 		return;
 	}
 	if (r < 0) {
-		nvme_qpair_fail(qp, r == -ECONNRESET ? -ECONNRESET : (int)r, "%s",
+		/* -ETIMEDOUT here is the kernel giving up on the peer (TCP user timeout or
+		 * retransmissions): a transport failure like any other. */
+		nvme_qpair_fail(qp, r == -ECONNRESET ? -ECONNRESET : (int)r, "%s%s",
 				r == -ECONNRESET ? "connection closed by the controller" :
-				strerror((int)-r));
+				"receive failed: ", r == -ECONNRESET ? "" : strerror((int)-r));
 		return;
 	}
 	if (direct > 0) {
@@ -659,21 +664,22 @@ void
 nvme_qpair_housekeeping(struct nvtcp_qpair *qp)
 {
 	struct nvtcp_ctrlr *ctrlr = qp->ctrlr;
-	uint32_t gen;
 
 	if (!nvme_qpair_is_admin(qp)) {
-		/* A controller-level event (e.g. the controller failed) reaches the I/O threads
-		 * through one relaxed load per poll. */
-		gen = atomic_load_explicit(&ctrlr->event_gen, memory_order_acquire);
+		/* Controller-level events (reset, re-established, failed, fast-fail) reach the I/O
+		 * threads through one load of a read-mostly counter per poll. */
+		uint32_t gen = atomic_load_explicit(&ctrlr->event_gen, memory_order_acquire);
+
 		if (nvtcp_unlikely(gen != qp->seen_event_gen)) {
-			qp->seen_event_gen = gen;
-			if (atomic_load_explicit(&ctrlr->state, memory_order_relaxed) ==
-			    NVTCP_CTRLR_STATE_FAILED) {
-				nvme_qpair_fail(qp, -ENXIO, "the controller failed");
-			}
+			nvme_io_qpair_ctrlr_event(qp, gen);
+		}
+		if (nvtcp_unlikely(qp->state == NVME_QPAIR_RESETTING) &&
+		    atomic_load_explicit(&ctrlr->io_fast_fail, memory_order_relaxed)) {
+			/* Submitted since the last poll, while the path is known to be down. */
+			nvme_qpair_fail_unsent(qp, NVME_STATUS_HOST_PATH_ERROR(false));
 		}
 	}
-	if (nvtcp_unlikely(qp->sock_error != 0) && qp->state != NVME_QPAIR_FAILED) {
+	if (nvtcp_unlikely(qp->sock_error != 0) && nvme_qpair_is_up(qp)) {
 		nvme_qpair_fail(qp, qp->sock_error, "send failed: %s", strerror(-qp->sock_error));
 	}
 	if (qp->state == NVME_QPAIR_CONNECTING) {
@@ -701,13 +707,15 @@ nvme_qpair_poll(struct nvtcp_qpair *qp, uint32_t max, bool flush)
 	if (flush && qp->sock != NULL && nvtcp_sock_has_pending_sends(qp->sock)) {
 		ssize_t r = nvtcp_sock_flush(qp->sock);
 
-		if (r < 0 && qp->state != NVME_QPAIR_FAILED) {
+		if (r < 0) {
 			nvme_qpair_fail(qp, (int)r, "send failed: %s", strerror((int)-r));
 		}
 	}
-	if (nvtcp_unlikely(qp->sock_error != 0) && qp->state != NVME_QPAIR_FAILED) {
+	if (nvtcp_unlikely(qp->sock_error != 0) && nvme_qpair_is_up(qp)) {
 		nvme_qpair_fail(qp, qp->sock_error, "send failed: %s", strerror(-qp->sock_error));
 	}
+	/* After the receive: a completion that has just arrived is not a timeout. */
+	nvme_qpair_poll_timeouts(qp);
 	done = qp->poll_done;
 	qp->poll_max = 0;
 	qp->in_poll = false;

@@ -544,10 +544,103 @@ test_state_cb_and_admin_loss(void)
 }
 
 static void
+test_absurd_advertised_values(void)
+{
+	struct fake_ctrlr_cfg cfg;
+	struct fake_ctrlr *fc;
+	struct nvtcp_ctrlr *c;
+	struct nvtcp_io_qpair_opts qo;
+	struct nvtcp_qpair *qp;
+	static uint8_t buf[64 * 1024];
+	struct ut_cpl u = {0};
+	int rc;
+
+	/* Every limit a controller advertises at its maximum: nothing the host allocates or
+	 * loops over follows it unbounded. */
+	fake_ctrlr_cfg_init(&cfg);
+	cfg.maxh2cdata = 0xFFFFFFFC;
+	cfg.cap = 0xFFFFull | (0xFFull << 24) | (1ull << 37);  /* MQES 65535, TO 127.5 s */
+	cfg.cdata.mdts = 0xFF;
+	cfg.cdata.ioccsz = 0xFFFFFFFF;
+	cfg.cdata.aerl = 0xFF;
+	cfg.cdata.acl = 0xFF;
+	cfg.cdata.kas = 0xFFFF;
+	cfg.cdata.nn = 0xFFFFFFFF;
+	cfg.cdata.rtd3e = 0xFFFFFFFF;
+	fc = fake_ctrlr_create(&cfg);
+	c = ut_attach_default(fc);
+	CU_ASSERT_EQUAL(nvtcp_ctrlr_get_max_xfer_size(c), 1024 * 1024);
+	CU_ASSERT_EQUAL(c->io_incapsule, 1024 * 1024);
+	CU_ASSERT_EQUAL(c->aer_target, NVME_MAX_AERS);
+	ut_rounds(fc, c, NULL, 5);
+	CU_ASSERT_EQUAL(fake_ctrlr_held_aers(fc), NVME_MAX_AERS);
+	/* Queue sizes come from the options, capped by MQES, never from MQES alone. */
+	nvtcp_ctrlr_get_default_io_qpair_opts(c, &qo);
+	CU_ASSERT_EQUAL(qo.io_queue_size, 128);
+	qp = nvtcp_ctrlr_alloc_io_qpair(c, NULL, &rc);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(qp);
+	/* A 64 KiB write goes in the capsule (the in-capsule size is capped at 1 MiB). */
+	CU_ASSERT_EQUAL(nvtcp_ns_cmd_write(nvtcp_ctrlr_get_ns(c, 1), qp, buf, 0, 128, ut_cpl_cb,
+					   &u, 0), 0);
+	UT_RUN_UNTIL(fc, c, qp, u.count == 1);
+	CU_ASSERT_EQUAL(u.errors, 0);
+	CU_ASSERT_EQUAL(fake_ctrlr_last(fc, NVTCP_NVME_OPC_WRITE, -1)->data_len, 64 * 1024);
+	CU_ASSERT_EQUAL(nvtcp_ctrlr_free_io_qpair(qp), 0);
+	/* RTD3E of 71 minutes: the shutdown wait is still capped (60 s). */
+	CU_ASSERT_EQUAL(nvtcp_ctrlr_detach(c), 0);
+	fake_ctrlr_destroy(fc);
+
+	/* MQES 0 (a one-entry queue, invalid): no I/O queue pair can be made, cleanly. */
+	fake_ctrlr_cfg_init(&cfg);
+	cfg.cap &= ~0xFFFFull;
+	fc = fake_ctrlr_create(&cfg);
+	c = ut_attach_default(fc);
+	CU_ASSERT_PTR_NULL(nvtcp_ctrlr_alloc_io_qpair(c, NULL, &rc));
+	CU_ASSERT_EQUAL(rc, -EINVAL);
+	ut_teardown(fc, c);
+}
+
+static void
+test_attach_ext_reason(void)
+{
+	struct fake_ctrlr_cfg cfg;
+	struct fake_ctrlr *fc;
+	struct nvtcp_ctrlr_opts o;
+	struct nvtcp_ctrlr *c;
+	struct nvtcp_trid t;
+	char reason[128];
+	int rc = 0;
+
+	fake_ctrlr_cfg_init(&cfg);
+	cfg.connect_status = nvtcp_nvme_status(1, 0x82, true);
+	cfg.connect_cdw0 = nvtcp_nvmf_connect_rsp_invalid(true, 256);
+	fc = fake_ctrlr_create(&cfg);
+	ut_opts(&o);
+	ut_trid(&t, UT_SUBNQN);
+	c = nvtcp_ctrlr_attach_ext(&t, &o, &rc, reason, sizeof(reason));
+	CU_ASSERT_PTR_NULL(c);
+	CU_ASSERT_EQUAL(rc, -EACCES);
+	CU_ASSERT_STRING_EQUAL(reason, "Connect refused: subsystem NQN not found");
+	/* A short buffer gets a truncated, terminated reason; NULL is allowed. */
+	c = nvtcp_ctrlr_attach_ext(&t, &o, &rc, reason, 8);
+	CU_ASSERT_PTR_NULL(c);
+	CU_ASSERT_STRING_EQUAL(reason, "Connect");
+	CU_ASSERT_PTR_NULL(nvtcp_ctrlr_attach_ext(&t, &o, NULL, NULL, 0));
+	fake_ctrlr_get_cfg(fc)->connect_status = 0;
+	c = nvtcp_ctrlr_attach_ext(&t, &o, &rc, reason, sizeof(reason));
+	CU_ASSERT_PTR_NOT_NULL(c);
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT_STRING_EQUAL(reason, "");
+	ut_teardown(fc, c);
+}
+
+static void
 add_tests(void)
 {
 	CU_pSuite s = CU_add_suite("ctrlr", NULL, NULL);
 
+	CU_ADD_TEST(s, test_absurd_advertised_values);
+	CU_ADD_TEST(s, test_attach_ext_reason);
 	CU_ADD_TEST(s, test_attach_sequence);
 	CU_ADD_TEST(s, test_attach_connect_refused);
 	CU_ADD_TEST(s, test_attach_cfs);

@@ -140,6 +140,22 @@ test_log_read(void)
 	log_build(7, 5, NULL);
 	CU_ASSERT_EQUAL(nvtcp_ctrlr_get_discovery_log(c, 4, 10, &ents, &n), -E2BIG);
 	CU_ASSERT_PTR_NULL(ents);
+	/* An absurd NUMREC is refused even when the caller accepts anything: no 4 TiB buffer. */
+	((struct nvtcp_nvmf_disc_log_hdr *)g_log)->numrec = 1ull << 32;
+	CU_ASSERT_EQUAL(nvtcp_ctrlr_get_discovery_log(c, UINT32_MAX, 10, &ents, &n), -E2BIG);
+	((struct nvtcp_nvmf_disc_log_hdr *)g_log)->numrec = NVME_DISC_MAX_ENTRIES + 1;
+	CU_ASSERT_EQUAL(nvtcp_ctrlr_get_discovery_log(c, UINT32_MAX, 10, &ents, &n), -E2BIG);
+	CU_ASSERT_PTR_NULL(ents);
+	/* The generation counter of the consistent read. */
+	{
+		uint64_t gen = 0;
+
+		log_build(42, 2, NULL);
+		CU_ASSERT_EQUAL(nvtcp_ctrlr_get_discovery_log_ext(c, 1024, 10, &ents, &n, &gen), 0);
+		CU_ASSERT_EQUAL(gen, 42);
+		CU_ASSERT_EQUAL(n, 2);
+		free(ents);
+	}
 	ut_teardown(fc, c);
 }
 

@@ -89,6 +89,10 @@ struct fake_ctrlr {
 	struct fake_aer aers[FAKE_MAX_AERS];
 	uint32_t naers;
 	uint32_t changed_ns[NVTCP_NVME_CHANGED_NS_LIST_MAX];
+	uint64_t *ns_blocks;       /* per NSID index: Identify NSZE override (0 = cfg) */
+	uint8_t *ns_salt;          /* per NSID index: NGUID byte (0 = the NSID) */
+	uint32_t naborts;
+	uint32_t nassocs;
 };
 
 /* ---- Clock and hooks ---------------------------------------------------------------------- */
@@ -213,7 +217,10 @@ fake_ctrlr_create(const struct fake_ctrlr_cfg *cfg)
 	fc->cfg = *cfg;
 	fc->recs = calloc(FAKE_MAX_RECORDS, sizeof(*fc->recs));
 	fc->ns_inactive = calloc(cfg->num_ns + 1, sizeof(bool));
-	if (fc->recs == NULL || fc->ns_inactive == NULL) {
+	fc->ns_blocks = calloc(cfg->num_ns + 1, sizeof(uint64_t));
+	fc->ns_salt = calloc(cfg->num_ns + 1, 1);
+	if (fc->recs == NULL || fc->ns_inactive == NULL || fc->ns_blocks == NULL ||
+	    fc->ns_salt == NULL) {
 		abort();
 	}
 	for (uint32_t i = 0; i < FAKE_BACKED_NS_MAX && i < cfg->num_ns; i++) {
@@ -253,6 +260,8 @@ fake_ctrlr_destroy(struct fake_ctrlr *fc)
 	}
 	free(fc->recs);
 	free(fc->ns_inactive);
+	free(fc->ns_blocks);
+	free(fc->ns_salt);
 	if (g_fc == fc) {
 		g_fc = NULL;
 	}
@@ -426,6 +435,19 @@ handle_fabrics(struct fake_conn *c, const struct nvtcp_nvme_cmd *cmd, const uint
 			fake_conn_send_rsp(c, cmd->cid, fc->cfg.connect_status, fc->cfg.connect_cdw0);
 			return;
 		}
+		if (cc->qid == 0) {
+			/* A new association: a new (disabled) controller; AERs of an old one
+			 * are gone with its connection. */
+			fc->cc = 0;
+			fc->csts = 0;
+			fc->enable_pending = false;
+			fc->naers = 0;
+			fc->nassocs++;
+		}
+		if (cc->qid != 0 && fc->cfg.io_connect_status != 0) {
+			fake_conn_send_rsp(c, cmd->cid, fc->cfg.io_connect_status, 0);
+			return;
+		}
 		if (cc->qid != 0 && cd->cntlid != fc->cfg.cntlid) {
 			fake_conn_send_rsp(c, cmd->cid,
 					   st(1, NVTCP_NVMF_SC_CONNECT_INVALID_PARAMETERS),
@@ -526,12 +548,22 @@ handle_identify(struct fake_conn *c, const struct nvtcp_nvme_cmd *cmd, uint32_t 
 					   st(0, NVTCP_NVME_SC_INVALID_NAMESPACE_OR_FORMAT), 0);
 			return;
 		}
+		if (fc->cfg.ns_identify_errors > 0) {
+			fc->cfg.ns_identify_errors--;
+			fake_conn_send_rsp(c, cmd->cid,
+					   st(0, NVTCP_NVME_SC_COMMAND_TRANSIENT_TRANSPORT_ERROR), 0);
+			return;
+		}
 		if (ns_is_active(fc, cmd->nsid)) {
-			ns->nsze = ns->ncap = ns->nuse = fc->cfg.ns_blocks;
+			uint32_t k = cmd->nsid - fc->cfg.ns_first;
+
+			ns->nsze = ns->ncap = ns->nuse = fc->ns_blocks[k] ? fc->ns_blocks[k] :
+							 fc->cfg.ns_blocks;
 			ns->nlbaf = 0;
 			ns->flbas = 0;
 			ns->lbaf[0] = nvtcp_nvme_lbaf(0, fc->cfg.lbads, 0);
-			memset(ns->nguid, (int)cmd->nsid, sizeof(ns->nguid));
+			memset(ns->nguid, fc->ns_salt[k] ? fc->ns_salt[k] : (int)cmd->nsid,
+			       sizeof(ns->nguid));
 		}
 		break;
 	}
@@ -646,7 +678,7 @@ handle_admin(struct fake_conn *c, const struct nvtcp_nvme_cmd *cmd, const uint8_
 		return;
 	case NVTCP_NVME_OPC_KEEP_ALIVE:
 		if (!fc->cfg.ka_no_response) {
-			fake_conn_send_rsp(c, cmd->cid, 0, 0);
+			fake_conn_send_rsp(c, cmd->cid, fc->cfg.ka_status, 0);
 		}
 		return;
 	case NVTCP_NVME_OPC_ASYNC_EVENT_REQUEST:
@@ -663,6 +695,30 @@ handle_admin(struct fake_conn *c, const struct nvtcp_nvme_cmd *cmd, const uint8_
 		handle_get_log(c, cmd, len);
 		return;
 	case NVTCP_NVME_OPC_ABORT:
+		fc->naborts++;
+		if (fc->cfg.abort_hold) {
+			return;
+		}
+		if (fc->cfg.abort_status != 0) {
+			fake_conn_send_rsp(c, cmd->cid, fc->cfg.abort_status, 0);
+			return;
+		}
+		if (fc->cfg.abort_succeeds) {
+			uint16_t sqid = cmd->cdw10 & 0xFFFF, acid = cmd->cdw10 >> 16;
+
+			for (int i = fc->nconns - 1; i >= 0; i--) {
+				struct fake_conn *t = fc->conns[i];
+
+				if (t->qid == sqid && !t->dead && !fake_sock_is_closed(t->fs)) {
+					fake_conn_send_rsp(t, acid,
+							   st(0, NVTCP_NVME_SC_ABORTED_BY_REQUEST),
+							   0);
+					break;
+				}
+			}
+			fake_conn_send_rsp(c, cmd->cid, 0, 0);
+			return;
+		}
 		fake_conn_send_rsp(c, cmd->cid, 0, NVTCP_NVME_ABORT_CDW0_NOT_ABORTED);
 		return;
 	default:
@@ -1221,6 +1277,51 @@ fake_ctrlr_set_changed_ns(struct fake_ctrlr *fc, const uint32_t *nsids, uint32_t
 {
 	memset(fc->changed_ns, 0, sizeof(fc->changed_ns));
 	memcpy(fc->changed_ns, nsids, sizeof(*nsids) * NVTCP_MIN(n, (uint32_t)1024));
+}
+
+void
+fake_ctrlr_set_ns_blocks(struct fake_ctrlr *fc, uint32_t nsid, uint64_t blocks)
+{
+	uint32_t idx = nsid - fc->cfg.ns_first;
+
+	if (nsid >= fc->cfg.ns_first && idx < fc->cfg.num_ns) {
+		fc->ns_blocks[idx] = blocks;
+	}
+}
+
+void
+fake_ctrlr_set_ns_nguid(struct fake_ctrlr *fc, uint32_t nsid, uint8_t salt)
+{
+	uint32_t idx = nsid - fc->cfg.ns_first;
+
+	if (nsid >= fc->cfg.ns_first && idx < fc->cfg.num_ns) {
+		fc->ns_salt[idx] = salt;
+	}
+}
+
+uint32_t
+fake_ctrlr_num_aborts(const struct fake_ctrlr *fc)
+{
+	return fc->naborts;
+}
+
+uint32_t
+fake_ctrlr_num_assocs(const struct fake_ctrlr *fc)
+{
+	return fc->nassocs;
+}
+
+void
+fake_ctrlr_drop_all(struct fake_ctrlr *fc)
+{
+	for (int i = 0; i < fc->nconns; i++) {
+		struct fake_conn *c = fc->conns[i];
+
+		if (!c->dead && !fake_sock_is_closed(c->fs)) {
+			fake_sock_rx_close(c->fs);
+			c->dead = true;
+		}
+	}
 }
 
 uint32_t

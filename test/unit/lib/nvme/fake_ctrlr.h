@@ -29,7 +29,7 @@
 struct fake_ctrlr;
 struct fake_conn;
 
-#define FAKE_MAX_CONNS 16
+#define FAKE_MAX_CONNS 64
 #define FAKE_BACKED_NS_MAX 4
 
 struct fake_ctrlr_cfg {
@@ -63,9 +63,19 @@ struct fake_ctrlr_cfg {
 	uint8_t lbads;
 	bool ns_uuid;              /* descriptors carry a UUID (bytes: nsid, then 0xA5) */
 	bool no_cns2;              /* Identify CNS 02h fails with Invalid Field */
+	uint32_t ns_identify_errors; /* the next N Identify Namespace fail (Transient Transport
+				      * Error, as a data digest error makes them) */
 	/* Features. */
 	uint32_t nq_granted;       /* 0: grant what is asked */
 	bool ka_no_response;       /* keep-alives are never answered */
+	uint16_t ka_status;        /* non-zero: keep-alives fail with this status word */
+	/* Abort: answered "not aborted" (cdw0 bit 0 set, as Linux nvmet) unless one of these. */
+	uint16_t abort_status;     /* non-zero: Aborts fail with this status word */
+	bool abort_hold;           /* Aborts are never answered */
+	bool abort_succeeds;       /* cdw0 0, and the command completes with Command Abort
+				    * Requested on its queue (when the fake holds it: manual) */
+	/* I/O queue Connect: non-zero: refused with this status word. */
+	uint16_t io_connect_status;
 	/* Data path. */
 	bool c2h_success;          /* reads end with SUCCESS instead of a CapsuleResp */
 	uint32_t c2h_pdu_max;      /* 0: one C2HData per command */
@@ -154,6 +164,16 @@ uint8_t *fake_ctrlr_ns_data(struct fake_ctrlr *fc, uint32_t nsid);
 void fake_ctrlr_set_ns_active(struct fake_ctrlr *fc, uint32_t nsid, bool active);
 /** Changed Namespace List log content. */
 void fake_ctrlr_set_changed_ns(struct fake_ctrlr *fc, const uint32_t *nsids, uint32_t n);
+/** Identify Namespace of \p nsid reports \p blocks (0: the configured size again). */
+void fake_ctrlr_set_ns_blocks(struct fake_ctrlr *fc, uint32_t nsid, uint64_t blocks);
+/** The NGUID of \p nsid becomes bytes of \p salt (0: the default, the NSID). */
+void fake_ctrlr_set_ns_nguid(struct fake_ctrlr *fc, uint32_t nsid, uint8_t salt);
+/** Aborts received (any outcome). */
+uint32_t fake_ctrlr_num_aborts(const struct fake_ctrlr *fc);
+/** Associations: admin Connects accepted so far. */
+uint32_t fake_ctrlr_num_assocs(const struct fake_ctrlr *fc);
+/** Close every connection from the controller side (the host reads -ECONNRESET). */
+void fake_ctrlr_drop_all(struct fake_ctrlr *fc);
 /** Current CC and CSTS. */
 uint32_t fake_ctrlr_cc(const struct fake_ctrlr *fc);
 uint32_t fake_ctrlr_csts(const struct fake_ctrlr *fc);

@@ -127,11 +127,101 @@ test_unusable_namespace(void)
 	ut_teardown(fc, c);
 }
 
+static uint32_t g_events[4];
+
+static void
+ns_event_cb(void *arg, struct nvtcp_ctrlr *c, uint32_t nsid, enum nvtcp_ns_event ev)
+{
+	g_events[ev]++;
+}
+
+static void
+rescan(struct fake_ctrlr *fc, struct nvtcp_ctrlr *c)
+{
+	uint32_t gen = c->scan_gen;
+
+	ut_rounds(fc, c, NULL, 5); /* the AERs reach the controller */
+	CU_ASSERT(fake_ctrlr_aen(fc, nvtcp_nvme_aer_cdw0(NVTCP_NVME_AER_TYPE_NOTICE,
+							 NVTCP_NVME_AER_NOTICE_NS_ATTR_CHANGED,
+							 NVTCP_NVME_LOG_CHANGED_NS_LIST)));
+	/* Bounded: a scan of 4096 namespaces is ~8200 commands. */
+	for (int i = 0; i < 40000 && (c->scan_gen == gen || c->scan_state != NVME_SCAN_DONE); i++) {
+		ut_rounds(fc, c, NULL, 1);
+	}
+	ut_rounds(fc, c, NULL, 5);
+}
+
+static void
+test_namespace_bounds(void)
+{
+	struct fake_ctrlr_cfg cfg;
+	struct fake_ctrlr *fc;
+	struct nvtcp_ctrlr *c;
+
+	/* NN says 4 billion, the active list names 5000: the first 4096 are kept. */
+	fake_ctrlr_cfg_init(&cfg);
+	cfg.num_ns = 5000;
+	cfg.cdata.nn = 0xFFFFFFFF;
+	fc = fake_ctrlr_create(&cfg);
+	ut_log_start();
+	c = ut_attach_default(fc);
+	CU_ASSERT_EQUAL(nvtcp_ctrlr_get_num_active_ns(c), NVME_MAX_NAMESPACES);
+	CU_ASSERT(ut_log_has("more than 4096 active namespaces"));
+	memset(g_events, 0, sizeof(g_events));
+	nvtcp_ctrlr_register_ns_event_callback(c, ns_event_cb, NULL);
+	/* A target that renumbers everything at each event cannot make the controller keep
+	 * namespace objects without bound (I/O threads may hold the old ones, so they stay). */
+	fake_ctrlr_get_cfg(fc)->ns_first = 10001;
+	rescan(fc, c);
+	CU_ASSERT_EQUAL(c->num_ns, 2 * NVME_MAX_NAMESPACES);
+	CU_ASSERT_EQUAL(g_events[NVTCP_NS_EVENT_REMOVED], NVME_MAX_NAMESPACES);
+	CU_ASSERT_EQUAL(g_events[NVTCP_NS_EVENT_ADDED], NVME_MAX_NAMESPACES);
+	fake_ctrlr_get_cfg(fc)->ns_first = 20001;
+	ut_log_start();
+	rescan(fc, c);
+	CU_ASSERT_EQUAL(c->num_ns, NVME_MAX_NS_OBJECTS);
+	CU_ASSERT(ut_log_has("namespace 20001 ignored"));
+	CU_ASSERT_EQUAL(nvtcp_ctrlr_get_num_active_ns(c), 0);
+	CU_ASSERT_EQUAL(nvtcp_ctrlr_get_state(c), NVTCP_CTRLR_STATE_LIVE);
+	ut_log_stop();
+	ut_teardown(fc, c);
+}
+
+static void
+test_events_on_rescan(void)
+{
+	struct fake_ctrlr_cfg cfg;
+	struct fake_ctrlr *fc;
+	struct nvtcp_ctrlr *c;
+	struct nvtcp_ns *ns1;
+
+	/* An announced resize is applied; a new NGUID under the same ID is another namespace. */
+	fake_ctrlr_cfg_init(&cfg);
+	fc = fake_ctrlr_create(&cfg);
+	c = ut_attach_default(fc);
+	memset(g_events, 0, sizeof(g_events));
+	nvtcp_ctrlr_register_ns_event_callback(c, ns_event_cb, NULL);
+	ns1 = nvtcp_ctrlr_get_ns(c, 1);
+	fake_ctrlr_set_ns_blocks(fc, 1, 1024);
+	rescan(fc, c);
+	CU_ASSERT_EQUAL(g_events[NVTCP_NS_EVENT_RESIZED], 1);
+	CU_ASSERT_EQUAL(nvtcp_ns_get_num_sectors(ns1), 1024);
+	CU_ASSERT_PTR_EQUAL(nvtcp_ctrlr_get_ns(c, 1), ns1);
+	fake_ctrlr_set_ns_nguid(fc, 2, 0x42);
+	rescan(fc, c);
+	CU_ASSERT_EQUAL(g_events[NVTCP_NS_EVENT_CHANGED], 1);
+	CU_ASSERT_PTR_NULL(nvtcp_ctrlr_get_ns(c, 2));
+	CU_ASSERT_EQUAL(nvtcp_ctrlr_get_num_active_ns(c), 1);
+	ut_teardown(fc, c);
+}
+
 static void
 add_tests(void)
 {
 	CU_pSuite s = CU_add_suite("ns", NULL, NULL);
 
+	CU_ADD_TEST(s, test_namespace_bounds);
+	CU_ADD_TEST(s, test_events_on_rescan);
 	CU_ADD_TEST(s, test_getters);
 	CU_ADD_TEST(s, test_pagination);
 	CU_ADD_TEST(s, test_no_cns2_and_old_version);

@@ -5,10 +5,13 @@
 #ifndef NVTCP_NVME_UT_H
 #define NVTCP_NVME_UT_H
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "fake_ctrlr.h"
 #include "nvme/nvme_internal.h"
+#include "nvtcp/log.h"
 #include "nvtcp/nvme.h"
 #include "ut.h"
 
@@ -56,7 +59,12 @@ ut_trid(struct nvtcp_trid *t, const char *subnqn)
 	snprintf(t->subnqn, sizeof(t->subnqn), "%s", subnqn);
 }
 
-/** Options with a fixed host identity, so tests do not depend on /etc/nvme. */
+/**
+ * Options with a fixed host identity, so tests do not depend on /etc/nvme. Reconnect is off
+ * (ctrl_loss_tmo_s 0): a lost connection fails the queue pair (and the controller) at once,
+ * which is what the protocol tests check; the recovery tests (reset_ut, timeout_ut) use
+ * ut_opts_recovery().
+ */
 static inline void
 ut_opts(struct nvtcp_ctrlr_opts *o)
 {
@@ -65,6 +73,15 @@ ut_opts(struct nvtcp_ctrlr_opts *o)
 		 "nqn.2014-08.org.nvmexpress:uuid:11111111-2222-3333-4444-555555555555");
 	memset(o->host.hostid, 0x11, sizeof(o->host.hostid));
 	o->num_io_queues = 4;
+	o->ctrl_loss_tmo_s = 0;
+}
+
+/** ut_opts() with the default recovery (Linux defaults: reconnect every 10 s for 600 s). */
+static inline void
+ut_opts_recovery(struct nvtcp_ctrlr_opts *o)
+{
+	ut_opts(o);
+	o->ctrl_loss_tmo_s = 600;
 }
 
 /** Attach with the async API, pumping the fake; returns attach_poll's final result. */
@@ -149,6 +166,62 @@ ut_fill(uint8_t *p, size_t len, uint32_t seed)
 	for (size_t i = 0; i < len; i++) {
 		p[i] = (uint8_t)(seed * 131 + i * 7 + (i >> 9));
 	}
+}
+
+/* ---- Log capture: tests check the lines operators read ------------------------------------ */
+
+static char g_ut_log[256 * 1024];
+static size_t g_ut_log_len;
+
+static inline void
+ut_log_cb(enum nvtcp_log_level level, const char *file, int line, const char *func,
+	  const char *fmt, va_list ap)
+{
+	int n;
+
+	if (g_ut_log_len + 1 >= sizeof(g_ut_log)) {
+		return;
+	}
+	n = vsnprintf(g_ut_log + g_ut_log_len, sizeof(g_ut_log) - g_ut_log_len, fmt, ap);
+	if (n > 0) {
+		g_ut_log_len = NVTCP_MIN(g_ut_log_len + (size_t)n, sizeof(g_ut_log) - 1);
+	}
+}
+
+/** Capture log lines (NOTICE and above) from now on, forgetting earlier ones. */
+static inline void
+ut_log_start(void)
+{
+	g_ut_log_len = 0;
+	g_ut_log[0] = '\0';
+	nvtcp_log_set_callback(ut_log_cb);
+}
+
+static inline void
+ut_log_stop(void)
+{
+	nvtcp_log_set_callback(NULL);
+}
+
+/** Whether a captured line contains \p s. */
+static inline bool
+ut_log_has(const char *s)
+{
+	return strstr(g_ut_log, s) != NULL;
+}
+
+/** The live fake connection of queue \p qid (the last one connected), or NULL. */
+static inline struct fake_conn *
+ut_conn_of(struct fake_ctrlr *fc, uint16_t qid)
+{
+	for (int i = fake_ctrlr_num_conns(fc) - 1; i >= 0; i--) {
+		struct fake_conn *c = fake_ctrlr_conn(fc, i);
+
+		if (fake_conn_qid(c) == qid && !fake_sock_is_closed(fake_conn_sock(c))) {
+			return c;
+		}
+	}
+	return NULL;
 }
 
 #endif /* NVTCP_NVME_UT_H */
