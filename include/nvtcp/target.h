@@ -311,7 +311,11 @@ struct nvtcp_tgt_ns_opts {
 	uint32_t file_workers;
 	/** Create the file when it does not exist (then \p size is required). Default true. */
 	bool file_create;
-	/** UUID; all zeros (default) = generated. */
+	/**
+	 * UUID; all zeros (default) = generated: name-based (stable across restarts) from the
+	 * subsystem NQN, NSID and path for a file namespace, whose data persists; random for
+	 * malloc and null namespaces, which start empty on every run.
+	 */
 	uint8_t uuid[16];
 	/** NGUID; all zeros (default) = derived from the UUID. */
 	uint8_t nguid[16];

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <uuid/uuid.h>
 
 #include "nvtcp/fabrics.h"
@@ -365,6 +366,31 @@ backend_name(enum nvtcp_tgt_backend b)
 	}
 }
 
+/*
+ * Default namespace UUID. A file namespace keeps its data across restarts, so its identity must
+ * too: hosts (Linux included) compare the UUID/NGUID on reconnect and treat a change as a
+ * different namespace. It is a name-based (SHA-1) UUID of the subsystem NQN, the NSID and the
+ * path. A RAM namespace starts empty on every run, so a fresh random UUID tells hosts truthfully
+ * that it is not the namespace they saw before.
+ */
+static void
+ns_uuid_default(const char *nqn, uint32_t nsid, const struct nvtcp_tgt_ns_opts *opts,
+		uuid_t out)
+{
+	char name[NVTCP_NQN_MAX_LEN + PATH_MAX + 32];
+	uuid_t base;
+	int n;
+
+	if (opts->backend != NVTCP_TGT_BACKEND_FILE || opts->path == NULL) {
+		uuid_generate(out);
+		return;
+	}
+	n = snprintf(name, sizeof(name), "nvtcp:%s:ns%u:%s", nqn, nsid, opts->path);
+	/* The DNS name space only seeds the hash; any fixed UUID would do. */
+	uuid_copy(base, *uuid_get_template("dns"));
+	uuid_generate_sha1(out, base, name, (size_t)NVTCP_MIN(n, (int)sizeof(name) - 1));
+}
+
 int
 nvtcp_tgt_add_ns(struct nvtcp_tgt *tgt, const char *nqn, const struct nvtcp_tgt_ns_opts *opts,
 		 uint32_t *pnsid, char *err, size_t errlen)
@@ -456,7 +482,7 @@ nvtcp_tgt_add_ns(struct nvtcp_tgt *tgt, const char *nqn, const struct nvtcp_tgt_
 	ns->block_shift = opts->block_size == 512 ? 9 : 12;
 	ns->num_blocks = bdev->size >> ns->block_shift;
 	if (all_zero(opts->uuid, sizeof(opts->uuid))) {
-		uuid_generate(ns->uuid);
+		ns_uuid_default(s->nqn, nsid, opts, ns->uuid);
 	} else {
 		memcpy(ns->uuid, opts->uuid, sizeof(ns->uuid));
 	}
