@@ -886,7 +886,7 @@ nvme_qpair_fail_unsent(struct nvtcp_qpair *qp, uint16_t status)
 	qp->in_fail = false;
 }
 
-static void
+static void __attribute__((format(printf, 4, 0)))
 fail_final_v(struct nvtcp_qpair *qp, uint16_t unsent_status, int rc, const char *fmt, va_list ap)
 {
 	if (qp->state == NVME_QPAIR_FAILED || qp->in_fail) {

@@ -172,6 +172,13 @@ connect_done(void *cb_arg, const struct nvtcp_nvme_cpl *cpl)
 		}
 		qp->ctrlr->cntlid = nvtcp_nvmf_connect_rsp_cntlid(cpl->cdw0);
 		qp->cntlid = qp->ctrlr->cntlid;
+	} else if (nvtcp_nvmf_connect_rsp_cntlid(cpl->cdw0) != 0 &&
+		   nvtcp_nvmf_connect_rsp_cntlid(cpl->cdw0) != qp->cntlid) {
+		/* Linux and SPDK echo the controller ID; an I/O queue answer may also leave it
+		 * zero (reserved). Another ID is suspicious but not fatal: the queue belongs to
+		 * the controller named in the Connect data either way. */
+		NVME_QP_WARNLOG(qp, "I/O Connect answered with controller ID %u, sent %u\n",
+				nvtcp_nvmf_connect_rsp_cntlid(cpl->cdw0), qp->cntlid);
 	}
 	qp->conn_state = NVME_CONN_DONE;
 	qp->state = NVME_QPAIR_CONNECTED;

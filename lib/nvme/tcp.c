@@ -413,6 +413,15 @@ handle_c2h_hdr(struct nvtcp_qpair *qp, struct nvtcp_tcp_rx *rx)
 				 "C2HData for CID %u: SUCCESS flag with %u of %u bytes", h->cccid,
 				 datao + datal, req->len);
 	}
+	/* LAST_PDU marks the last C2HData of the command's transfer; on an earlier one the
+	 * controller and we disagree about where the data ends. (A last PDU without the flag
+	 * is tolerated: the CapsuleResp that follows completes the command.) */
+	if (nvtcp_unlikely((h->ch.flags & NVTCP_TCP_FLAG_LAST_PDU) && datao + datal != req->len)) {
+		return proto_err(qp, rx, NVTCP_TCP_FES_INVALID_HEADER_FIELD,
+				 offsetof(struct nvtcp_tcp_ch, flags),
+				 "C2HData for CID %u: LAST_PDU flag with %u of %u bytes", h->cccid,
+				 datao + datal, req->len);
+	}
 	rc = nvtcp_tcp_rx_set_payload_at(rx, req->iov, req->iovcnt, datao);
 	if (nvtcp_unlikely(rc != 0)) {
 		return rx_abort(qp, -EIO, "cannot place C2HData of CID %u: %s", h->cccid,

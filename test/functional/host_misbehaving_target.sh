@@ -90,7 +90,7 @@ c2h_overlap                |                   | identify |        | fail     | 
 success_without_last       |                   | identify |        | fail     | SUCCESS
 success_early              |                   | identify |        | fail     | SUCCESS
 resp_before_data           |                   | identify |        | fail     | data bytes|DATAO|completed
-last_pdu_early             |                   | io       |        | tolerate | LAST
+last_pdu_early             |                   | io       |        | fail     | LAST_PDU
 resp_during_write          |                   | io       |        | tolerate | R2T|completed
 r2t_beyond_end             |                   | io       |        | fail     | R2T.*(beyond|range)
 r2t_zero_len               |                   | io       |        | fail     | R2TL|R2T

@@ -538,6 +538,19 @@ inj_c2h_early_success(struct env *e, uint16_t cid, uint8_t *hdr, uint32_t *len)
 }
 
 static void
+inj_c2h_early_last(struct env *e, uint16_t cid, uint8_t *hdr, uint32_t *len)
+{
+	union nvtcp_tcp_pdu_hdr h;
+	uint8_t d[512] = {0};
+
+	memset(&h, 0, sizeof(h));
+	h.ch.pdu_type = NVTCP_TCP_PDU_C2H_DATA;
+	h.ch.flags = NVTCP_TCP_FLAG_LAST_PDU; /* 512 of 4096 bytes */
+	h.c2h_data.cccid = cid;
+	send_kept(e, &h, d, sizeof(d), hdr, len);
+}
+
+static void
 inj_r2t_for_read(struct env *e, uint16_t cid, uint8_t *hdr, uint32_t *len)
 {
 	union nvtcp_tcp_pdu_hdr h;
@@ -681,6 +694,7 @@ test_malformed_pdus(void)
 	malformed_test(false, false, inj_c2h_bad_offset, NVTCP_TCP_FES_INVALID_HEADER_FIELD, 12);
 	malformed_test(false, false, inj_c2h_beyond, NVTCP_TCP_FES_DATA_OUT_OF_RANGE, 0);
 	malformed_test(false, false, inj_c2h_early_success, NVTCP_TCP_FES_INVALID_HEADER_FIELD, 1);
+	malformed_test(false, false, inj_c2h_early_last, NVTCP_TCP_FES_INVALID_HEADER_FIELD, 1);
 	malformed_test(false, false, inj_r2t_for_read, NVTCP_TCP_FES_PDU_SEQUENCE_ERROR, 0);
 	malformed_test(true, false, inj_r2t_zero, NVTCP_TCP_FES_INVALID_HEADER_FIELD, 16);
 	malformed_test(true, false, inj_r2t_bad_offset, NVTCP_TCP_FES_INVALID_HEADER_FIELD, 12);
