@@ -255,7 +255,7 @@ teardown(void)
 static void
 report(void)
 {
-	uint64_t submitted = 0, completed = 0, errors = 0, mismatches = 0;
+	uint64_t submitted = 0, completed = 0, errors = 0, mismatches = 0, gave_up = 0, left = 0;
 
 	perf_report_progress_end();
 	perf_report_print(stdout);
@@ -272,6 +272,8 @@ report(void)
 		completed += atomic_load(&c->stats.io_completed);
 		errors += c->stats.io_errors;
 		mismatches += c->verify.mismatches;
+		gave_up += c->verify.gave_up;
+		left += c->end_tasks_busy + c->end_drv_outstanding;
 		if (c->status != 0) {
 			g_perf.rc = 1;
 		}
@@ -281,14 +283,17 @@ report(void)
 			g_perf.rc = 1;
 		}
 	}
-	if (g_perf.opts.verify || errors != 0 || submitted != completed) {
+	if (g_perf.opts.verify || errors != 0 || submitted != completed || left != 0) {
 		perf_report_verify(stdout);
 	}
 	if (submitted != completed) {
 		fail("I/O accounting does not add up: %" PRIu64 " submitted, %" PRIu64
 		     " completed", submitted, completed);
 	}
-	if (mismatches != 0) {
+	if (left != 0) {
+		fail("%" PRIu64 " I/Os or driver requests were not back at the end of the run", left);
+	}
+	if (mismatches != 0 || gave_up != 0) {
 		g_perf.rc = 1;
 	}
 	fflush(stdout);

@@ -279,6 +279,9 @@ struct perf_ns_ctx {
 	uint32_t quiet;                 /**< -Q error log counter */
 	bool prefilling;                /**< --prefill in progress */
 	uint64_t prefill_next;          /**< next slot (offset in the region) to prefill */
+	/* Read when the worker finished, before its queue pairs go: what had not come back. */
+	uint32_t end_tasks_busy;        /**< tasks still in flight or waiting */
+	uint64_t end_drv_outstanding;   /**< driver requests still held by its queue pairs */
 };
 
 enum perf_worker_state {

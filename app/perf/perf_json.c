@@ -300,6 +300,7 @@ results(void)
 	struct json_object *workers = json_object_new_array(), *tot = json_object_new_object();
 	struct perf_hist *all = calloc(1, sizeof(*all));
 	uint64_t t_done = 0, t_tsc = 0, t_min = UINT64_MAX, t_max = 0, t_sub = 0, t_err = 0;
+	uint64_t t_busy = 0, t_held = 0;
 	struct perf_drv_stats t_drv;
 	struct perf_verify_ctx t_ver;
 	double t_iops = 0, t_mibs = 0, t_secs = 0;
@@ -335,6 +336,9 @@ results(void)
 			add_u64(d, "write_errors", c->stats.write_errors);
 			add_u64(d, "submit_errors", c->stats.submit_errors);
 			add_u64(d, "eagain", c->stats.eagain);
+			add_u64(d, "tasks", c->num_tasks);
+			add_u64(d, "end_tasks_in_flight", c->end_tasks_busy);
+			add_u64(d, "end_driver_requests_outstanding", c->end_drv_outstanding);
 			add_dbl(d, "iops", iops);
 			add_dbl(d, "mib_s", iops * g_perf.opts.io_size / (1024 * 1024));
 			json_object_object_add(d, "latency_us", latency(c->hist, done, tsc,
@@ -367,6 +371,8 @@ results(void)
 			t_ver.writes_ok += c->verify.writes_ok;
 			t_ver.retries += c->verify.retries;
 			t_ver.gave_up += c->verify.gave_up;
+			t_busy += c->end_tasks_busy;
+			t_held += c->end_drv_outstanding;
 		}
 		add_u64(wj, "core", w->core);
 		add_dbl(wj, "seconds", secs);
@@ -398,6 +404,9 @@ results(void)
 	add_u64(tot, "io_completed_ok", t_done - t_err);
 	add_u64(tot, "io_errors", t_err);
 	add_bool(tot, "accounting_ok", t_sub == t_done);
+	add_u64(tot, "end_tasks_in_flight", t_busy);
+	add_u64(tot, "end_driver_requests_outstanding", t_held);
+	add_bool(tot, "resources_back", t_busy + t_held == 0);
 	add_dbl(tot, "iops", t_iops);
 	add_dbl(tot, "mib_s", t_mibs);
 	if (all != NULL) {

@@ -616,6 +616,21 @@ worker_finish(struct perf_worker *w)
 {
 	w->state = PERF_W_DONE;
 	nvtcp_poller_unregister(&w->poller);
+	/* A clean end has every task idle and every driver request back in its queue pair's
+	 * pool; the report and the JSON say so, so a soak can prove nothing leaked. */
+	for (uint32_t i = 0; i < w->num_ctxs; i++) {
+		struct perf_ns_ctx *c = w->ctxs[i];
+		uint32_t waiting = 0;
+
+		for (struct perf_task *t = c->pending; t != NULL; t = t->next) {
+			waiting++;
+		}
+		c->end_tasks_busy = c->outstanding + waiting;
+		c->end_drv_outstanding = 0;
+		for (uint32_t q = 0; q < c->num_qpairs; q++) {
+			c->end_drv_outstanding += nvtcp_qpair_get_num_outstanding(c->qpairs[q]);
+		}
+	}
 	if (w->group != NULL) {
 		for (uint32_t i = 0; i < w->num_ctxs; i++) {
 			for (uint32_t q = 0; q < w->ctxs[i]->num_qpairs; q++) {

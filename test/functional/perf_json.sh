@@ -26,6 +26,8 @@ r = d["results"]
 t = r["total"]
 assert t["iops"] > 0 and t["mib_s"] > 0 and t["io_completed"] > 0
 assert t["accounting_ok"]
+assert t["resources_back"] and t["end_tasks_in_flight"] == 0, t
+assert t["end_driver_requests_outstanding"] == 0, t
 lat = t["latency_us"]
 assert 0 < lat["min"] <= lat["average"] <= lat["max"], lat
 assert lat["p50"] <= lat["p99"] <= lat["p99_99"], lat
