@@ -170,7 +170,18 @@ struct nvtcp_sock_rxbuf {
 	size_t head;
 	/** End of received bytes. */
 	size_t tail;
+	/**
+	 * At most this many bytes of free space are offered behind direct iovecs (0: all of it).
+	 * A payload being placed directly is usually followed by more of its kind: capping what
+	 * the buffer takes behind it keeps most of the next payload out of the buffer (from
+	 * where it would be copied) so that it is read in place once its header is parsed.
+	 * NVTCP_SOCK_RXBUF_AFTER_DIRECT is a good value for PDU streams.
+	 */
+	size_t after_direct;
 };
+
+/** Suggested nvtcp_sock_rxbuf.after_direct: a few headers and a small payload. */
+#define NVTCP_SOCK_RXBUF_AFTER_DIRECT 8192
 
 /**
  * Receive with one readv(): first into \p direct (the remainder of a payload whose final place
@@ -178,7 +189,8 @@ struct nvtcp_sock_rxbuf {
  *
  * \param sock Socket.
  * \param rb Receive buffer (compacted first when less than half of it is free: the unconsumed
- *           bytes move to its start).
+ *           bytes move to its start). With direct iovecs, it takes at most rb->after_direct
+ *           bytes (when set).
  * \param direct iovecs for direct placement (may be NULL).
  * \param ndirect Number of them.
  * \param direct_bytes Set to the bytes that landed in \p direct (may be NULL when ndirect is 0).
@@ -317,6 +329,24 @@ int nvtcp_sock_group_poll(struct nvtcp_sock_group *group, int max_events);
  * \return 0, or -EBUSY when sockets are still in it (or it is being polled).
  */
 int nvtcp_sock_group_destroy(struct nvtcp_sock_group **group);
+
+/**
+ * Mark a member socket as low-rate (cold) or not. A group whose descriptor-backed sockets are
+ * at most one hot socket plus cold ones calls the hot socket's callback directly on every poll
+ * (no epoll_wait()), and asks epoll about all of them only every
+ * NVTCP_SOCK_GROUP_COLD_PERIOD polls. Meant for connections with rare traffic beside a busy
+ * one, such as an NVMe admin queue (keep-alives) beside its I/O queue: a cold socket's data
+ * waits at most that many polls, and the busy one saves a system call per poll.
+ *
+ * \param group The socket's group.
+ * \param sock Member socket.
+ * \param cold true: low-rate; false: polled as usual.
+ * \return 0, or -ENOENT when \p sock is not in \p group.
+ */
+int nvtcp_sock_group_set_cold(struct nvtcp_sock_group *group, struct nvtcp_sock *sock, bool cold);
+
+/** Polls between two epoll_wait() calls of a group of one hot socket and cold ones. */
+#define NVTCP_SOCK_GROUP_COLD_PERIOD 64
 
 /**
  * Number of sockets in a group.

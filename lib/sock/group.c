@@ -11,7 +11,10 @@
  *
  * A group whose only descriptor-backed socket is one skips epoll_wait() and calls that
  * socket's callback on every poll: at queue depth 1 this saves a system call per I/O, and the
- * callback contract (reads may return -EAGAIN) already covers the idle polls.
+ * callback contract (reads may return -EAGAIN) already covers the idle polls. Sockets marked
+ * cold (nvtcp_sock_group_set_cold(): an admin queue beside an I/O queue) do not count against
+ * that: with one hot socket the group calls it directly and runs the epoll_wait() that finds
+ * the cold ones only every NVTCP_SOCK_GROUP_COLD_PERIOD polls.
  */
 #include <assert.h>
 #include <errno.h>
@@ -34,6 +37,10 @@ struct nvtcp_sock_group {
 	/** Sockets epoll watches. */
 	struct nvtcp_sock_list fd_socks;
 	size_t nfd;
+	/** Of those, how many are cold. */
+	size_t ncold;
+	/** Polls since the last epoll_wait() (with cold sockets). */
+	uint32_t cold_polls;
 	/** Sockets without a descriptor: their callback runs on every poll. */
 	struct nvtcp_sock_list nofd_socks;
 	size_t nnofd;
@@ -117,13 +124,15 @@ nvtcp_sock_group_add(struct nvtcp_sock_group *group, struct nvtcp_sock *sock, nv
 			NVTCP_ERRLOG("epoll_ctl(ADD, %s) failed: %s\n", sock->name, strerror(-err));
 			return err;
 		}
-		TAILQ_INSERT_TAIL(&group->fd_socks, sock, group_link);
+		/* New sockets are hot: at the front, before the cold ones. */
+		TAILQ_INSERT_HEAD(&group->fd_socks, sock, group_link);
 		group->nfd++;
 	} else {
 		TAILQ_INSERT_TAIL(&group->nofd_socks, sock, group_link);
 		group->nnofd++;
 	}
 	sock->group = group;
+	sock->cold = false;
 	sock->cb = cb;
 	sock->cb_arg = cb_arg;
 	if (!TAILQ_EMPTY(&sock->queued) && sock->pending_head == NULL) {
@@ -153,6 +162,9 @@ nvtcp_sock_group_remove(struct nvtcp_sock_group *group, struct nvtcp_sock *sock)
 		}
 		TAILQ_REMOVE(&group->fd_socks, sock, group_link);
 		group->nfd--;
+		if (sock->cold) {
+			group->ncold--;
+		}
 	} else {
 		if (group->nofd_next == sock) {
 			group->nofd_next = TAILQ_NEXT(sock, group_link);
@@ -166,7 +178,48 @@ nvtcp_sock_group_remove(struct nvtcp_sock_group *group, struct nvtcp_sock *sock)
 	sock->group = NULL;
 	sock->cb = NULL;
 	sock->cb_arg = NULL;
+	sock->cold = false;
 	return 0;
+}
+
+int
+nvtcp_sock_group_set_cold(struct nvtcp_sock_group *group, struct nvtcp_sock *sock, bool cold)
+{
+	if (group == NULL || sock == NULL || sock->group != group) {
+		return -ENOENT;
+	}
+	if (sock->cold == cold) {
+		return 0;
+	}
+	sock->cold = cold;
+	if (sock->ops->has_fd) {
+		/* Cold sockets at the back, hot ones at the front: hot_sock() finds the hot one
+		 * first whatever the number of cold ones. */
+		TAILQ_REMOVE(&group->fd_socks, sock, group_link);
+		if (cold) {
+			TAILQ_INSERT_TAIL(&group->fd_socks, sock, group_link);
+			group->ncold++;
+		} else {
+			TAILQ_INSERT_HEAD(&group->fd_socks, sock, group_link);
+			group->ncold--;
+		}
+	}
+	return 0;
+}
+
+/* The only hot descriptor-backed socket (the caller knows there is one): the first, since
+ * set_cold keeps hot sockets at the front. */
+static struct nvtcp_sock *
+hot_sock(const struct nvtcp_sock_group *group)
+{
+	struct nvtcp_sock *sock;
+
+	TAILQ_FOREACH(sock, &group->fd_socks, group_link) {
+		if (!sock->cold) {
+			return sock;
+		}
+	}
+	return NULL;
 }
 
 static int
@@ -175,7 +228,7 @@ poll_events(struct nvtcp_sock_group *group, int max_events)
 	struct nvtcp_sock *sock;
 	int n, ncb = 0;
 
-	if (group->nfd == 1) {
+	if (group->nfd == 1 && group->ncold == 0) {
 		sock = TAILQ_FIRST(&group->fd_socks);
 		sock->cb(sock->cb_arg, group, sock);
 		return 1;
@@ -183,6 +236,17 @@ poll_events(struct nvtcp_sock_group *group, int max_events)
 	if (group->nfd == 0) {
 		return 0;
 	}
+	if (group->nfd - group->ncold <= 1 && ++group->cold_polls < NVTCP_SOCK_GROUP_COLD_PERIOD) {
+		/* Cold sockets wait for the periodic epoll_wait() below; the hot one (if any) is
+		 * asked directly. */
+		if (group->nfd == group->ncold) {
+			return 0;
+		}
+		sock = hot_sock(group);
+		sock->cb(sock->cb_arg, group, sock);
+		return 1;
+	}
+	group->cold_polls = 0;
 
 	n = epoll_wait(group->epfd, group->events, max_events, 0);
 	if (n < 0) {

@@ -105,6 +105,8 @@ struct nvtcp_sock {
 	/** In a list of sockets with queued sends; pending_head says which (NULL: none). */
 	TAILQ_ENTRY(nvtcp_sock) pending_link;
 	struct nvtcp_sock_list *pending_head;
+	/** Low-rate socket: found by the group's periodic epoll_wait only (group.c). */
+	bool cold;
 
 	struct nvtcp_sock_stats stats;
 

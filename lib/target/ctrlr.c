@@ -494,6 +494,10 @@ connect_reply(void *arg)
 	nqn_copy(conn->hostnqn, sizeof(conn->hostnqn), ctx->data.hostnqn);
 	conn->state = TGT_CONN_LIVE;
 	if (ctx->qid == 0) {
+		/* An admin queue carries keep-alives and the odd admin command: polled through
+		 * the group's periodic epoll_wait(), so that a reactor serving one I/O queue
+		 * reads it directly on every poll instead of asking epoll first. */
+		(void)nvtcp_sock_group_set_cold(conn->pg->group, conn->sock, true);
 		connect_done_admin(ctx);
 	} else {
 		NVTCP_NOTICELOG("host %s (%s): controller %u I/O queue %u connected, %u entries, "

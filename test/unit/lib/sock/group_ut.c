@@ -1,7 +1,7 @@
 /*
  * Unit tests of lib/sock/group.c: many sockets in one group, callbacks only where data is,
  * removal and close from inside callbacks, peer hang-ups, pending sends flushed by the poll,
- * one-socket groups and fake sockets (no descriptor) in groups.
+ * one-socket groups, cold (low-rate) sockets and fake sockets (no descriptor) in groups.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -607,6 +607,81 @@ test_one_socket(void)
 	conns_destroy(2);
 }
 
+/* Cold sockets: one hot socket is called on every poll without epoll; the cold ones are found
+ * only by the periodic epoll_wait(), and their data is never lost, only delayed. */
+static void
+test_cold_sockets(void)
+{
+	struct nvtcp_sock_group *group = nvtcp_sock_group_create();
+	uint8_t msg[5] = "hello";
+	int polls;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(group);
+	conns_create(3, NULL);
+	CU_ASSERT_EQUAL(nvtcp_sock_group_set_cold(group, g_conns[0].server, true), -ENOENT);
+	CU_ASSERT_EQUAL(nvtcp_sock_group_set_cold(NULL, g_conns[0].server, true), -ENOENT);
+	CU_ASSERT_EQUAL(add_conn(group, 0), 0);
+	CU_ASSERT_EQUAL(add_conn(group, 1), 0);
+	CU_ASSERT_EQUAL(add_conn(group, 2), 0);
+	CU_ASSERT_EQUAL(nvtcp_sock_group_set_cold(group, g_conns[0].server, true), 0);
+	/* Idempotent. */
+	CU_ASSERT_EQUAL(nvtcp_sock_group_set_cold(group, g_conns[0].server, true), 0);
+	CU_ASSERT_EQUAL(nvtcp_sock_group_set_cold(group, g_conns[2].server, true), 0);
+
+	/* Conn 1 is the only hot one: called directly on every poll, idle or not. */
+	for (int i = 0; i < 5; i++) {
+		CU_ASSERT_EQUAL(nvtcp_sock_group_poll(group, 0), 1);
+	}
+	CU_ASSERT_EQUAL(g_conns[1].calls, 5);
+	CU_ASSERT_EQUAL(g_conns[1].eagain, 5);
+	CU_ASSERT_EQUAL(g_conns[0].calls, 0);
+
+	/* Data for a cold socket waits for the periodic epoll_wait(), at most the period. */
+	send_to(g_conns[0].client, msg, sizeof(msg));
+	wait_ready(g_conns[0].server);
+	for (polls = 1; polls <= NVTCP_SOCK_GROUP_COLD_PERIOD && g_conns[0].calls == 0; polls++) {
+		CU_ASSERT(nvtcp_sock_group_poll(group, 0) >= 0);
+	}
+	CU_ASSERT_EQUAL(g_conns[0].calls, 1);
+	CU_ASSERT_EQUAL(g_conns[0].got, sizeof(msg));
+	CU_ASSERT(polls > 1);
+	/* Cold conn 2 had nothing: epoll did not call it. */
+	CU_ASSERT_EQUAL(g_conns[2].calls, 0);
+
+	/* Two hot sockets: epoll on every poll again, the cold one included. */
+	CU_ASSERT_EQUAL(nvtcp_sock_group_set_cold(group, g_conns[0].server, false), 0);
+	g_conns[1].calls = 0;
+	CU_ASSERT_EQUAL(nvtcp_sock_group_poll(group, 0), 0);
+	CU_ASSERT_EQUAL(g_conns[1].calls, 0);
+	send_to(g_conns[2].client, msg, sizeof(msg));
+	wait_ready(g_conns[2].server);
+	CU_ASSERT_EQUAL(nvtcp_sock_group_poll(group, 0), 1);
+	CU_ASSERT_EQUAL(g_conns[2].calls, 1);
+
+	/* Only cold sockets: no call at all between the periodic epoll_wait()s. */
+	CU_ASSERT_EQUAL(nvtcp_sock_group_remove(group, g_conns[1].server), 0);
+	CU_ASSERT_EQUAL(nvtcp_sock_group_set_cold(group, g_conns[0].server, true), 0);
+	g_conns[0].calls = 0;
+	send_to(g_conns[0].client, msg, sizeof(msg));
+	wait_ready(g_conns[0].server);
+	for (polls = 1; polls <= NVTCP_SOCK_GROUP_COLD_PERIOD && g_conns[0].calls == 0; polls++) {
+		CU_ASSERT(nvtcp_sock_group_poll(group, 0) >= 0);
+	}
+	CU_ASSERT_EQUAL(g_conns[0].calls, 1);
+	CU_ASSERT_EQUAL(g_conns[0].got, 2 * sizeof(msg));
+
+	/* Removal forgets the mark: re-added, the socket is hot and alone, so called directly. */
+	CU_ASSERT_EQUAL(nvtcp_sock_group_remove(group, g_conns[0].server), 0);
+	CU_ASSERT_EQUAL(nvtcp_sock_group_remove(group, g_conns[2].server), 0);
+	CU_ASSERT_EQUAL(add_conn(group, 0), 0);
+	g_conns[0].calls = 0;
+	CU_ASSERT_EQUAL(nvtcp_sock_group_poll(group, 0), 1);
+	CU_ASSERT_EQUAL(g_conns[0].calls, 1);
+	CU_ASSERT_EQUAL(nvtcp_sock_group_remove(group, g_conns[0].server), 0);
+	CU_ASSERT_EQUAL(nvtcp_sock_group_destroy(&group), 0);
+	conns_destroy(3);
+}
+
 struct fake_owner {
 	struct fake_sock *fake;
 	struct nvtcp_sock *sock;
@@ -849,6 +924,7 @@ add_tests(void)
 	CU_ADD_TEST(s, test_pending_flush);
 	CU_ADD_TEST(s, test_close_during_flush);
 	CU_ADD_TEST(s, test_one_socket);
+	CU_ADD_TEST(s, test_cold_sockets);
 	CU_ADD_TEST(s, test_fake_in_group);
 	CU_ADD_TEST(s, test_poll_from_send_callback);
 	CU_ADD_TEST(s, test_api_errors);
