@@ -95,6 +95,7 @@ nvme_qpair_create(struct nvtcp_ctrlr *ctrlr, const struct nvme_qpair_cfg *cfg)
 	qp->h2c_pdus = zalloc_aligned(sizeof(*qp->h2c_pdus) * qp->num_h2c_pdus);
 	qp->rb.buf = malloc(NVME_RXBUF_SIZE);
 	qp->rb.size = NVME_RXBUF_SIZE;
+	qp->rb.after_direct = NVTCP_SOCK_RXBUF_AFTER_DIRECT;
 	qp->connect_data = zalloc_aligned(sizeof(*qp->connect_data));
 	if (cfg->policy == NVTCP_QPAIR_FULL_QUEUE) {
 		qp->def_cap = cfg->num_reqs;

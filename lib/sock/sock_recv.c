@@ -85,6 +85,9 @@ nvtcp_sock_recv_rxbuf(struct nvtcp_sock *sock, struct nvtcp_sock_rxbuf *rb,
 	}
 	rxbuf_compact(rb);
 	room = rb->size - rb->tail;
+	if (direct_len > 0 && rb->after_direct != 0 && room > rb->after_direct) {
+		room = rb->after_direct;
+	}
 	if (room > 0) {
 		iovs[iovcnt].iov_base = rb->buf + rb->tail;
 		iovs[iovcnt].iov_len = room;

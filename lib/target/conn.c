@@ -931,6 +931,7 @@ tgt_conn_create(struct tgt_pg *pg, struct nvtcp_sock *sock)
 		goto fail;
 	}
 	conn->rb.size = tgt->opts.rxbuf_size;
+	conn->rb.after_direct = NVTCP_SOCK_RXBUF_AFTER_DIRECT;
 	conn->tgt = tgt;
 	conn->pg = pg;
 	conn->sock = sock;
