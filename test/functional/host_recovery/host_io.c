@@ -72,6 +72,9 @@ struct worker {
 	struct slot slots[MAX_QD];
 	/* Counters (the worker's thread; read by main after join). */
 	uint64_t submitted, ok, errors, retries, mismatches, doubles, gave_up, submit_enxio;
+	/* After the stop, errors are still retried until then (ns; 0: not stopped yet), so an
+	 * error in the drain is retried and verified like any other. */
+	uint64_t retry_until;
 	uint64_t path_errors, aborted_errors;
 	uint16_t seen_status[8];  /* statuses already printed once */
 	uint32_t nseen;
@@ -298,7 +301,8 @@ io_done(void *arg, const struct nvtcp_nvme_cpl *cpl)
 			 * of it succeeds, so the same write goes again. */
 			w->expected[s->block] = UINT64_MAX;
 		}
-		if (nvtcp_nvme_cpl_is_retryable(cpl) && !atomic_load(&g_stop)) {
+		if (nvtcp_nvme_cpl_is_retryable(cpl) && !atomic_load(&g_ctrlr_failed) &&
+		    (w->retry_until == 0 || now_ns() < w->retry_until)) {
 			s->retry = true;
 			s->retry_at = nvtcp_nvme_cpl_is_path_error(cpl) ? now_ns() + 10000000ull : 0;
 			s->retries++;
@@ -379,6 +383,8 @@ worker_main(void *arg)
 			if (drain_deadline == 0) {
 				/* Longer than any wait of the driver: a hang shows as not drained. */
 				drain_deadline = now_ns() + 120ull * 1000000000ull;
+				/* Retries go on for a while: reconnects take a fraction of it. */
+				w->retry_until = now_ns() + 30ull * 1000000000ull;
 			}
 			if (idle) {
 				w->drained = true;
