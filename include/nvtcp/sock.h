@@ -171,10 +171,12 @@ struct nvtcp_sock_rxbuf {
 	/** End of received bytes. */
 	size_t tail;
 	/**
-	 * At most this many bytes of free space are offered behind direct iovecs (0: all of it).
-	 * A payload being placed directly is usually followed by more of its kind: capping what
-	 * the buffer takes behind it keeps most of the next payload out of the buffer (from
-	 * where it would be copied) so that it is read in place once its header is parsed.
+	 * When the direct iovecs want at least this many bytes, at most this many bytes of free
+	 * space are offered behind them (0: no cap). A large payload being placed directly is
+	 * usually followed by more of its kind: capping what the buffer takes behind it keeps
+	 * most of the next payload out of the buffer (from where it would be copied) so that it
+	 * is read in place once its header is parsed. Behind a small remainder nothing is
+	 * capped, so that bursts of small PDUs still arrive in one read.
 	 * NVTCP_SOCK_RXBUF_AFTER_DIRECT is a good value for PDU streams.
 	 */
 	size_t after_direct;
@@ -189,8 +191,8 @@ struct nvtcp_sock_rxbuf {
  *
  * \param sock Socket.
  * \param rb Receive buffer (compacted first when less than half of it is free: the unconsumed
- *           bytes move to its start). With direct iovecs, it takes at most rb->after_direct
- *           bytes (when set).
+ *           bytes move to its start). Behind direct iovecs that want at least
+ *           rb->after_direct bytes (when set), it takes at most that many.
  * \param direct iovecs for direct placement (may be NULL).
  * \param ndirect Number of them.
  * \param direct_bytes Set to the bytes that landed in \p direct (may be NULL when ndirect is 0).

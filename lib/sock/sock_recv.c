@@ -85,7 +85,9 @@ nvtcp_sock_recv_rxbuf(struct nvtcp_sock *sock, struct nvtcp_sock_rxbuf *rb,
 	}
 	rxbuf_compact(rb);
 	room = rb->size - rb->tail;
-	if (direct_len > 0 && rb->after_direct != 0 && room > rb->after_direct) {
+	/* Only behind a large payload: behind the tail of a small one the next PDUs are small
+	 * too, and capping would split a burst of them over many reads. */
+	if (rb->after_direct != 0 && direct_len >= rb->after_direct && room > rb->after_direct) {
 		room = rb->after_direct;
 	}
 	if (room > 0) {

@@ -134,31 +134,39 @@ test_direct_plus_rxbuf(void)
 	fake_sock_destroy(&fake);
 }
 
-/* after_direct caps what the buffer takes behind direct iovecs, and only then. */
+/* after_direct caps what the buffer takes behind direct iovecs that want at least that much,
+ * and only then. */
 static void
 test_after_direct(void)
 {
 	struct fake_sock *fake;
 	struct nvtcp_sock *sock = fake_sock_create(&fake);
 	uint8_t storage[128], in[100], d[10];
-	struct nvtcp_sock_rxbuf rb = {.buf = storage, .size = sizeof(storage), .after_direct = 16};
+	struct nvtcp_sock_rxbuf rb = {.buf = storage, .size = sizeof(storage), .after_direct = 8};
 	struct iovec direct = {.iov_base = d, .iov_len = sizeof(d)};
 	size_t dbytes;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(sock);
 	seq(in, sizeof(in), 0);
 	fake_sock_push_rx(fake, in, 100);
-	/* 10 direct + at most 16 into the buffer; the rest stays in the socket. */
-	CU_ASSERT_EQUAL(nvtcp_sock_recv_rxbuf(sock, &rb, &direct, 1, &dbytes), 26);
+	/* 10 direct (>= 8) + at most 8 into the buffer; the rest stays in the socket. */
+	CU_ASSERT_EQUAL(nvtcp_sock_recv_rxbuf(sock, &rb, &direct, 1, &dbytes), 18);
 	CU_ASSERT_EQUAL(dbytes, 10);
-	CU_ASSERT_EQUAL(rb.tail, 16);
+	CU_ASSERT_EQUAL(rb.tail, 8);
 	CU_ASSERT_EQUAL(memcmp(d, in, 10), 0);
-	CU_ASSERT_EQUAL(memcmp(storage, in + 10, 16), 0);
-	CU_ASSERT_EQUAL(fake_sock_rx_pending(fake), 74);
+	CU_ASSERT_EQUAL(memcmp(storage, in + 10, 8), 0);
+	CU_ASSERT_EQUAL(fake_sock_rx_pending(fake), 82);
+	/* Behind a small remainder (4 < 8) nothing is capped. */
+	direct.iov_len = 4;
+	CU_ASSERT_EQUAL(nvtcp_sock_recv_rxbuf(sock, &rb, &direct, 1, &dbytes), 82);
+	CU_ASSERT_EQUAL(dbytes, 4);
+	CU_ASSERT_EQUAL(rb.tail, 86);
+	CU_ASSERT_EQUAL(memcmp(d, in + 18, 4), 0);
+	CU_ASSERT_EQUAL(memcmp(storage + 8, in + 22, 78), 0);
 	/* Without direct iovecs the whole free space is offered. */
-	CU_ASSERT_EQUAL(nvtcp_sock_recv_rxbuf(sock, &rb, NULL, 0, NULL), 74);
-	CU_ASSERT_EQUAL(rb.tail, 90);
-	CU_ASSERT_EQUAL(memcmp(storage + 16, in + 26, 74), 0);
+	fake_sock_push_rx(fake, in, 30);
+	CU_ASSERT_EQUAL(nvtcp_sock_recv_rxbuf(sock, &rb, NULL, 0, NULL), 30);
+	CU_ASSERT_EQUAL(rb.tail, 116);
 	fake_sock_destroy(&fake);
 }
 
