@@ -182,6 +182,10 @@ struct nvtcp_ctrlr_opts {
 	/** Socket buffer sizes in bytes (default 0 = kernel auto-tuning). */
 	int sock_sndbuf;
 	int sock_rcvbuf;
+	/** TCP_USER_TIMEOUT of every connection in ms (default 0 = the kernel's, as the Linux
+	 *  host): how long sent data may stay unacknowledged before the connection fails with
+	 *  ETIMEDOUT, which starts recovery like any transport failure. At most INT_MAX. */
+	uint32_t tcp_user_timeout_ms;
 	/** Called on every controller state change (may be NULL). Runs on the admin thread. */
 	void (*state_cb)(void *cb_arg, struct nvtcp_ctrlr *ctrlr, enum nvtcp_ctrlr_state state);
 	/** Its argument. */

@@ -15,6 +15,7 @@
  * are checked against what the first attach found.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -606,7 +607,7 @@ check_opts(const struct nvtcp_ctrlr_opts *o)
 {
 	if (o->admin_queue_size < 8 || o->admin_queue_size > 4096 || o->io_queue_size < 2 ||
 	    o->io_queue_size > NVME_MAX_QUEUE_SIZE || o->max_r2t < 1 || o->max_r2t > NVME_MAX_R2T ||
-	    o->hpda > NVTCP_TCP_PDA_MAX) {
+	    o->hpda > NVTCP_TCP_PDA_MAX || o->tcp_user_timeout_ms > INT_MAX) {
 		return -EINVAL;
 	}
 	return 0;

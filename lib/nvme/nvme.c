@@ -164,6 +164,7 @@ nvtcp_ctrlr_opts_init(struct nvtcp_ctrlr_opts *opts)
 	opts->fast_io_fail_tmo_s = -1;
 	opts->sock_sndbuf = 0;
 	opts->sock_rcvbuf = 0;
+	opts->tcp_user_timeout_ms = 0;
 }
 
 void

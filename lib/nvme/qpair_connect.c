@@ -244,6 +244,7 @@ nvme_qpair_connect_start(struct nvtcp_qpair *qp)
 	so.rcvbuf = ctrlr->opts.sock_rcvbuf;
 	so.nodelay = true;
 	so.connect_timeout_ms = ctrlr->opts.connect_timeout_ms;
+	so.user_timeout_ms = ctrlr->opts.tcp_user_timeout_ms;
 	qp->sock = nvme_sock_connect(ctrlr->trid.traddr, ctrlr->trid.trsvcid, &so, &rc);
 	if (qp->sock == NULL) {
 		nvme_qpair_connect_fail(qp, rc, "TCP connect to %s:%s failed: %s",

@@ -352,6 +352,9 @@ test_attach_sync_and_args(void)
 	o.admin_queue_size = 2;
 	CU_ASSERT_EQUAL(nvtcp_ctrlr_attach_async(&t, &o, &c), -EINVAL);
 	ut_opts(&o);
+	o.tcp_user_timeout_ms = 0x80000000u;
+	CU_ASSERT_EQUAL(nvtcp_ctrlr_attach_async(&t, &o, &c), -EINVAL);
+	ut_opts(&o);
 	o.host.hostnqn[0] = '\0';
 	CU_ASSERT_EQUAL(nvtcp_ctrlr_attach_async(&t, &o, &c), -EINVAL);
 	t.traddr[0] = '\0';

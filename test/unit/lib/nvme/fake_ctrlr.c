@@ -45,6 +45,7 @@ struct fake_manual_h2c {
 
 struct fake_conn {
 	struct fake_ctrlr *fc;
+	struct nvtcp_sock_opts sock_opts; /* what the host asked the connect for */
 	struct fake_sock *fs;
 	struct nvtcp_tcp_rx rx;
 	struct nvtcp_sock_rxbuf rb;
@@ -139,6 +140,7 @@ fake_connect(const char *addr, const char *svc, const struct nvtcp_sock_opts *op
 	}
 	c = calloc(1, sizeof(*c));
 	c->fc = fc;
+	c->sock_opts = *opts;
 	c->icd = malloc(FAKE_ICD_MAX);
 	c->h2c_tmp = malloc(FAKE_ICD_MAX);
 	c->rb.buf = malloc(FAKE_RB_SIZE);
@@ -1181,6 +1183,12 @@ const struct nvtcp_tcp_params *
 fake_conn_params(const struct fake_conn *c)
 {
 	return &c->params;
+}
+
+const struct nvtcp_sock_opts *
+fake_conn_sock_opts(const struct fake_conn *c)
+{
+	return &c->sock_opts;
 }
 
 uint32_t

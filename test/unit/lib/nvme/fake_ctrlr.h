@@ -142,6 +142,8 @@ void fake_conn_send_raw(struct fake_conn *c, const void *bytes, size_t len);
 void fake_conn_send_rsp(struct fake_conn *c, uint16_t cid, uint16_t status, uint32_t cdw0);
 /** Negotiated parameters of the connection (controller view). */
 const struct nvtcp_tcp_params *fake_conn_params(const struct fake_conn *c);
+/* The socket options the host's connect asked for. */
+const struct nvtcp_sock_opts *fake_conn_sock_opts(const struct fake_conn *c);
 
 /** Commands received (every connection, in order). */
 uint32_t fake_ctrlr_num_cmds(const struct fake_ctrlr *fc);

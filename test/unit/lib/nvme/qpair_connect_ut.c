@@ -60,7 +60,18 @@ test_icreq_contents(void)
 	o.ddgst = true;
 	o.hpda = 1;
 	o.max_r2t = 2;
+	o.tcp_user_timeout_ms = 7000;
+	o.sock_rcvbuf = 1 << 20;
 	CU_ASSERT_FATAL(ut_attach(fc, &o, UT_SUBNQN, &c) == 0);
+	/* The socket options reach the connection (I/O queue pairs share the code path). */
+	{
+		const struct nvtcp_sock_opts *so = fake_conn_sock_opts(fake_ctrlr_conn(fc, 0));
+
+		CU_ASSERT_EQUAL(so->user_timeout_ms, 7000);
+		CU_ASSERT_EQUAL(so->rcvbuf, 1 << 20);
+		CU_ASSERT(so->nodelay);
+		CU_ASSERT_EQUAL(so->connect_timeout_ms, o.connect_timeout_ms);
+	}
 	/* What the controller derived from our ICReq. */
 	p = fake_conn_params(fake_ctrlr_conn(fc, 0));
 	CU_ASSERT(p->hdgst);
