@@ -907,6 +907,24 @@ begin_attach(void)
 		co.hdgst = o->hdgst;
 		co.ddgst = o->ddgst;
 		co.kato_ms = o->keepalive_ms;
+		if (o->io_timeout_ms != PERF_OPT_DRIVER_DEFAULT) {
+			co.io_timeout_ms = (uint32_t)o->io_timeout_ms;
+		}
+		if (o->admin_timeout_ms != PERF_OPT_DRIVER_DEFAULT) {
+			co.admin_timeout_ms = (uint32_t)o->admin_timeout_ms;
+		}
+		if (o->reconnect_delay_ms != PERF_OPT_DRIVER_DEFAULT) {
+			co.reconnect_delay_ms = (uint32_t)o->reconnect_delay_ms;
+		}
+		if (o->ctrl_loss_tmo_s != PERF_OPT_DRIVER_DEFAULT) {
+			co.ctrl_loss_tmo_s = (int32_t)o->ctrl_loss_tmo_s;
+		}
+		if (o->fast_io_fail_tmo_s != PERF_OPT_DRIVER_DEFAULT) {
+			co.fast_io_fail_tmo_s = (int32_t)o->fast_io_fail_tmo_s;
+		}
+		if (o->tcp_user_timeout_ms != PERF_OPT_DRIVER_DEFAULT) {
+			co.tcp_user_timeout_ms = (uint32_t)o->tcp_user_timeout_ms;
+		}
 		co.num_io_queues = NVTCP_MAX(co.num_io_queues, queues);
 		if (o->io_queue_size != 0) {
 			co.io_queue_size = o->io_queue_size;

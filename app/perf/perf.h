@@ -30,6 +30,8 @@
 #include "perf_rate.h"
 #include "perf_verify.h"
 
+/** A recovery option not given: the driver's default applies. */
+#define PERF_OPT_DRIVER_DEFAULT INT64_MIN
 #define PERF_NAME "nvtcp_perf"
 
 /** Most -r options. */
@@ -103,6 +105,13 @@ struct perf_opts {
 	uint32_t quiet_count;           /**< -Q value */
 	uint32_t max_completions;       /**< -C */
 	uint32_t io_queue_size;         /**< --io-queue-size, 0 = chosen */
+	/* Recovery settings of the controllers: PERF_OPT_DRIVER_DEFAULT = the driver's. */
+	int64_t io_timeout_ms;          /**< --io-timeout */
+	int64_t admin_timeout_ms;       /**< --admin-timeout */
+	int64_t reconnect_delay_ms;     /**< --reconnect-delay */
+	int64_t ctrl_loss_tmo_s;        /**< --ctrl-loss-tmo (-1 = forever) */
+	int64_t fast_io_fail_tmo_s;     /**< --fast-io-fail-tmo (-1 = off) */
+	int64_t tcp_user_timeout_ms;    /**< --tcp-user-timeout */
 	uint32_t io_unit_size;          /**< -O, 0 = io_size */
 	uint32_t buf_align;             /**< -A */
 	bool use_every_core;            /**< --use-every-core */

@@ -61,6 +61,14 @@ add_bool(struct json_object *o, const char *k, bool v)
 	json_object_object_add(o, k, json_object_new_boolean(v));
 }
 
+/* A recovery option: its value, or null when the driver's default applies. */
+static void
+add_opt(struct json_object *o, const char *k, int64_t v)
+{
+	json_object_object_add(o, k, v == PERF_OPT_DRIVER_DEFAULT ? NULL :
+				     json_object_new_int64(v));
+}
+
 static void
 cpu_model(char *buf, size_t len)
 {
@@ -171,6 +179,12 @@ options(void)
 	add_bool(j, "continue_on_error", o->continue_on_error);
 	add_u64(j, "max_completions", o->max_completions);
 	add_u64(j, "io_queue_size", o->io_queue_size);
+	add_opt(j, "io_timeout_ms", o->io_timeout_ms);
+	add_opt(j, "admin_timeout_ms", o->admin_timeout_ms);
+	add_opt(j, "reconnect_delay_ms", o->reconnect_delay_ms);
+	add_opt(j, "ctrl_loss_tmo_s", o->ctrl_loss_tmo_s);
+	add_opt(j, "fast_io_fail_tmo_s", o->fast_io_fail_tmo_s);
+	add_opt(j, "tcp_user_timeout_ms", o->tcp_user_timeout_ms);
 	add_u64(j, "io_unit_size", o->io_unit_size);
 	add_u64(j, "buffer_alignment", o->buf_align);
 	add_bool(j, "use_every_core", o->use_every_core);

@@ -44,6 +44,12 @@ enum {
 	OPT_TGT_BACKEND,
 	OPT_HUGE,
 	OPT_PREFILL,
+	OPT_IO_TIMEOUT,
+	OPT_ADMIN_TIMEOUT,
+	OPT_RECONNECT_DELAY,
+	OPT_CTRL_LOSS_TMO,
+	OPT_FAST_IO_FAIL_TMO,
+	OPT_TCP_USER_TIMEOUT,
 };
 
 #define SHORT_OPTS ":a:b:c:d:e:ghi:lmo:q:r:k:s:t:vw:y:z:A:C:DEF:GHILM:NO:P:Q:RS:T:U:VZ:"
@@ -122,6 +128,12 @@ static const struct option g_long_opts[] = {
 	{"tgt-backend", required_argument, NULL, OPT_TGT_BACKEND},
 	{"huge", no_argument, NULL, OPT_HUGE},
 	{"prefill", no_argument, NULL, OPT_PREFILL},
+	{"io-timeout", required_argument, NULL, OPT_IO_TIMEOUT},
+	{"admin-timeout", required_argument, NULL, OPT_ADMIN_TIMEOUT},
+	{"reconnect-delay", required_argument, NULL, OPT_RECONNECT_DELAY},
+	{"ctrl-loss-tmo", required_argument, NULL, OPT_CTRL_LOSS_TMO},
+	{"fast-io-fail-tmo", required_argument, NULL, OPT_FAST_IO_FAIL_TMO},
+	{"tcp-user-timeout", required_argument, NULL, OPT_TCP_USER_TIMEOUT},
 	{NULL, 0, NULL, 0},
 };
 
@@ -389,6 +401,29 @@ opts_defaults(struct perf_opts *o)
 	o->progress = -1;
 	o->tgt_block_size = 512;
 	o->tgt_backend = PERF_TGT_MALLOC;
+	o->io_timeout_ms = PERF_OPT_DRIVER_DEFAULT;
+	o->admin_timeout_ms = PERF_OPT_DRIVER_DEFAULT;
+	o->reconnect_delay_ms = PERF_OPT_DRIVER_DEFAULT;
+	o->ctrl_loss_tmo_s = PERF_OPT_DRIVER_DEFAULT;
+	o->fast_io_fail_tmo_s = PERF_OPT_DRIVER_DEFAULT;
+	o->tcp_user_timeout_ms = PERF_OPT_DRIVER_DEFAULT;
+}
+
+/* A recovery setting: 0..max, or -1 as well when \p minus_one says what it means. */
+static int
+parse_recovery(const char *arg, uint64_t max, const char *minus_one, int64_t *out)
+{
+	uint64_t v;
+
+	if (minus_one != NULL && strcmp(arg, "-1") == 0) {
+		*out = -1;
+		return 0;
+	}
+	if (parse_uint(arg, max, &v) != 0) {
+		return -EINVAL;
+	}
+	*out = (int64_t)v;
+	return 0;
 }
 
 /* Options that only tune SPDK's environment, accepted so that spdk_nvme_perf command lines run
@@ -691,6 +726,33 @@ parse_one(struct perf_opts *o, int ch, const char *arg, const char *label, char 
 		o->verify_seed = (uint32_t)v;
 		o->seed_set = true;
 		return 0;
+	case OPT_IO_TIMEOUT:
+	case OPT_ADMIN_TIMEOUT:
+	case OPT_TCP_USER_TIMEOUT:
+	case OPT_RECONNECT_DELAY: {
+		int64_t *dst = ch == OPT_IO_TIMEOUT ? &o->io_timeout_ms :
+			       ch == OPT_ADMIN_TIMEOUT ? &o->admin_timeout_ms :
+			       ch == OPT_TCP_USER_TIMEOUT ? &o->tcp_user_timeout_ms :
+			       &o->reconnect_delay_ms;
+
+		if (parse_recovery(arg, 3600000, NULL, dst) != 0) {
+			errf(err, errlen, "%s: '%s' is not a valid time (ms, 0..3600000%s)", label,
+			     arg, ch == OPT_RECONNECT_DELAY ? "" : "; 0 = off");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	case OPT_CTRL_LOSS_TMO:
+	case OPT_FAST_IO_FAIL_TMO: {
+		int64_t *dst = ch == OPT_CTRL_LOSS_TMO ? &o->ctrl_loss_tmo_s : &o->fast_io_fail_tmo_s;
+
+		if (parse_recovery(arg, 31536000, "", dst) != 0) {
+			errf(err, errlen, "%s: '%s' is not a valid time (s, 0..31536000, or -1 = %s)",
+			     label, arg, ch == OPT_CTRL_LOSS_TMO ? "reconnect forever" : "off");
+			return -EINVAL;
+		}
+		return 0;
+	}
 	case OPT_RATE:
 		if (parse_capacity(arg, 1000000000ull, &v) != 0 || v == 0) {
 			errf(err, errlen, "%s: '%s' is not a valid rate (I/Os per second, 1..1G; "
@@ -991,6 +1053,13 @@ perf_usage_full(FILE *f)
 		"\t--prefill with -V: write every verified block once before the run, so that\n"
 		"\t\tevery read is checked (else reads of blocks not yet written are not)\n"
 		"\t--rate <iops> limit the total rate (token bucket per core), for latency at load\n"
+		"\t--io-timeout <ms>, --admin-timeout <ms> command timeouts (0 = off; driver\n"
+		"\t\tdefaults 30000 and 60000)\n"
+		"\t--reconnect-delay <ms> between reconnect attempts (default 10000)\n"
+		"\t--ctrl-loss-tmo <s> give up reconnecting after this (-1 = never; default 600)\n"
+		"\t--fast-io-fail-tmo <s> fail I/O waiting for a reconnect after this (-1 = off,\n"
+		"\t\tthe default)\n"
+		"\t--tcp-user-timeout <ms> TCP_USER_TIMEOUT of every connection (0 = the kernel's)\n"
 		"\t--poll <mode> auto (default), group (poll groups), qpair (poll queue pairs)\n"
 		"\t--tgt-ns-size <size> embedded target: RAM namespace size (default 256M)\n"
 		"\t--tgt-block-size <n> embedded target: 512 (default) or 4096\n"

@@ -5,7 +5,8 @@ set -uo pipefail
 source "$(dirname "$0")/perf_lib.sh"
 need_bins "$PERF"
 
-perf_run run 120 -c "$PERF_MASK" -q 16 -o 4096 -w randrw -M 70 -t 2 -a 1 -L --json "$WORK/out.json"
+perf_run run 120 -c "$PERF_MASK" -q 16 -o 4096 -w randrw -M 70 -t 2 -a 1 -L --json "$WORK/out.json" \
+	--io-timeout 20000 --ctrl-loss-tmo -1 --tcp-user-timeout 15000
 check "run exits 0" [ "$PERF_RC" = 0 ]
 check "python3 -m json.tool accepts it" python3 -m json.tool "$WORK/out.json" /dev/null
 check "fields present and sane" python3 - "$WORK/out.json" <<'PY'
@@ -20,6 +21,8 @@ assert isinstance(e["hugepages"], bool)
 o = d["options"]
 assert o["queue_depth"] == 16 and o["io_size"] == 4096 and o["workload"] == "randrw"
 assert o["rwmixread"] == 70 and o["time_s"] == 2 and o["warmup_s"] == 1
+assert o["io_timeout_ms"] == 20000 and o["ctrl_loss_tmo_s"] == -1, o
+assert o["tcp_user_timeout_ms"] == 15000 and o["reconnect_delay_ms"] is None, o
 assert d["target"]["embedded"] is True and d["target"]["port"] > 0
 assert len(d["target"]["reactors"]) == 1 and d["target"]["reactors"][0]["cmds"] > 0
 r = d["results"]

@@ -41,6 +41,8 @@ bad "-r (--transport): invalid transport ID" "${BASE[@]}" -r "traddr:127.0.0.1 c
 bad "trtype" "${BASE[@]}" -r "trtype:rdma traddr:127.0.0.1"
 bad "ns:" "${BASE[@]}" -r "traddr:127.0.0.1 ns:0"
 bad "--rate" "${BASE[@]}" --rate 0
+bad "--ctrl-loss-tmo: '-5'" "${BASE[@]}" --ctrl-loss-tmo -5
+bad "--io-timeout: 'x'" "${BASE[@]}" --io-timeout x
 bad "--json: empty file name" "${BASE[@]}" --json ""
 bad "unknown option '--bogus'" "${BASE[@]}" --bogus
 bad "-e (--metadata): not supported" "${BASE[@]}" -e PRACT=1

@@ -243,6 +243,37 @@ test_ours(void)
 	CU_ASSERT_TRUE(err_has("-V (--verify)") && err_has("null"));
 }
 
+/* Recovery settings: unset means the driver's defaults; -1 only where it means something. */
+static void
+test_recovery_opts(void)
+{
+	CU_ASSERT_EQUAL_FATAL(parse(BASE, NULL), 0);
+	CU_ASSERT_EQUAL(g_o.io_timeout_ms, PERF_OPT_DRIVER_DEFAULT);
+	CU_ASSERT_EQUAL(g_o.ctrl_loss_tmo_s, PERF_OPT_DRIVER_DEFAULT);
+	CU_ASSERT_EQUAL(g_o.tcp_user_timeout_ms, PERF_OPT_DRIVER_DEFAULT);
+
+	CU_ASSERT_EQUAL_FATAL(parse(BASE, "--io-timeout", "0", "--admin-timeout", "5000",
+				    "--reconnect-delay", "250", "--ctrl-loss-tmo", "-1",
+				    "--fast-io-fail-tmo", "3", "--tcp-user-timeout", "7000", NULL), 0);
+	CU_ASSERT_EQUAL(g_o.io_timeout_ms, 0);
+	CU_ASSERT_EQUAL(g_o.admin_timeout_ms, 5000);
+	CU_ASSERT_EQUAL(g_o.reconnect_delay_ms, 250);
+	CU_ASSERT_EQUAL(g_o.ctrl_loss_tmo_s, -1);
+	CU_ASSERT_EQUAL(g_o.fast_io_fail_tmo_s, 3);
+	CU_ASSERT_EQUAL(g_o.tcp_user_timeout_ms, 7000);
+
+	CU_ASSERT_EQUAL(parse(BASE, "--io-timeout", "-1", NULL), -EINVAL);
+	CU_ASSERT_TRUE(err_has("--io-timeout") && err_has("'-1'"));
+	CU_ASSERT_EQUAL(parse(BASE, "--reconnect-delay", "3600001", NULL), -EINVAL);
+	CU_ASSERT_TRUE(err_has("--reconnect-delay"));
+	CU_ASSERT_EQUAL(parse(BASE, "--ctrl-loss-tmo", "-2", NULL), -EINVAL);
+	CU_ASSERT_TRUE(err_has("--ctrl-loss-tmo") && err_has("reconnect forever"));
+	CU_ASSERT_EQUAL(parse(BASE, "--fast-io-fail-tmo", "soon", NULL), -EINVAL);
+	CU_ASSERT_TRUE(err_has("--fast-io-fail-tmo") && err_has("'soon'"));
+	CU_ASSERT_EQUAL(parse(BASE, "--tcp-user-timeout", "", NULL), -EINVAL);
+	CU_ASSERT_TRUE(err_has("--tcp-user-timeout"));
+}
+
 static void
 test_spdk_compat(void)
 {
@@ -367,6 +398,7 @@ add_tests(void)
 	CU_ADD_TEST(s, test_bad_values_named);
 	CU_ADD_TEST(s, test_trids);
 	CU_ADD_TEST(s, test_ours);
+	CU_ADD_TEST(s, test_recovery_opts);
 	CU_ADD_TEST(s, test_spdk_compat);
 	CU_ADD_TEST(s, test_getopt_errors);
 	CU_ADD_TEST(s, test_usage_text);
