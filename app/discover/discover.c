@@ -26,6 +26,7 @@
 
 #include "nvtcp/fabrics.h"
 #include "nvtcp/log.h"
+#include "tool.h"
 #include "nvtcp/nvme.h"
 #include "nvtcp/util.h"
 
@@ -52,8 +53,6 @@ struct tool_opts {
 	unsigned int timeout_s;
 };
 
-static char g_last_log_err[256];
-
 static void
 usage(FILE *f)
 {
@@ -79,67 +78,6 @@ usage(FILE *f)
 		"Exit status: 0 success, 1 failure (one line on stderr says why), 2 usage error.\n"
 		"Entries show the target's own view of its addresses (as nvme discover does).\n",
 		DEFAULT_TIMEOUT_S);
-}
-
-static void __attribute__((format(printf, 1, 2), noreturn))
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, TOOL ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (see --help)\n");
-	exit(2);
-}
-
-static void __attribute__((format(printf, 1, 2)))
-fail_line(const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	for (char *p = line; *p != '\0'; p++) {
-		if (*p == '\n' || *p == '\r') {
-			*p = ' ';
-		}
-	}
-	fprintf(stderr, TOOL ": %s\n", line);
-}
-
-static void
-quiet_log(enum nvtcp_log_level level, const char *file, int line, const char *func,
-	  const char *fmt, va_list ap)
-{
-	size_t n;
-
-	if (level != NVTCP_LOG_ERROR) {
-		return;
-	}
-	vsnprintf(g_last_log_err, sizeof(g_last_log_err), fmt, ap);
-	n = strlen(g_last_log_err);
-	while (n > 0 && (g_last_log_err[n - 1] == '\n' || g_last_log_err[n - 1] == ' ')) {
-		g_last_log_err[--n] = '\0';
-	}
-}
-
-static uint32_t
-step_timeout_ms(unsigned int timeout_s)
-{
-	return timeout_s * 1000 > 1000 ? timeout_s * 1000 - 500 : 500;
-}
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static void
@@ -169,7 +107,7 @@ parse_args(int argc, char **argv, struct tool_opts *o)
 		switch (ch) {
 		case 'r':
 			if (o->trid != NULL) {
-				usage_error("-r: only one transport ID is accepted");
+				tool_usage_error("-r: only one transport ID is accepted");
 			}
 			o->trid = optarg;
 			break;
@@ -187,20 +125,20 @@ parse_args(int argc, char **argv, struct tool_opts *o)
 			break;
 		case OPT_HOSTNQN:
 			if (!nvtcp_nqn_valid(optarg, why, sizeof(why))) {
-				usage_error("--hostnqn: %s", why);
+				tool_usage_error("--hostnqn: %s", why);
 			}
 			o->hostnqn = optarg;
 			break;
 		case 't':
 			if (nvtcp_parse_u64(optarg, 3600, &v) != 0 || v == 0) {
-				usage_error("-t/--timeout: '%s' is not a number of seconds (1..3600)",
+				tool_usage_error("-t/--timeout: '%s' is not a number of seconds (1..3600)",
 					    optarg);
 			}
 			o->timeout_s = (unsigned int)v;
 			break;
 		case 'L':
 			if (nvtcp_log_parse_level(optarg, &o->log_level) != 0) {
-				usage_error("-L/--log-level: unknown level '%s' (error, warn, notice, "
+				tool_usage_error("-L/--log-level: unknown level '%s' (error, warn, notice, "
 					    "info, debug)", optarg);
 			}
 			o->log_set = true;
@@ -210,21 +148,21 @@ parse_args(int argc, char **argv, struct tool_opts *o)
 			exit(0);
 		case ':':
 			if (optopt > 0 && optopt < 256) {
-				usage_error("option -%c needs a value", optopt);
+				tool_usage_error("option -%c needs a value", optopt);
 			}
-			usage_error("option %s needs a value", argv[optind - 1]);
+			tool_usage_error("option %s needs a value", argv[optind - 1]);
 		default:
 			if (optopt > 0 && optopt < 256) {
-				usage_error("unknown option '-%c'", optopt);
+				tool_usage_error("unknown option '-%c'", optopt);
 			}
-			usage_error("unknown option '%s'", argv[optind - 1]);
+			tool_usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc) {
-		usage_error("unexpected argument '%s'", argv[optind]);
+		tool_usage_error("unexpected argument '%s'", argv[optind]);
 	}
 	if (o->trid == NULL) {
-		usage_error("-r TRID is required");
+		tool_usage_error("-r TRID is required");
 	}
 }
 
@@ -236,8 +174,8 @@ reason(struct nvtcp_ctrlr *ctrlr, int rc)
 	if (r != NULL && r[0] != '\0') {
 		return r;
 	}
-	if (g_last_log_err[0] != '\0') {
-		return g_last_log_err;
+	if (tool_last_log_err[0] != '\0') {
+		return tool_last_log_err;
 	}
 	return strerror(-rc);
 }
@@ -251,16 +189,16 @@ attach(const struct nvtcp_trid *trid, const struct nvtcp_ctrlr_opts *copts,
 	uint64_t deadline;
 	int rc;
 
-	g_last_log_err[0] = '\0';
+	tool_last_log_err[0] = '\0';
 	rc = nvtcp_ctrlr_attach_async(trid, copts, &ctrlr);
 	if (rc != 0) {
 		snprintf(why, whylen, "%s", reason(NULL, rc));
 		*rcp = rc;
 		return NULL;
 	}
-	deadline = now_ms() + (uint64_t)timeout_s * 1000;
+	deadline = tool_now_ms() + (uint64_t)timeout_s * 1000;
 	while ((rc = nvtcp_ctrlr_attach_poll(ctrlr)) == -EAGAIN) {
-		if (now_ms() > deadline) {
+		if (tool_now_ms() > deadline) {
 			break;
 		}
 	}
@@ -300,7 +238,7 @@ read_header(struct nvtcp_ctrlr *ctrlr, unsigned int timeout_s, uint64_t *genctr,
 	    uint64_t *numrec)
 {
 	struct nvtcp_nvmf_disc_log_hdr *hdr;
-	uint64_t deadline = now_ms() + (uint64_t)timeout_s * 1000;
+	uint64_t deadline = tool_now_ms() + (uint64_t)timeout_s * 1000;
 	int rc;
 
 	hdr = aligned_alloc(4096, 4096);
@@ -313,7 +251,7 @@ read_header(struct nvtcp_ctrlr *ctrlr, unsigned int timeout_s, uint64_t *genctr,
 	while (rc == 0 && !g_wait.done) {
 		if (nvtcp_ctrlr_process_admin_completions(ctrlr) < 0 && !g_wait.done) {
 			rc = -ENXIO;
-		} else if (!g_wait.done && now_ms() > deadline) {
+		} else if (!g_wait.done && tool_now_ms() > deadline) {
 			rc = -ETIMEDOUT;
 		}
 	}
@@ -465,7 +403,7 @@ follow_referrals(const struct nvtcp_discovery_entry *e, size_t count,
 			snprintf(rtrid.subnqn, sizeof(rtrid.subnqn), "%s", NVTCP_DISCOVERY_NQN);
 		}
 		nvtcp_trid_format(&rtrid, rstr, sizeof(rstr));
-		g_last_log_err[0] = '\0';
+		tool_last_log_err[0] = '\0';
 		rc = nvtcp_discover(&rtrid, &dopts, &sub, &n);
 		if (o->json) {
 			struct json_object *j = json_object_new_object();
@@ -488,7 +426,7 @@ follow_referrals(const struct nvtcp_discovery_entry *e, size_t count,
 		} else {
 			/* The main log was read; an unreachable referral is reported, not fatal. */
 			printf("\nReferral %s: not reachable: %s\n", rstr, reason(NULL, rc));
-			fail_line("warning: referral %s: %s", rstr, reason(NULL, rc));
+			tool_fail_line("warning: referral %s: %s", rstr, reason(NULL, rc));
 		}
 		free(sub);
 	}
@@ -509,22 +447,24 @@ main(int argc, char **argv)
 	bool port_given;
 	int rc, status = 1;
 
+	tool_name = TOOL;
+
 	parse_args(argc, argv, &o);
 	if (o.log_set) {
 		nvtcp_log_set_level(o.log_level);
 	} else {
 		nvtcp_log_set_level(NVTCP_LOG_ERROR);
-		nvtcp_log_set_callback(quiet_log);
+		nvtcp_log_set_callback(tool_quiet_log);
 	}
 
 	nvtcp_trid_init(&trid);
 	trid.trsvcid[0] = '\0';
 	snprintf(trid.subnqn, sizeof(trid.subnqn), "%s", NVTCP_DISCOVERY_NQN);
 	if (nvtcp_trid_parse(&trid, o.trid, terr, sizeof(terr)) != 0) {
-		usage_error("-r: %s", terr);
+		tool_usage_error("-r: %s", terr);
 	}
 	if (trid.traddr[0] == '\0') {
-		usage_error("-r: traddr is required");
+		tool_usage_error("-r: traddr is required");
 	}
 	port_given = trid.trsvcid[0] != '\0';
 	if (!port_given) {
@@ -544,8 +484,8 @@ main(int argc, char **argv)
 	copts.kato_ms = 0;
 	/* The driver's own step timeouts fire a little before the tool's overall bound, so a
 	 * single stuck step is reported with the driver's precise reason. */
-	copts.connect_timeout_ms = NVTCP_MIN(copts.connect_timeout_ms, step_timeout_ms(o.timeout_s));
-	copts.icresp_timeout_ms = NVTCP_MIN(copts.icresp_timeout_ms, step_timeout_ms(o.timeout_s));
+	copts.connect_timeout_ms = NVTCP_MIN(copts.connect_timeout_ms, tool_step_timeout_ms(o.timeout_s));
+	copts.icresp_timeout_ms = NVTCP_MIN(copts.icresp_timeout_ms, tool_step_timeout_ms(o.timeout_s));
 
 	nvtcp_trid_format(&trid, trid_str, sizeof(trid_str));
 	ctrlr = attach(&trid, &copts, o.timeout_s, &rc, why, sizeof(why));
@@ -557,11 +497,11 @@ main(int argc, char **argv)
 		ctrlr = attach(&trid, &copts, o.timeout_s, &rc, why, sizeof(why));
 	}
 	if (ctrlr == NULL) {
-		fail_line("cannot attach to %s: %s", trid_str, why);
+		tool_fail_line("cannot attach to %s: %s", trid_str, why);
 		goto out_free;
 	}
 	if (!nvtcp_ctrlr_is_discovery(ctrlr)) {
-		fail_line("%s is not a discovery controller (subnqn %s)", trid_str, trid.subnqn);
+		tool_fail_line("%s is not a discovery controller (subnqn %s)", trid_str, trid.subnqn);
 		goto out_detach;
 	}
 
@@ -571,13 +511,13 @@ main(int argc, char **argv)
 		rc = nvtcp_ctrlr_get_discovery_log(ctrlr, MAX_ENTRIES, MAX_RESTARTS, &entries,
 						   &count);
 		if (rc != 0) {
-			fail_line("%s: cannot read the discovery log: %s", trid_str,
+			tool_fail_line("%s: cannot read the discovery log: %s", trid_str,
 				  reason(ctrlr, rc));
 			goto out_detach;
 		}
 		rc = read_header(ctrlr, o.timeout_s, &genctr, &numrec);
 		if (rc != 0) {
-			fail_line("%s: cannot read the discovery log header: %s", trid_str,
+			tool_fail_line("%s: cannot read the discovery log header: %s", trid_str,
 				  reason(ctrlr, rc));
 			goto out_detach;
 		}

@@ -21,6 +21,7 @@
 
 #include "nvtcp/fabrics.h"
 #include "nvtcp/log.h"
+#include "tool.h"
 #include "nvtcp/nvme.h"
 #include "nvtcp/util.h"
 
@@ -47,9 +48,6 @@ struct tool_opts {
 	enum nvtcp_log_level log_level;
 	unsigned int timeout_s;
 };
-
-/* The last error the library logged while quiet: a fallback reason for failures. */
-static char g_last_log_err[256];
 
 /*
  * A command's completion lands here. It is static, not on the stack, because a command that
@@ -89,68 +87,6 @@ usage(FILE *f)
 		DEFAULT_TIMEOUT_S);
 }
 
-static void __attribute__((format(printf, 1, 2), noreturn))
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, TOOL ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (see --help)\n");
-	exit(2);
-}
-
-static void __attribute__((format(printf, 1, 2)))
-fail_line(const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	/* One line, whatever the pieces contained. */
-	for (char *p = line; *p != '\0'; p++) {
-		if (*p == '\n' || *p == '\r') {
-			*p = ' ';
-		}
-	}
-	fprintf(stderr, TOOL ": %s\n", line);
-}
-
-static void
-quiet_log(enum nvtcp_log_level level, const char *file, int line, const char *func,
-	  const char *fmt, va_list ap)
-{
-	size_t n;
-
-	if (level != NVTCP_LOG_ERROR) {
-		return;
-	}
-	vsnprintf(g_last_log_err, sizeof(g_last_log_err), fmt, ap);
-	n = strlen(g_last_log_err);
-	while (n > 0 && (g_last_log_err[n - 1] == '\n' || g_last_log_err[n - 1] == ' ')) {
-		g_last_log_err[--n] = '\0';
-	}
-}
-
-static uint32_t
-step_timeout_ms(unsigned int timeout_s)
-{
-	return timeout_s * 1000 > 1000 ? timeout_s * 1000 - 500 : 500;
-}
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void
 parse_args(int argc, char **argv, struct tool_opts *o)
 {
@@ -177,7 +113,7 @@ parse_args(int argc, char **argv, struct tool_opts *o)
 		switch (ch) {
 		case 'r':
 			if (o->trid != NULL) {
-				usage_error("-r: only one transport ID is accepted");
+				tool_usage_error("-r: only one transport ID is accepted");
 			}
 			o->trid = optarg;
 			break;
@@ -195,20 +131,20 @@ parse_args(int argc, char **argv, struct tool_opts *o)
 			break;
 		case OPT_HOSTNQN:
 			if (!nvtcp_nqn_valid(optarg, why, sizeof(why))) {
-				usage_error("--hostnqn: %s", why);
+				tool_usage_error("--hostnqn: %s", why);
 			}
 			o->hostnqn = optarg;
 			break;
 		case 't':
 			if (nvtcp_parse_u64(optarg, 3600, &v) != 0 || v == 0) {
-				usage_error("-t/--timeout: '%s' is not a number of seconds (1..3600)",
+				tool_usage_error("-t/--timeout: '%s' is not a number of seconds (1..3600)",
 					    optarg);
 			}
 			o->timeout_s = (unsigned int)v;
 			break;
 		case 'L':
 			if (nvtcp_log_parse_level(optarg, &o->log_level) != 0) {
-				usage_error("-L/--log-level: unknown level '%s' (error, warn, notice, "
+				tool_usage_error("-L/--log-level: unknown level '%s' (error, warn, notice, "
 					    "info, debug)", optarg);
 			}
 			o->log_set = true;
@@ -218,21 +154,21 @@ parse_args(int argc, char **argv, struct tool_opts *o)
 			exit(0);
 		case ':':
 			if (optopt > 0 && optopt < 256) {
-				usage_error("option -%c needs a value", optopt);
+				tool_usage_error("option -%c needs a value", optopt);
 			}
-			usage_error("option %s needs a value", argv[optind - 1]);
+			tool_usage_error("option %s needs a value", argv[optind - 1]);
 		default:
 			if (optopt > 0 && optopt < 256) {
-				usage_error("unknown option '-%c'", optopt);
+				tool_usage_error("unknown option '-%c'", optopt);
 			}
-			usage_error("unknown option '%s'", argv[optind - 1]);
+			tool_usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc) {
-		usage_error("unexpected argument '%s'", argv[optind]);
+		tool_usage_error("unexpected argument '%s'", argv[optind]);
 	}
 	if (o->trid == NULL) {
-		usage_error("-r TRID is required");
+		tool_usage_error("-r TRID is required");
 	}
 }
 
@@ -245,8 +181,8 @@ attach_reason(struct nvtcp_ctrlr *ctrlr, int rc)
 	if (r != NULL && r[0] != '\0') {
 		return r;
 	}
-	if (g_last_log_err[0] != '\0') {
-		return g_last_log_err;
+	if (tool_last_log_err[0] != '\0') {
+		return tool_last_log_err;
 	}
 	return strerror(-rc);
 }
@@ -266,7 +202,7 @@ static int
 admin_wait(struct nvtcp_ctrlr *ctrlr, unsigned int timeout_s, const char *what, char *err,
 	   size_t errlen)
 {
-	uint64_t deadline = now_ms() + (uint64_t)timeout_s * 1000;
+	uint64_t deadline = tool_now_ms() + (uint64_t)timeout_s * 1000;
 	int32_t rc;
 
 	while (!g_wait.done) {
@@ -276,7 +212,7 @@ admin_wait(struct nvtcp_ctrlr *ctrlr, unsigned int timeout_s, const char *what, 
 				 attach_reason(ctrlr, rc));
 			return rc;
 		}
-		if (!g_wait.done && now_ms() > deadline) {
+		if (!g_wait.done && tool_now_ms() > deadline) {
 			snprintf(err, errlen, "%s: no completion within %u s (timeout)", what,
 				 timeout_s);
 			return -ETIMEDOUT;
@@ -464,21 +400,23 @@ main(int argc, char **argv)
 	uint64_t deadline;
 	int rc, status = 1;
 
+	tool_name = TOOL;
+
 	parse_args(argc, argv, &o);
 	if (o.log_set) {
 		nvtcp_log_set_level(o.log_level);
 	} else {
 		nvtcp_log_set_level(NVTCP_LOG_ERROR);
-		nvtcp_log_set_callback(quiet_log);
+		nvtcp_log_set_callback(tool_quiet_log);
 	}
 
 	nvtcp_trid_init(&trid);
 	snprintf(trid.subnqn, sizeof(trid.subnqn), "%s", NVTCP_DISCOVERY_NQN);
 	if (nvtcp_trid_parse(&trid, o.trid, terr, sizeof(terr)) != 0) {
-		usage_error("-r: %s", terr);
+		tool_usage_error("-r: %s", terr);
 	}
 	if (trid.traddr[0] == '\0') {
-		usage_error("-r: traddr is required");
+		tool_usage_error("-r: traddr is required");
 	}
 	if (o.hostnqn != NULL) {
 		snprintf(trid.hostnqn, sizeof(trid.hostnqn), "%s", o.hostnqn);
@@ -494,32 +432,32 @@ main(int argc, char **argv)
 	copts.num_io_queues = 1;
 	/* The driver's own step timeouts fire a little before the tool's overall bound, so a
 	 * single stuck step is reported with the driver's precise reason. */
-	copts.connect_timeout_ms = NVTCP_MIN(copts.connect_timeout_ms, step_timeout_ms(o.timeout_s));
-	copts.icresp_timeout_ms = NVTCP_MIN(copts.icresp_timeout_ms, step_timeout_ms(o.timeout_s));
+	copts.connect_timeout_ms = NVTCP_MIN(copts.connect_timeout_ms, tool_step_timeout_ms(o.timeout_s));
+	copts.icresp_timeout_ms = NVTCP_MIN(copts.icresp_timeout_ms, tool_step_timeout_ms(o.timeout_s));
 
 	rc = nvtcp_ctrlr_attach_async(&trid, &copts, &ctrlr);
 	if (rc != 0) {
-		fail_line("cannot attach to %s: %s", trid_str, attach_reason(NULL, rc));
+		tool_fail_line("cannot attach to %s: %s", trid_str, attach_reason(NULL, rc));
 		goto out_free;
 	}
-	deadline = now_ms() + (uint64_t)o.timeout_s * 1000;
+	deadline = tool_now_ms() + (uint64_t)o.timeout_s * 1000;
 	while ((rc = nvtcp_ctrlr_attach_poll(ctrlr)) == -EAGAIN) {
-		if (now_ms() > deadline) {
+		if (tool_now_ms() > deadline) {
 			break;
 		}
 	}
 	if (rc == -EAGAIN) {
-		fail_line("cannot attach to %s: timed out after %u s", trid_str, o.timeout_s);
+		tool_fail_line("cannot attach to %s: timed out after %u s", trid_str, o.timeout_s);
 		goto out_detach;
 	}
 	if (rc != 0) {
-		fail_line("cannot attach to %s: %s", trid_str, attach_reason(ctrlr, rc));
+		tool_fail_line("cannot attach to %s: %s", trid_str, attach_reason(ctrlr, rc));
 		goto out_detach;
 	}
 
 	r = calloc(1, sizeof(*r));
 	if (r == NULL) {
-		fail_line("out of memory");
+		tool_fail_line("out of memory");
 		goto out_detach;
 	}
 	r->trid = trid_str;
@@ -529,17 +467,17 @@ main(int argc, char **argv)
 	rc = gather(ctrlr, &o, r, err, sizeof(err));
 	if (!r->have_cdata) {
 		/* Nothing to show. */
-		fail_line("%s: %s", trid_str, err);
+		tool_fail_line("%s: %s", trid_str, err);
 		goto out_detach;
 	}
 	if (out_init(&out, o.json) != 0) {
-		fail_line("out of memory");
+		tool_fail_line("out of memory");
 		goto out_detach;
 	}
 	id_print(&out, r);
 	out_finish(&out);
 	if (rc != 0 || err[0] != '\0') {
-		fail_line("%s: %s", trid_str, err);
+		tool_fail_line("%s: %s", trid_str, err);
 	} else {
 		status = 0;
 	}

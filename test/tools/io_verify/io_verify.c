@@ -28,6 +28,7 @@
 #include "nvtcp/env.h"
 #include "nvtcp/fabrics.h"
 #include "nvtcp/log.h"
+#include "tool.h"
 #include "nvtcp/nvme.h"
 #include "nvtcp/util.h"
 
@@ -50,8 +51,6 @@ enum {
 };
 
 static volatile int g_stop;
-static char g_last_log_err[256];
-
 static void
 usage(FILE *f)
 {
@@ -91,42 +90,13 @@ usage(FILE *f)
 		IV_MAX_CTRLRS);
 }
 
-static void __attribute__((format(printf, 1, 2), noreturn))
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, IV_TOOL ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (see --help)\n");
-	exit(2);
-}
-
-static void
-quiet_log(enum nvtcp_log_level level, const char *file, int line, const char *func,
-	  const char *fmt, va_list ap)
-{
-	size_t n;
-
-	if (level != NVTCP_LOG_ERROR) {
-		return;
-	}
-	vsnprintf(g_last_log_err, sizeof(g_last_log_err), fmt, ap);
-	n = strlen(g_last_log_err);
-	while (n > 0 && (g_last_log_err[n - 1] == '\n' || g_last_log_err[n - 1] == ' ')) {
-		g_last_log_err[--n] = '\0';
-	}
-}
-
 static uint64_t
 parse_num(const char *opt, const char *arg, uint64_t min, uint64_t max)
 {
 	uint64_t v;
 
 	if (nvtcp_parse_u64(arg, max, &v) != 0 || v < min) {
-		usage_error("%s: '%s' is not a number in %" PRIu64 "..%" PRIu64, opt, arg, min, max);
+		tool_usage_error("%s: '%s' is not a number in %" PRIu64 "..%" PRIu64, opt, arg, min, max);
 	}
 	return v;
 }
@@ -137,7 +107,7 @@ parse_sz(const char *opt, const char *arg)
 	uint64_t v;
 
 	if (nvtcp_parse_size(arg, &v) != 0) {
-		usage_error("%s: '%s' is not a size (e.g. 512, 4k, 1M)", opt, arg);
+		tool_usage_error("%s: '%s' is not a size (e.g. 512, 4k, 1M)", opt, arg);
 	}
 	return v;
 }
@@ -190,7 +160,7 @@ parse_args(int argc, char **argv, struct iv_opts *o)
 		switch (ch) {
 		case 'r':
 			if (o->num_trids == IV_MAX_CTRLRS) {
-				usage_error("-r: at most %d controllers", IV_MAX_CTRLRS);
+				tool_usage_error("-r: at most %d controllers", IV_MAX_CTRLRS);
 			}
 			o->trids[o->num_trids++] = optarg;
 			break;
@@ -206,14 +176,14 @@ parse_args(int argc, char **argv, struct iv_opts *o)
 		case OPT_MIN_SIZE:
 			v = parse_sz("--min-size", optarg);
 			if (v < IV_MIN_IO || v > IV_MAX_IO) {
-				usage_error("--min-size: %s is outside 512..1M", optarg);
+				tool_usage_error("--min-size: %s is outside 512..1M", optarg);
 			}
 			o->min_size = (uint32_t)v;
 			break;
 		case OPT_MAX_SIZE:
 			v = parse_sz("--max-size", optarg);
 			if (v < IV_MIN_IO || v > IV_MAX_IO) {
-				usage_error("--max-size: %s is outside 512..1M", optarg);
+				tool_usage_error("--max-size: %s is outside 512..1M", optarg);
 			}
 			o->max_size = (uint32_t)v;
 			break;
@@ -223,7 +193,7 @@ parse_args(int argc, char **argv, struct iv_opts *o)
 			} else if (strcmp(optarg, "uniform") == 0) {
 				o->size_dist = IV_SIZE_UNIFORM;
 			} else {
-				usage_error("--size-dist: '%s' is neither log nor uniform", optarg);
+				tool_usage_error("--size-dist: '%s' is neither log nor uniform", optarg);
 			}
 			break;
 		case OPT_READ_PCT:
@@ -232,7 +202,7 @@ parse_args(int argc, char **argv, struct iv_opts *o)
 		case OPT_REGION:
 			o->region = parse_sz("--region", optarg);
 			if (o->region == 0) {
-				usage_error("--region: must not be 0");
+				tool_usage_error("--region: must not be 0");
 			}
 			o->region_given = true;
 			break;
@@ -257,13 +227,13 @@ parse_args(int argc, char **argv, struct iv_opts *o)
 			break;
 		case OPT_HOSTNQN:
 			if (!nvtcp_nqn_valid(optarg, why, sizeof(why))) {
-				usage_error("--hostnqn: %s", why);
+				tool_usage_error("--hostnqn: %s", why);
 			}
 			o->hostnqn = optarg;
 			break;
 		case 'L':
 			if (nvtcp_log_parse_level(optarg, &level) != 0) {
-				usage_error("-L/--log-level: unknown level '%s' (error, warn, notice, "
+				tool_usage_error("-L/--log-level: unknown level '%s' (error, warn, notice, "
 					    "info, debug)", optarg);
 			}
 			o->log_level = (int)level;
@@ -279,24 +249,24 @@ parse_args(int argc, char **argv, struct iv_opts *o)
 			exit(0);
 		case ':':
 			if (optopt > 0 && optopt < 256) {
-				usage_error("option -%c needs a value", optopt);
+				tool_usage_error("option -%c needs a value", optopt);
 			}
-			usage_error("option %s needs a value", argv[optind - 1]);
+			tool_usage_error("option %s needs a value", argv[optind - 1]);
 		default:
 			if (optopt > 0 && optopt < 256) {
-				usage_error("unknown option '-%c'", optopt);
+				tool_usage_error("unknown option '-%c'", optopt);
 			}
-			usage_error("unknown option '%s'", argv[optind - 1]);
+			tool_usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc) {
-		usage_error("unexpected argument '%s'", argv[optind]);
+		tool_usage_error("unexpected argument '%s'", argv[optind]);
 	}
 	if (o->num_trids == 0) {
-		usage_error("-r TRID is required");
+		tool_usage_error("-r TRID is required");
 	}
 	if (o->min_size > o->max_size) {
-		usage_error("--min-size %u is larger than --max-size %u", o->min_size, o->max_size);
+		tool_usage_error("--min-size %u is larger than --max-size %u", o->min_size, o->max_size);
 	}
 	if (!seed_given) {
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -312,8 +282,8 @@ ctrlr_reason(struct nvtcp_ctrlr *ctrlr, int rc)
 	if (r != NULL && r[0] != '\0') {
 		return r;
 	}
-	if (g_last_log_err[0] != '\0') {
-		return g_last_log_err;
+	if (tool_last_log_err[0] != '\0') {
+		return tool_last_log_err;
 	}
 	return strerror(-rc);
 }
@@ -330,10 +300,10 @@ attach_one(struct iv_run *run, struct iv_ctrlr *c, const char *trid_text)
 
 	nvtcp_trid_init(&trid);
 	if (nvtcp_trid_parse(&trid, trid_text, err, sizeof(err)) != 0) {
-		usage_error("-r '%s': %s", trid_text, err);
+		tool_usage_error("-r '%s': %s", trid_text, err);
 	}
 	if (trid.traddr[0] == '\0' || trid.subnqn[0] == '\0') {
-		usage_error("-r '%s': traddr and subnqn are required", trid_text);
+		tool_usage_error("-r '%s': traddr and subnqn are required", trid_text);
 	}
 	if (o->hostnqn != NULL) {
 		snprintf(trid.hostnqn, sizeof(trid.hostnqn), "%s", o->hostnqn);
@@ -347,7 +317,7 @@ attach_one(struct iv_run *run, struct iv_ctrlr *c, const char *trid_text)
 	if (copts.io_queue_size < o->depth + 1) {
 		copts.io_queue_size = o->depth + 1;
 	}
-	g_last_log_err[0] = '\0';
+	tool_last_log_err[0] = '\0';
 	rc = nvtcp_ctrlr_attach_async(&trid, &copts, &c->ctrlr);
 	if (rc != 0) {
 		fprintf(stderr, IV_TOOL ": cannot attach to %s: %s\n", c->trid,
@@ -416,24 +386,24 @@ setup_namespaces(struct iv_run *run, struct iv_ctrlr *c)
 			return -EINVAL;
 		}
 		if (o->min_size % ns->block_size != 0 || o->max_size % ns->block_size != 0) {
-			usage_error("--min-size %u / --max-size %u must be multiples of the %u-byte "
+			tool_usage_error("--min-size %u / --max-size %u must be multiples of the %u-byte "
 				    "blocks of %s nsid %u", o->min_size, o->max_size,
 				    ns->block_size, c->trid, nsid);
 		}
 		region = o->region;
 		if (region > size) {
 			if (o->region_given) {
-				usage_error("--region %" PRIu64 " is larger than %s nsid %u (%" PRIu64
+				tool_usage_error("--region %" PRIu64 " is larger than %s nsid %u (%" PRIu64
 					    " bytes)", o->region, c->trid, nsid, size);
 			}
 			region = size;
 		}
 		if (region % ns->block_size != 0) {
-			usage_error("--region %" PRIu64 " is not a multiple of the %u-byte blocks of "
+			tool_usage_error("--region %" PRIu64 " is not a multiple of the %u-byte blocks of "
 				    "%s nsid %u", region, ns->block_size, c->trid, nsid);
 		}
 		if (region < o->max_size) {
-			usage_error("--region %" PRIu64 " of %s nsid %u is smaller than --max-size %u",
+			tool_usage_error("--region %" PRIu64 " of %s nsid %u is smaller than --max-size %u",
 				    region, c->trid, nsid, o->max_size);
 		}
 		ns->region_blocks = region / ns->block_size;
@@ -479,7 +449,7 @@ setup_qpairs(struct iv_run *run, struct iv_ctrlr *c)
 				return -ENOMEM;
 			}
 		}
-		g_last_log_err[0] = '\0';
+		tool_last_log_err[0] = '\0';
 		qp->qpair = nvtcp_ctrlr_alloc_io_qpair(c->ctrlr, &qopts, &rc);
 		if (qp->qpair == NULL) {
 			fprintf(stderr, IV_TOOL ": %s: I/O queue pair %u of %u: %s\n", c->trid, q + 1,
@@ -575,6 +545,8 @@ main(int argc, char **argv)
 	uint64_t start, end;
 	int rc, status = 1;
 
+	tool_name = IV_TOOL;
+
 	parse_args(argc, argv, &run.opts);
 	run.stop = &g_stop;
 	run.rng = run.opts.seed ^ 0x9E3779B97F4A7C15ull;
@@ -585,7 +557,7 @@ main(int argc, char **argv)
 		nvtcp_log_set_level((enum nvtcp_log_level)run.opts.log_level);
 	} else {
 		nvtcp_log_set_level(NVTCP_LOG_ERROR);
-		nvtcp_log_set_callback(quiet_log);
+		nvtcp_log_set_callback(tool_quiet_log);
 	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
