@@ -61,6 +61,20 @@ tool_quiet_log(enum nvtcp_log_level level, const char *file, int line, const cha
 	}
 }
 
+const char *
+tool_attach_reason(struct nvtcp_ctrlr *ctrlr, int rc)
+{
+	const char *r = ctrlr != NULL ? nvtcp_ctrlr_get_failure_reason(ctrlr) : NULL;
+
+	if (r != NULL && r[0] != '\0') {
+		return r;
+	}
+	if (tool_last_log_err[0] != '\0') {
+		return tool_last_log_err;
+	}
+	return strerror(-rc);
+}
+
 uint32_t
 tool_step_timeout_ms(unsigned int timeout_s)
 {

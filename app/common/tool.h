@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "nvtcp/log.h"
+#include "nvtcp/nvme.h"
 
 /** The tool's name, first on every line it prints to stderr (set before anything else). */
 extern const char *tool_name;
@@ -26,6 +27,12 @@ void tool_fail_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /** Log callback for nvtcp_log_set_print_fn(): keeps the last error, prints nothing. */
 void tool_quiet_log(enum nvtcp_log_level level, const char *file, int line, const char *func,
 		    const char *fmt, va_list ap);
+
+/**
+ * Why an attach failed: the controller's failure reason, else the last error the library
+ * logged (tool_quiet_log), else \p rc's errno text.
+ */
+const char *tool_attach_reason(struct nvtcp_ctrlr *ctrlr, int rc);
 
 /** A step's own deadline within an overall timeout, so that the overall one reports first. */
 uint32_t tool_step_timeout_ms(unsigned int timeout_s);

@@ -166,20 +166,6 @@ parse_args(int argc, char **argv, struct tool_opts *o)
 	}
 }
 
-static const char *
-reason(struct nvtcp_ctrlr *ctrlr, int rc)
-{
-	const char *r = ctrlr != NULL ? nvtcp_ctrlr_get_failure_reason(ctrlr) : NULL;
-
-	if (r != NULL && r[0] != '\0') {
-		return r;
-	}
-	if (tool_last_log_err[0] != '\0') {
-		return tool_last_log_err;
-	}
-	return strerror(-rc);
-}
-
 /* Attach to the discovery controller, bounded; on failure *why holds the reason. */
 static struct nvtcp_ctrlr *
 attach(const struct nvtcp_trid *trid, const struct nvtcp_ctrlr_opts *copts,
@@ -192,7 +178,7 @@ attach(const struct nvtcp_trid *trid, const struct nvtcp_ctrlr_opts *copts,
 	tool_last_log_err[0] = '\0';
 	rc = nvtcp_ctrlr_attach_async(trid, copts, &ctrlr);
 	if (rc != 0) {
-		snprintf(why, whylen, "%s", reason(NULL, rc));
+		snprintf(why, whylen, "%s", tool_attach_reason(NULL, rc));
 		*rcp = rc;
 		return NULL;
 	}
@@ -206,7 +192,7 @@ attach(const struct nvtcp_trid *trid, const struct nvtcp_ctrlr_opts *copts,
 		rc = -ETIMEDOUT;
 		snprintf(why, whylen, "timed out after %u s", timeout_s);
 	} else if (rc != 0) {
-		snprintf(why, whylen, "%s", reason(ctrlr, rc));
+		snprintf(why, whylen, "%s", tool_attach_reason(ctrlr, rc));
 	}
 	if (rc != 0) {
 		nvtcp_ctrlr_detach(ctrlr);
@@ -417,7 +403,7 @@ follow_referrals(const struct nvtcp_discovery_entry *e, size_t count,
 				json_object_object_add(j, "records", json_entries(sub, n));
 			} else {
 				json_object_object_add(j, "error",
-						       json_object_new_string(reason(NULL, rc)));
+						       json_object_new_string(tool_attach_reason(NULL, rc)));
 			}
 			json_object_array_add(jrefs, j);
 		} else if (rc == 0) {
@@ -425,8 +411,8 @@ follow_referrals(const struct nvtcp_discovery_entry *e, size_t count,
 			print_entries(sub, n);
 		} else {
 			/* The main log was read; an unreachable referral is reported, not fatal. */
-			printf("\nReferral %s: not reachable: %s\n", rstr, reason(NULL, rc));
-			tool_fail_line("warning: referral %s: %s", rstr, reason(NULL, rc));
+			printf("\nReferral %s: not reachable: %s\n", rstr, tool_attach_reason(NULL, rc));
+			tool_fail_line("warning: referral %s: %s", rstr, tool_attach_reason(NULL, rc));
 		}
 		free(sub);
 	}
@@ -512,13 +498,13 @@ main(int argc, char **argv)
 						   &count);
 		if (rc != 0) {
 			tool_fail_line("%s: cannot read the discovery log: %s", trid_str,
-				  reason(ctrlr, rc));
+				  tool_attach_reason(ctrlr, rc));
 			goto out_detach;
 		}
 		rc = read_header(ctrlr, o.timeout_s, &genctr, &numrec);
 		if (rc != 0) {
 			tool_fail_line("%s: cannot read the discovery log header: %s", trid_str,
-				  reason(ctrlr, rc));
+				  tool_attach_reason(ctrlr, rc));
 			goto out_detach;
 		}
 		/* The log changed between the two reads: read it again (bounded). */

@@ -172,21 +172,6 @@ parse_args(int argc, char **argv, struct tool_opts *o)
 	}
 }
 
-/* Reason for a failed attach: the driver's, else the last error it logged, else errno's. */
-static const char *
-attach_reason(struct nvtcp_ctrlr *ctrlr, int rc)
-{
-	const char *r = ctrlr != NULL ? nvtcp_ctrlr_get_failure_reason(ctrlr) : NULL;
-
-	if (r != NULL && r[0] != '\0') {
-		return r;
-	}
-	if (tool_last_log_err[0] != '\0') {
-		return tool_last_log_err;
-	}
-	return strerror(-rc);
-}
-
 static void
 wait_cb(void *arg, const struct nvtcp_nvme_cpl *cpl)
 {
@@ -209,7 +194,7 @@ admin_wait(struct nvtcp_ctrlr *ctrlr, unsigned int timeout_s, const char *what, 
 		rc = nvtcp_ctrlr_process_admin_completions(ctrlr);
 		if (rc < 0 && !g_wait.done) {
 			snprintf(err, errlen, "%s: controller failed: %s", what,
-				 attach_reason(ctrlr, rc));
+				 tool_attach_reason(ctrlr, rc));
 			return rc;
 		}
 		if (!g_wait.done && tool_now_ms() > deadline) {
@@ -437,7 +422,7 @@ main(int argc, char **argv)
 
 	rc = nvtcp_ctrlr_attach_async(&trid, &copts, &ctrlr);
 	if (rc != 0) {
-		tool_fail_line("cannot attach to %s: %s", trid_str, attach_reason(NULL, rc));
+		tool_fail_line("cannot attach to %s: %s", trid_str, tool_attach_reason(NULL, rc));
 		goto out_free;
 	}
 	deadline = tool_now_ms() + (uint64_t)o.timeout_s * 1000;
@@ -451,7 +436,7 @@ main(int argc, char **argv)
 		goto out_detach;
 	}
 	if (rc != 0) {
-		tool_fail_line("cannot attach to %s: %s", trid_str, attach_reason(ctrlr, rc));
+		tool_fail_line("cannot attach to %s: %s", trid_str, tool_attach_reason(ctrlr, rc));
 		goto out_detach;
 	}
 

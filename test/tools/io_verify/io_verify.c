@@ -274,20 +274,6 @@ parse_args(int argc, char **argv, struct iv_opts *o)
 	}
 }
 
-static const char *
-ctrlr_reason(struct nvtcp_ctrlr *ctrlr, int rc)
-{
-	const char *r = ctrlr != NULL ? nvtcp_ctrlr_get_failure_reason(ctrlr) : NULL;
-
-	if (r != NULL && r[0] != '\0') {
-		return r;
-	}
-	if (tool_last_log_err[0] != '\0') {
-		return tool_last_log_err;
-	}
-	return strerror(-rc);
-}
-
 static int
 attach_one(struct iv_run *run, struct iv_ctrlr *c, const char *trid_text)
 {
@@ -321,7 +307,7 @@ attach_one(struct iv_run *run, struct iv_ctrlr *c, const char *trid_text)
 	rc = nvtcp_ctrlr_attach_async(&trid, &copts, &c->ctrlr);
 	if (rc != 0) {
 		fprintf(stderr, IV_TOOL ": cannot attach to %s: %s\n", c->trid,
-			ctrlr_reason(NULL, rc));
+			tool_attach_reason(NULL, rc));
 		c->ctrlr = NULL;
 		return rc;
 	}
@@ -330,7 +316,7 @@ attach_one(struct iv_run *run, struct iv_ctrlr *c, const char *trid_text)
 	}
 	if (rc != 0) {
 		fprintf(stderr, IV_TOOL ": cannot attach to %s: %s\n", c->trid,
-			rc == -EAGAIN ? "timed out after 60 s" : ctrlr_reason(c->ctrlr, rc));
+			rc == -EAGAIN ? "timed out after 60 s" : tool_attach_reason(c->ctrlr, rc));
 		nvtcp_ctrlr_detach(c->ctrlr);
 		c->ctrlr = NULL;
 		return rc == -EAGAIN ? -ETIMEDOUT : rc;
@@ -453,7 +439,7 @@ setup_qpairs(struct iv_run *run, struct iv_ctrlr *c)
 		qp->qpair = nvtcp_ctrlr_alloc_io_qpair(c->ctrlr, &qopts, &rc);
 		if (qp->qpair == NULL) {
 			fprintf(stderr, IV_TOOL ": %s: I/O queue pair %u of %u: %s\n", c->trid, q + 1,
-				o->qpairs, ctrlr_reason(NULL, rc));
+				o->qpairs, tool_attach_reason(NULL, rc));
 			return rc != 0 ? rc : -EIO;
 		}
 		c->num_qpairs++;
@@ -569,7 +555,7 @@ main(int argc, char **argv)
 	rc = nvtcp_env_init(&eopts);
 	if (rc != 0) {
 		fprintf(stderr, IV_TOOL ": cannot initialise the environment: %s\n",
-			ctrlr_reason(NULL, rc));
+			tool_attach_reason(NULL, rc));
 		return 1;
 	}
 	run.group = nvtcp_poll_group_create();
