@@ -209,9 +209,9 @@ nvtcp_discover(const struct nvtcp_trid *trid, const struct nvtcp_discover_opts *
 	       struct nvtcp_discovery_entry **entries, size_t *count)
 {
 	struct nvtcp_discover_opts o;
-	struct disc_target *todo = NULL, first;
+	struct disc_target *queue = NULL, first;
 	struct nvtcp_discovery_entry *res = NULL;
-	size_t ntodo = 0, captodo = 0, nres = 0, capres = 0;
+	size_t nqueue = 0, capqueue = 0, nres = 0, capres = 0;
 	int rc = 0;
 
 	if (trid == NULL || entries == NULL || count == NULL) {
@@ -232,10 +232,10 @@ nvtcp_discover(const struct nvtcp_trid *trid, const struct nvtcp_discover_opts *
 	if (first.trid.trsvcid[0] == '\0') {
 		snprintf(first.trid.trsvcid, sizeof(first.trid.trsvcid), "%s", NVTCP_DISCOVERY_PORT);
 	}
-	rc = append((void **)&todo, &ntodo, &captodo, sizeof(*todo), &first);
-	/* todo[] keeps every address ever queued, so that each is visited once. */
-	for (size_t next = 0; rc == 0 && next < ntodo; next++) {
-		struct disc_target cur = todo[next];
+	rc = append((void **)&queue, &nqueue, &capqueue, sizeof(*queue), &first);
+	/* queue[] keeps every address ever queued, so that each is visited once. */
+	for (size_t next = 0; rc == 0 && next < nqueue; next++) {
+		struct disc_target cur = queue[next];
 		struct nvtcp_discovery_entry *ents = NULL;
 		struct nvtcp_ctrlr *c;
 		size_t n = 0;
@@ -270,8 +270,8 @@ nvtcp_discover(const struct nvtcp_trid *trid, const struct nvtcp_discover_opts *
 				}
 				memcpy(t.trid.hostnqn, trid->hostnqn, sizeof(t.trid.hostnqn));
 				t.depth = cur.depth + 1;
-				if (!disc_visited(todo, ntodo, &t.trid)) {
-					rc = append((void **)&todo, &ntodo, &captodo, sizeof(*todo), &t);
+				if (!disc_visited(queue, nqueue, &t.trid)) {
+					rc = append((void **)&queue, &nqueue, &capqueue, sizeof(*queue), &t);
 				}
 				continue;
 			}
@@ -279,7 +279,7 @@ nvtcp_discover(const struct nvtcp_trid *trid, const struct nvtcp_discover_opts *
 		}
 		free(ents);
 	}
-	free(todo);
+	free(queue);
 	if (rc != 0) {
 		free(res);
 		return rc;

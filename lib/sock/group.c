@@ -292,7 +292,7 @@ poll_nofd(struct nvtcp_sock_group *group)
 static void
 flush_pending(struct nvtcp_sock_group *group)
 {
-	struct nvtcp_sock_list todo;
+	struct nvtcp_sock_list batch;
 	struct nvtcp_sock *sock;
 
 	if (TAILQ_EMPTY(&group->pending)) {
@@ -300,12 +300,12 @@ flush_pending(struct nvtcp_sock_group *group)
 	}
 	/* Snapshot: a socket that gets requests during this flush waits for the next poll, so
 	 * each socket is flushed at most once per poll. */
-	TAILQ_INIT(&todo);
-	TAILQ_CONCAT(&todo, &group->pending, pending_link);
-	TAILQ_FOREACH(sock, &todo, pending_link) {
-		sock->pending_head = &todo;
+	TAILQ_INIT(&batch);
+	TAILQ_CONCAT(&batch, &group->pending, pending_link);
+	TAILQ_FOREACH(sock, &batch, pending_link) {
+		sock->pending_head = &batch;
 	}
-	while ((sock = TAILQ_FIRST(&todo)) != NULL) {
+	while ((sock = TAILQ_FIRST(&batch)) != NULL) {
 		nvtcp_sock_group_pending_del(sock);
 		/* Errors reach the owner through the requests' callbacks; the flush puts the
 		 * socket back on the group's list when requests remain. */

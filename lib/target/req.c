@@ -231,6 +231,18 @@ req_parse(struct tgt_req *req, uint32_t icd)
 	return 0;
 }
 
+/* The transfer goes straight to or from \p p (namespace memory), when the backend gave one. */
+static void
+req_set_direct(struct tgt_req *req, void *p)
+{
+	if (p != NULL) {
+		req->iov[0].iov_base = p;
+		req->iov[0].iov_len = req->xfer_len;
+		req->iovcnt = 1;
+		req->data_kind = TGT_DATA_DIRECT;
+	}
+}
+
 /* Where the data of a write goes: straight into namespace memory, nowhere, or buffers. */
 static void
 req_write_dest(struct tgt_req *req)
@@ -254,12 +266,7 @@ req_write_dest(struct tgt_req *req)
 	}
 	p = bdev->ops->write_ptr(bdev, nvtcp_nvme_rw_slba(&req->cmd) << req->ns->block_shift,
 				 req->xfer_len);
-	if (p != NULL) {
-		req->iov[0].iov_base = p;
-		req->iov[0].iov_len = req->xfer_len;
-		req->iovcnt = 1;
-		req->data_kind = TGT_DATA_DIRECT;
-	}
+	req_set_direct(req, p);
 }
 
 /* Zero-copy read: C2HData points into namespace memory (or the null backend's zeroes). */
@@ -281,12 +288,7 @@ req_read_dest(struct tgt_req *req)
 	}
 	p = bdev->ops->read_ptr(bdev, nvtcp_nvme_rw_slba(&req->cmd) << req->ns->block_shift,
 				req->xfer_len);
-	if (p != NULL) {
-		req->iov[0].iov_base = p;
-		req->iov[0].iov_len = req->xfer_len;
-		req->iovcnt = 1;
-		req->data_kind = TGT_DATA_DIRECT;
-	}
+	req_set_direct(req, p);
 }
 
 static void
