@@ -587,7 +587,7 @@ tgt_conn_close(struct tgt_conn *conn, const char *fmt, ...)
 
 	if (conn->state == TGT_CONN_LIVE) {
 		NVTCP_NOTICELOG("host %s (%s) disconnected from %s, controller %u queue %u: %s\n",
-				conn->hostnqn, conn->peer, conn->subsys != NULL ? conn->subsys->nqn : "?",
+				tgt_hostnqn_str(conn->hostnqn), conn->peer, conn->subsys != NULL ? conn->subsys->nqn : "?",
 				conn->cntlid, conn->qid, reason);
 	} else {
 		NVTCP_INFOLOG("connection %s closed before Connect completed: %s\n", conn->peer,

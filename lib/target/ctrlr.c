@@ -147,10 +147,17 @@ connect_on_mgmt(void *arg)
 	}
 	ctx->subsys = s;
 	if (!tgt_subsys_host_allowed(s, ctx->data.hostnqn)) {
-		connect_fail(ctx, NVTCP_NVME_SCT_COMMAND_SPECIFIC,
-			     NVTCP_NVMF_SC_CONNECT_INVALID_HOST,
-			     nvtcp_nvmf_connect_rsp_invalid(true, DATA_OFF(hostnqn)),
-			     "host %s is not allowed on %s", ctx->data.hostnqn, s->nqn);
+		if (ctx->data.hostnqn[0] == '\0') {
+			connect_fail(ctx, NVTCP_NVME_SCT_COMMAND_SPECIFIC,
+				     NVTCP_NVMF_SC_CONNECT_INVALID_HOST,
+				     nvtcp_nvmf_connect_rsp_invalid(true, DATA_OFF(hostnqn)),
+				     "empty host NQN: %s admits listed hosts only", s->nqn);
+		} else {
+			connect_fail(ctx, NVTCP_NVME_SCT_COMMAND_SPECIFIC,
+				     NVTCP_NVMF_SC_CONNECT_INVALID_HOST,
+				     nvtcp_nvmf_connect_rsp_invalid(true, DATA_OFF(hostnqn)),
+				     "host %s is not allowed on %s", ctx->data.hostnqn, s->nqn);
+		}
 		goto reply;
 	}
 	if (ctx->qid > 0) {
@@ -243,8 +250,9 @@ connect_io_on_ctrlr(void *arg)
 		INVALID_PARAM(ctx, true, DATA_OFF(cntlid), "controller %u is going away", c->cntlid);
 	} else if (strcmp(c->hostnqn, ctx->data.hostnqn) != 0) {
 		INVALID_PARAM(ctx, true, DATA_OFF(hostnqn),
-			      "host NQN %s differs from %s of controller %u", ctx->data.hostnqn,
-			      c->hostnqn, c->cntlid);
+			      "host NQN %s differs from %s of controller %u",
+			      tgt_hostnqn_str(ctx->data.hostnqn), tgt_hostnqn_str(c->hostnqn),
+			      c->cntlid);
 	} else if (memcmp(c->hostid, ctx->data.hostid, sizeof(c->hostid)) != 0) {
 		INVALID_PARAM(ctx, true, DATA_OFF(hostid), "host ID differs from controller %u's",
 			      c->cntlid);
@@ -319,7 +327,7 @@ tgt_ctrlr_teardown(struct tgt_ctrlr *c, const char *reason)
 	}
 	if (c->state == TGT_CTRLR_LIVE) {
 		NVTCP_NOTICELOG("controller %u of host %s on %s: torn down: %s\n", c->cntlid,
-				c->hostnqn, c->subsys->nqn, reason);
+				tgt_hostnqn_str(c->hostnqn), c->subsys->nqn, reason);
 	}
 	c->state = TGT_CTRLR_DYING;
 	snprintf(c->teardown_reason, sizeof(c->teardown_reason), "%s", reason);
@@ -425,10 +433,16 @@ connect_done_admin(struct connect_ctx *ctx)
 		return;
 	}
 	NVTCP_NOTICELOG("host %s (%s) connected to %s: controller %u, admin queue of %u entries, "
-			"KATO %u ms, digests %s/%s, reactor %u\n", c->hostnqn, conn->peer,
-			c->subsys->nqn, c->cntlid, conn->qsize, c->kato_ms,
+			"KATO %u ms, digests %s/%s, reactor %u\n", tgt_hostnqn_str(c->hostnqn),
+			conn->peer, c->subsys->nqn, c->cntlid, conn->qsize, c->kato_ms,
 			conn->params.hdgst ? "header" : "-", conn->params.ddgst ? "data" : "-",
 			conn->pg->idx);
+	if (c->hostnqn[0] == '\0') {
+		/* Once per controller: its I/O queues must present the same empty NQN. */
+		NVTCP_NOTICELOG("%s: controller %u: the host sent an empty host NQN; accepted "
+				"because %s admits any host\n", conn->peer, c->cntlid,
+				c->subsys->nqn);
+	}
 }
 
 static void
@@ -444,7 +458,7 @@ connect_reply(void *arg)
 	conn->refs--;
 	if (ctx->status != 0) {
 		NVTCP_WARNLOG("%s: Connect qid %u of host %s to %s refused: %s\n", conn->peer,
-			      ctx->qid, ctx->data.hostnqn, ctx->data.subnqn, ctx->why);
+			      ctx->qid, tgt_hostnqn_str(ctx->data.hostnqn), ctx->data.subnqn, ctx->why);
 		if (conn->state == TGT_CONN_CONNECTING) {
 			conn->state = TGT_CONN_CONNECT_WAIT;
 		}
@@ -501,7 +515,7 @@ connect_reply(void *arg)
 		connect_done_admin(ctx);
 	} else {
 		NVTCP_NOTICELOG("host %s (%s): controller %u I/O queue %u connected, %u entries, "
-				"digests %s/%s, reactor %u\n", conn->hostnqn, conn->peer,
+				"digests %s/%s, reactor %u\n", tgt_hostnqn_str(conn->hostnqn), conn->peer,
 				conn->cntlid, conn->qid, conn->qsize, conn->params.hdgst ? "header" : "-",
 				conn->params.ddgst ? "data" : "-", conn->pg->idx);
 	}
@@ -514,14 +528,22 @@ connect_reply(void *arg)
 	}
 }
 
+/*
+ * \p empty_ok: the host NQN may be empty. SPDK's tools send none unless their transport ID
+ * names one, and SPDK's target admits that where any host may connect; whether this
+ * subsystem does is decided on M, where the host list is.
+ */
 static bool
-nqn_field_ok(const char *field, char *why, size_t whylen)
+nqn_field_ok(const char *field, bool empty_ok, char *why, size_t whylen)
 {
 	size_t len = strnlen(field, NVTCP_NVMF_NQN_FIELD_LEN);
 
 	if (len == NVTCP_NVMF_NQN_FIELD_LEN) {
 		snprintf(why, whylen, "not NUL-terminated");
 		return false;
+	}
+	if (len == 0 && empty_ok) {
+		return true;
 	}
 	return nvtcp_nqn_valid(field, why, whylen);
 }
@@ -556,9 +578,9 @@ tgt_ctrlr_connect(struct tgt_req *req)
 	if (cmd->recfmt != 0) {
 		connect_fail(ctx, NVTCP_NVME_SCT_COMMAND_SPECIFIC, NVTCP_NVMF_SC_INCOMPATIBLE_FORMAT,
 			     0, "record format %u", cmd->recfmt);
-	} else if (!nqn_field_ok(ctx->data.subnqn, why, sizeof(why))) {
+	} else if (!nqn_field_ok(ctx->data.subnqn, false, why, sizeof(why))) {
 		INVALID_PARAM(ctx, true, DATA_OFF(subnqn), "subsystem NQN: %s", why);
-	} else if (!nqn_field_ok(ctx->data.hostnqn, why, sizeof(why))) {
+	} else if (!nqn_field_ok(ctx->data.hostnqn, true, why, sizeof(why))) {
 		INVALID_PARAM(ctx, true, DATA_OFF(hostnqn), "host NQN: %s", why);
 	} else if (cmd->qid == 0 && ctx->data.cntlid != NVTCP_NVMF_CNTLID_DYNAMIC) {
 		INVALID_PARAM(ctx, true, DATA_OFF(cntlid),

@@ -234,6 +234,17 @@ tgt_subsys_ns(const struct tgt_subsys *subsys, uint32_t nsid)
 
 struct tgt_subsys *tgt_subsys_find(struct nvtcp_tgt *tgt, const char *nqn);
 bool tgt_subsys_host_allowed(const struct tgt_subsys *subsys, const char *hostnqn);
+
+/*
+ * How logs show a host NQN. An empty one is accepted where any host may connect (SPDK's
+ * stock tools send it unless told one), and a blank in a log line reads as a bug.
+ */
+static inline const char *
+tgt_hostnqn_str(const char *hostnqn)
+{
+	return hostnqn[0] != '\0' ? hostnqn : "(empty host NQN)";
+}
+
 struct tgt_subsys *tgt_subsys_create_discovery(struct nvtcp_tgt *tgt);
 void tgt_subsys_free(struct tgt_subsys *subsys);
 void tgt_ns_free(struct tgt_ns *ns);

@@ -321,6 +321,48 @@ test_discovery_controller(void)
 	ut_tgt_destroy();
 }
 
+/* A discovery controller of a host with an empty host NQN sees only what any host may see. */
+static void
+test_discovery_empty_hostnqn(void)
+{
+	struct ut_conn d;
+	struct nvtcp_tgt_subsys_opts so;
+	uint8_t buf[4096];
+	const struct nvtcp_nvmf_disc_log_hdr *hdr = (const void *)buf;
+	const struct nvtcp_nvmf_disc_log_entry *e = (const void *)buf;
+	char err[128];
+
+	CU_ASSERT_FATAL(ut_tgt_create(NULL, 1 << 20, 512) != NULL);
+	CU_ASSERT(nvtcp_tgt_add_listener(g_ut_tgt, "127.0.0.1", "0", err, sizeof(err)) == 0);
+	nvtcp_tgt_subsys_opts_init(&so);
+	so.allow_any_host = false;
+	CU_ASSERT(nvtcp_tgt_add_subsys(g_ut_tgt, "nqn.2024-01.io.nvtcp:private", &so, err,
+				       sizeof(err)) == 0);
+	CU_ASSERT(nvtcp_tgt_subsys_add_host(g_ut_tgt, "nqn.2024-01.io.nvtcp:private", UT_HOSTNQN,
+					    err, sizeof(err)) == 0);
+	CU_ASSERT_FATAL(ut_conn_open(&d) == 0);
+	fake_sock_set_addrs(d.fake, "127.0.0.1", nvtcp_tgt_listener_port(g_ut_tgt, 0),
+			    "127.0.0.1", 50000);
+	nvtcp_sock_getaddr(fake_sock_get_sock(d.fake), d.conn->local_addr, &d.conn->local_port,
+			   NULL, NULL, sizeof(d.conn->local_addr));
+	ut_icreq(&d, false, false, 0);
+	CU_ASSERT(ut_connect(&d, 0, 31, NVTCP_NVMF_DISCOVERY_NQN, "", 0xFFFF, 0, NULL) == 0);
+	CU_ASSERT(ut_prop(&d, true, NVTCP_NVME_PROP_CC, false, NVTCP_NVME_CC_EN, NULL) == 0);
+	/* The any-host subsystem and the current entry; not the private one. */
+	CU_ASSERT(get_log(&d, NVTCP_NVME_LOG_DISCOVERY, false, buf, 1024, 0) == 0);
+	CU_ASSERT(hdr->numrec == 2);
+	CU_ASSERT(get_log(&d, NVTCP_NVME_LOG_DISCOVERY, false, buf, 1024, 1024) == 0);
+	CU_ASSERT(e->subtype == NVTCP_NVMF_SUBTYPE_NVME && strcmp(e->subnqn, UT_NQN) == 0);
+	CU_ASSERT(get_log(&d, NVTCP_NVME_LOG_DISCOVERY, false, buf, 1024, 2048) == 0);
+	CU_ASSERT(e->subtype == NVTCP_NVMF_SUBTYPE_DISCOVERY_CURRENT);
+	/* Once the NVM subsystem lists hosts, it is hidden from the empty NQN as well. */
+	CU_ASSERT(nvtcp_tgt_subsys_set_allow_any_host(g_ut_tgt, UT_NQN, false) == 0);
+	CU_ASSERT(get_log(&d, NVTCP_NVME_LOG_DISCOVERY, false, buf, 1024, 0) == 0);
+	CU_ASSERT(hdr->numrec == 1);
+	ut_conn_close(&d);
+	ut_tgt_destroy();
+}
+
 static void
 test_features(void)
 {
@@ -416,6 +458,7 @@ add_tests(void)
 	CU_ADD_TEST(s, test_identify_namespaces);
 	CU_ADD_TEST(s, test_log_pages);
 	CU_ADD_TEST(s, test_discovery_controller);
+	CU_ADD_TEST(s, test_discovery_empty_hostnqn);
 	CU_ADD_TEST(s, test_features);
 }
 

@@ -186,6 +186,83 @@ test_io_connect(void)
 	ut_tgt_destroy();
 }
 
+/*
+ * An empty host NQN (what SPDK's tools send without hostnqn: in their transport ID): admitted
+ * where any host may connect, on the admin and I/O queues alike; refused where hosts are
+ * listed; an I/O queue must present the same (empty) NQN as its admin queue.
+ */
+static void
+test_empty_hostnqn(void)
+{
+	struct nvtcp_nvmf_connect_cmd c;
+	struct nvtcp_nvmf_connect_data d;
+	struct nvtcp_nvme_cpl cpl;
+	struct ut_conn a, q, a2;
+	char err[128];
+	int st;
+
+	CU_ASSERT_FATAL(ut_tgt_create(NULL, 1 << 20, 512) != NULL);
+	CU_ASSERT_FATAL(ut_conn_open(&a) == 0);
+	ut_icreq(&a, false, false, 0);
+	CU_ASSERT_FATAL(ut_connect(&a, 0, 31, UT_NQN, "", 0xFFFF, 0, NULL) == 0);
+	CU_ASSERT(a.conn->ctrlr != NULL && a.conn->ctrlr->hostnqn[0] == '\0');
+	CU_ASSERT(strcmp(tgt_hostnqn_str(a.conn->hostnqn), "(empty host NQN)") == 0);
+	CU_ASSERT(ut_prop(&a, true, NVTCP_NVME_PROP_CC, false, nvtcp_nvme_cc_enable_value(0),
+			  NULL) == 0);
+	CU_ASSERT_FATAL(ut_conn_open(&q) == 0);
+	ut_icreq(&q, false, false, 0);
+	/* An I/O queue that names a host NQN does not belong to the empty-NQN controller. */
+	base_connect(&c, &d, 1, a.cntlid);
+	st = raw_connect(&q, &c, &d, &cpl);
+	expect_invalid(st, &cpl, true, 512);
+	/* The same empty NQN (and host ID) connects, and the queue does I/O. */
+	base_connect(&c, &d, 1, a.cntlid);
+	d.hostnqn[0] = '\0';
+	st = raw_connect(&q, &c, &d, &cpl);
+	CU_ASSERT(st == 0 && (cpl.cdw0 & 0xFFFF) == a.cntlid);
+	CU_ASSERT(q.conn->qid == 1 && q.conn->registered);
+	{
+		struct nvtcp_nvme_cmd cmd;
+		uint8_t wbuf[512], rbuf[512];
+
+		memset(wbuf, 0xA5, sizeof(wbuf));
+		ut_rw(&cmd, NVTCP_NVME_OPC_WRITE, 3, 1);
+		CU_ASSERT(ut_exec(&q, &cmd, wbuf, sizeof(wbuf), NULL, 0, NULL) == 0);
+		ut_rw(&cmd, NVTCP_NVME_OPC_READ, 3, 1);
+		CU_ASSERT(ut_exec(&q, &cmd, NULL, 0, rbuf, sizeof(rbuf), NULL) == 0);
+		CU_ASSERT(memcmp(wbuf, rbuf, sizeof(rbuf)) == 0);
+	}
+	/* The discovery subsystem admits any host, so the empty NQN too. */
+	CU_ASSERT_FATAL(ut_conn_open(&a2) == 0);
+	ut_icreq(&a2, false, false, 0);
+	CU_ASSERT(ut_connect(&a2, 0, 31, NVTCP_NVMF_DISCOVERY_NQN, "", 0xFFFF, 0, NULL) == 0);
+	ut_conn_close(&a2);
+	/* A host list: the empty NQN is refused as an invalid host, naming HOSTNQN. */
+	CU_ASSERT(nvtcp_tgt_subsys_set_allow_any_host(g_ut_tgt, UT_NQN, false) == 0);
+	CU_ASSERT(nvtcp_tgt_subsys_add_host(g_ut_tgt, UT_NQN, UT_HOSTNQN, err, sizeof(err)) == 0);
+	CU_ASSERT_FATAL(ut_conn_open(&a2) == 0);
+	ut_icreq(&a2, false, false, 0);
+	st = ut_connect(&a2, 0, 31, UT_NQN, "", 0xFFFF, 0, &cpl);
+	CU_ASSERT(st == FAB(NVTCP_NVMF_SC_CONNECT_INVALID_HOST));
+	CU_ASSERT(nvtcp_nvmf_connect_rsp_ipo(cpl.cdw0) == 512);
+	CU_ASSERT(nvtcp_nvmf_connect_rsp_iattr(cpl.cdw0) == 1);
+	/* The listed host still connects on that queue. */
+	CU_ASSERT(ut_connect(&a2, 0, 31, UT_NQN, UT_HOSTNQN, 0xFFFF, 0, NULL) == 0);
+	ut_conn_close(&a2);
+	/* A host NQN of only blanks is no NQN: not mistaken for the empty one. */
+	CU_ASSERT(nvtcp_tgt_subsys_set_allow_any_host(g_ut_tgt, UT_NQN, true) == 0);
+	CU_ASSERT_FATAL(ut_conn_open(&a2) == 0);
+	ut_icreq(&a2, false, false, 0);
+	base_connect(&c, &d, 0, 0xFFFF);
+	snprintf(d.hostnqn, sizeof(d.hostnqn), " ");
+	st = raw_connect(&a2, &c, &d, &cpl);
+	expect_invalid(st, &cpl, true, 512);
+	ut_conn_close(&a2);
+	ut_conn_close(&q);
+	ut_conn_close(&a);
+	ut_tgt_destroy();
+}
+
 static void
 test_properties(void)
 {
@@ -453,6 +530,7 @@ add_tests(void)
 
 	CU_ADD_TEST(s, test_admin_connect_errors);
 	CU_ADD_TEST(s, test_io_connect);
+	CU_ADD_TEST(s, test_empty_hostnqn);
 	CU_ADD_TEST(s, test_properties);
 	CU_ADD_TEST(s, test_keep_alive);
 	CU_ADD_TEST(s, test_aer_and_abort);
