@@ -515,6 +515,19 @@ tgt_admin_get_log_page(struct tgt_req *req)
 
 /* ---- Features ------------------------------------------------------------------------------- */
 
+/*
+ * Temperature Threshold selector of CDW11: only the composite temperature (TMPSEL 0) exists,
+ * with an over- (THSEL 0) and an under-temperature (THSEL 1) threshold. Returns the index
+ * into c->temp_th, or -1 for a selector to refuse.
+ */
+static int
+temp_th_index(uint32_t cdw11)
+{
+	uint32_t tmpsel = (cdw11 >> 16) & 0xF, thsel = (cdw11 >> 20) & 0x3;
+
+	return tmpsel == 0 && thsel <= 1 ? (int)thsel : -1;
+}
+
 static uint32_t
 num_queues_cdw0(uint32_t n)
 {
@@ -547,6 +560,19 @@ tgt_admin_get_features(struct tgt_req *req)
 	case NVTCP_NVME_FEAT_POWER_MANAGEMENT:
 		val = dflt ? 0 : c->power_mgmt;
 		break;
+	case NVTCP_NVME_FEAT_TEMPERATURE_THRESHOLD: {
+		int i = temp_th_index(req->cmd.cdw11);
+
+		if (sel == NVTCP_NVME_FEAT_SEL_SUPPORTED) {
+			break;
+		}
+		if (i < 0) {
+			complete_invalid_field(req);
+			return;
+		}
+		val = dflt ? (i == 0 ? TGT_TEMP_OVER_DEFAULT : 0) : c->temp_th[i];
+		break;
+	}
 	case NVTCP_NVME_FEAT_ERROR_RECOVERY:
 	case NVTCP_NVME_FEAT_INTERRUPT_COALESCING:
 	case NVTCP_NVME_FEAT_INTERRUPT_VECTOR_CONFIGURATION:
@@ -618,6 +644,16 @@ tgt_admin_set_features(struct tgt_req *req)
 		}
 		c->power_mgmt = v;
 		break;
+	case NVTCP_NVME_FEAT_TEMPERATURE_THRESHOLD: {
+		int i = temp_th_index(v);
+
+		if (i < 0) {
+			complete_invalid_field(req);
+			return;
+		}
+		c->temp_th[i] = (uint16_t)(v & 0xFFFF);
+		break;
+	}
 	case NVTCP_NVME_FEAT_VOLATILE_WRITE_CACHE:
 		__atomic_store_n(&c->vwc, (v & NVTCP_NVME_FEAT_VWC_WCE) != 0, __ATOMIC_RELAXED);
 		break;

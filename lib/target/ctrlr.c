@@ -196,6 +196,7 @@ connect_on_mgmt(void *arg)
 	c->pg = ctx->pg;
 	c->cntlid = id;
 	c->discovery = s->discovery;
+	c->temp_th[0] = TGT_TEMP_OVER_DEFAULT;
 	nqn_copy(c->hostnqn, sizeof(c->hostnqn), ctx->data.hostnqn);
 	memcpy(c->hostid, ctx->data.hostid, sizeof(c->hostid));
 	c->state = TGT_CTRLR_INIT;

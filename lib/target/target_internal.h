@@ -584,12 +584,20 @@ struct tgt_ctrlr {
 	bool changed_ns_overflow;
 	uint32_t arbitration;
 	uint32_t power_mgmt;
+	uint16_t temp_th[2];      /* Temperature Threshold (Kelvin): [0] over, [1] under */
 	bool vwc;
 	uint32_t naborts;
 	struct tgt_err_entry errs[TGT_ERR_LOG_MAX];
 	uint64_t err_count;
 	char teardown_reason[96];
 };
+
+/*
+ * Default over-temperature threshold of the composite temperature (Kelvin, 70 C). There is no
+ * sensor behind it (the health log reports 0 K); the feature is mandatory for I/O controllers,
+ * and hosts read it (SPDK's identify prints no health log without it).
+ */
+#define TGT_TEMP_OVER_DEFAULT 343u
 
 #define TGT_EVT_NS_CHANGED (1u << 0)
 #define TGT_EVT_DISC_CHANGED (1u << 1)

@@ -430,8 +430,34 @@ test_features(void)
 	/* Unsupported features. */
 	CU_ASSERT(feature(&u, false, NVTCP_NVME_FEAT_LBA_RANGE_TYPE, 0, NULL, 0, NULL) ==
 		  GEN(NVTCP_NVME_SC_INVALID_FIELD));
-	CU_ASSERT(feature(&u, true, NVTCP_NVME_FEAT_TEMPERATURE_THRESHOLD, 0, NULL, 0, NULL) ==
-		  GEN(NVTCP_NVME_SC_INVALID_FIELD));
+	/* Temperature Threshold (mandatory; SPDK's identify needs it to print the health log):
+	 * the composite temperature's over (default 343 K) and under (default 0) thresholds. */
+	CU_ASSERT(feature(&u, false, NVTCP_NVME_FEAT_TEMPERATURE_THRESHOLD, 0, NULL, 0, &cdw0) ==
+		  0);
+	CU_ASSERT(cdw0 == 343);
+	CU_ASSERT(feature(&u, false, NVTCP_NVME_FEAT_TEMPERATURE_THRESHOLD, 1u << 20, NULL, 0,
+			  &cdw0) == 0);
+	CU_ASSERT(cdw0 == 0);
+	CU_ASSERT(feature(&u, true, NVTCP_NVME_FEAT_TEMPERATURE_THRESHOLD, 350, NULL, 0, NULL) == 0);
+	CU_ASSERT(feature(&u, true, NVTCP_NVME_FEAT_TEMPERATURE_THRESHOLD, (1u << 20) | 260, NULL, 0,
+			  NULL) == 0);
+	CU_ASSERT(feature(&u, false, NVTCP_NVME_FEAT_TEMPERATURE_THRESHOLD, 0, NULL, 0, &cdw0) ==
+		  0);
+	CU_ASSERT(cdw0 == 350);
+	CU_ASSERT(feature(&u, false, NVTCP_NVME_FEAT_TEMPERATURE_THRESHOLD, 1u << 20, NULL, 0,
+			  &cdw0) == 0);
+	CU_ASSERT(cdw0 == 260);
+	/* Default (SEL 1) is still 343 K. */
+	CU_ASSERT(feature(&u, false,
+			  NVTCP_NVME_FEAT_TEMPERATURE_THRESHOLD |
+				  (NVTCP_NVME_FEAT_SEL_DEFAULT << NVTCP_NVME_GET_FEAT_CDW10_SEL_SHIFT),
+			  0, NULL, 0, &cdw0) == 0);
+	CU_ASSERT(cdw0 == 343);
+	/* No sensor 1, no THSEL 2. */
+	CU_ASSERT(feature(&u, false, NVTCP_NVME_FEAT_TEMPERATURE_THRESHOLD, 1u << 16, NULL, 0,
+			  NULL) == GEN(NVTCP_NVME_SC_INVALID_FIELD));
+	CU_ASSERT(feature(&u, true, NVTCP_NVME_FEAT_TEMPERATURE_THRESHOLD, (2u << 20) | 300, NULL, 0,
+			  NULL) == GEN(NVTCP_NVME_SC_INVALID_FIELD));
 	ut_conn_close(&u);
 	ut_tgt_destroy();
 }
