@@ -12,8 +12,14 @@
 
 #define IDENT_SIZE NVTCP_NVME_IDENTIFY_DATA_SIZE
 
-/* Async event configuration bits a controller supports. */
-#define AEC_NVM NVTCP_NVME_AEC_NS_ATTRIBUTE_NOTICES
+/*
+ * Async event configuration bits a controller supports. The SMART critical warning enables
+ * (bits 4:0, the warnings of the health log) are accepted though no warning is ever raised:
+ * hosts such as SPDK's set them with the namespace notices in one command, and refusing it
+ * would leave them without namespace change events.
+ */
+#define AEC_SMART_WARNINGS 0x1Fu
+#define AEC_NVM (AEC_SMART_WARNINGS | NVTCP_NVME_AEC_NS_ATTRIBUTE_NOTICES)
 #define AEC_DISC NVTCP_NVME_AEC_DISCOVERY_LOG_CHANGE_NOTICES
 /* CTRATT bit 6: traffic based keep alive. */
 #define CTRATT_TBKAS (1u << 6)
