@@ -752,6 +752,30 @@ aer_flush(struct tgt_ctrlr *c)
 	}
 }
 
+bool
+tgt_ctrlr_aer_forget(struct tgt_conn *conn, uint16_t cid)
+{
+	struct tgt_ctrlr *c = conn->ctrlr;
+
+	if (conn->qid != 0 || c == NULL) {
+		return false;
+	}
+	for (uint32_t i = 0; i < c->naer; i++) {
+		struct tgt_req *r = c->aer[i];
+
+		if (r->cmd.cid == cid) {
+			c->aer[i] = c->aer[--c->naer];
+			c->aer[c->naer] = NULL;
+			NVTCP_NOTICELOG("%s: controller %u: a new command reuses cid %u of a held "
+					"Asynchronous Event Request: the host gave that up, it is "
+					"dropped without a completion\n", conn->peer, c->cntlid, cid);
+			tgt_req_release(r);
+			return true;
+		}
+	}
+	return false;
+}
+
 void
 tgt_ctrlr_aer(struct tgt_req *req)
 {

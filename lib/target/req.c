@@ -394,7 +394,8 @@ tgt_req_cmd_header(struct tgt_conn *conn)
 		NVTCP_WARNLOG("%s: qid %u: cid %u exceeds the queue size %u (SQSIZE %u)\n",
 			      conn->peer, conn->qid, cid, conn->qsize, conn->sqsize);
 		st = GEN(NVTCP_NVME_SC_COMMAND_SEQUENCE_ERROR);
-	} else if (nvtcp_unlikely(conn->cid_map[cid / 64] & (1ull << (cid % 64)))) {
+	} else if (nvtcp_unlikely(conn->cid_map[cid / 64] & (1ull << (cid % 64))) &&
+		   !tgt_ctrlr_aer_forget(conn, cid)) {
 		NVTCP_ERRLOG("%s: qid %u: cid %u is already outstanding\n", conn->peer, conn->qid,
 			     cid);
 		st = GEN(NVTCP_NVME_SC_COMMAND_ID_CONFLICT);

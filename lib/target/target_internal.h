@@ -616,6 +616,15 @@ void tgt_ctrlr_ioq_release(struct tgt_conn *conn);
 void tgt_ctrlr_teardown(struct tgt_ctrlr *ctrlr, const char *reason);
 void tgt_ctrlr_add_error(struct tgt_ctrlr *ctrlr, const struct tgt_req *req);
 void tgt_ctrlr_aer(struct tgt_req *req);
+/*
+ * A command on an admin queue arrived with the CID of an Asynchronous Event Request still
+ * held. SPDK's host (24.01) completes its AERs locally when it detaches and reuses their CIDs
+ * for the shutdown's Property Get/Set while they are outstanding here; refusing those with
+ * Command ID Conflict fails its shutdown ("Failed to read the CC register"). The AER is
+ * forgotten (released, never completed: the host no longer waits for it). Returns true when
+ * \p cid was such an AER.
+ */
+bool tgt_ctrlr_aer_forget(struct tgt_conn *conn, uint16_t cid);
 void tgt_ctrlr_abort(struct tgt_req *req);
 /* Abort the command \p cid of a queue of this pg if it still waits inside the target. */
 bool tgt_conn_abort_cid(struct tgt_conn *conn, uint16_t cid);

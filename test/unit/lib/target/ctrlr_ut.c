@@ -453,6 +453,62 @@ test_aer_and_abort(void)
 	ut_tgt_destroy();
 }
 
+/*
+ * SPDK's host completes its AERs itself when it detaches and reuses their CIDs for the
+ * shutdown's Property Get/Set: the held AER is forgotten and the new command runs.
+ */
+static void
+test_aer_cid_reuse(void)
+{
+	struct ut_conn u;
+	struct nvtcp_nvme_cmd cmd;
+	struct nvtcp_nvme_cpl cpl;
+	struct nvtcp_nvmf_prop_get_cmd pg;
+	struct nvtcp_tgt_ns_opts nso;
+	uint16_t aer[2];
+	char err[128];
+
+	CU_ASSERT_FATAL(ut_tgt_create(NULL, 1 << 20, 512) != NULL);
+	ut_admin_up(&u, false, false);
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opc = NVTCP_NVME_OPC_SET_FEATURES;
+	cmd.cdw10 = NVTCP_NVME_FEAT_ASYNC_EVENT_CONFIGURATION;
+	cmd.cdw11 = NVTCP_NVME_AEC_NS_ATTRIBUTE_NOTICES;
+	CU_ASSERT(ut_exec(&u, &cmd, NULL, 0, NULL, 0, NULL) == 0);
+	for (int i = 0; i < 2; i++) {
+		memset(&cmd, 0, sizeof(cmd));
+		cmd.opc = NVTCP_NVME_OPC_ASYNC_EVENT_REQUEST;
+		aer[i] = ut_cmd(&u, &cmd, NULL, 0, 0);
+	}
+	ut_poll();
+	CU_ASSERT(ut_recv(&u) == -1);
+	CU_ASSERT(u.conn->ctrlr->naer == 2);
+	/* Property Get of CC with the first AER's CID: answered, not a CID conflict. */
+	memset(&pg, 0, sizeof(pg));
+	pg.opc = NVTCP_NVME_OPC_FABRICS;
+	pg.fctype = NVTCP_NVMF_FCTYPE_PROPERTY_GET;
+	pg.attrib = NVTCP_NVMF_PROP_SIZE_4;
+	pg.ofst = NVTCP_NVME_PROP_CC;
+	pg.cid = aer[0];
+	CU_ASSERT(ut_exec(&u, (void *)&pg, NULL, 0, NULL, 0, &cpl) == 0);
+	CU_ASSERT(cpl.cid == aer[0] && cpl.cdw0 == nvtcp_nvme_cc_enable_value(0));
+	CU_ASSERT(u.conn->ctrlr->naer == 1);
+	/* The forgotten AER never completes; the other one still reports the next event. */
+	nvtcp_tgt_ns_opts_init(&nso);
+	nso.size = 1 << 20;
+	nso.nsid = 5;
+	CU_ASSERT(nvtcp_tgt_add_ns(g_ut_tgt, UT_NQN, &nso, NULL, err, sizeof(err)) == 0);
+	ut_poll();
+	CU_ASSERT(ut_recv(&u) == NVTCP_TCP_PDU_CAPSULE_RESP);
+	CU_ASSERT(ut_hdr(&u)->rsp.rccqe.cid == aer[1]);
+	CU_ASSERT(nvtcp_nvme_aer_info(ut_hdr(&u)->rsp.rccqe.cdw0) ==
+		  NVTCP_NVME_AER_NOTICE_NS_ATTR_CHANGED);
+	CU_ASSERT(ut_recv(&u) == -1);
+	CU_ASSERT(u.conn->ctrlr->naer == 0);
+	ut_conn_close(&u);
+	ut_tgt_destroy();
+}
+
 static void
 test_discovery_aer(void)
 {
@@ -534,6 +590,7 @@ add_tests(void)
 	CU_ADD_TEST(s, test_properties);
 	CU_ADD_TEST(s, test_keep_alive);
 	CU_ADD_TEST(s, test_aer_and_abort);
+	CU_ADD_TEST(s, test_aer_cid_reuse);
 	CU_ADD_TEST(s, test_discovery_aer);
 	CU_ADD_TEST(s, test_subsystem_removal_tears_down);
 }
