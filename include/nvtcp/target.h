@@ -451,7 +451,7 @@ int nvtcp_tgt_get_reactor_stats(const struct nvtcp_tgt *tgt, uint32_t index,
 /** Statistics of one connection (a queue of a controller). */
 struct nvtcp_tgt_conn_stats {
 	char peer[64];          /**< "address:port" of the host */
-	char hostnqn[224];      /**< host NQN once connected ("" before) */
+	char hostnqn[224];      /**< host NQN once connected ("" before, or sent empty) */
 	char subnqn[224];       /**< subsystem NQN once connected */
 	uint16_t cntlid;        /**< controller ID (0 before Connect) */
 	uint16_t qid;           /**< queue ID */

@@ -29,6 +29,8 @@
 set -uo pipefail
 # shellcheck disable=SC1091  # the helpers, checked on their own
 . "$(dirname "$0")/../functional/tgt_lib.sh"
+# A runner's timeout (SIGTERM) still runs tgt_lib's EXIT trap, which kills the target.
+trap 'exit 1' INT TERM
 
 PORT=${SPDK_HOST_PORT:-5310}
 DPORT=${SPDK_HOST_DISC_PORT:-5311}
