@@ -16,6 +16,7 @@
 #   4. spdk_nvme_perf randrw 4 KiB, without and with header+data digests (-H -I), and 128 KiB
 #      (R2T) with digests: exit 0, IOPS > 0, no I/O error; the target's read/write counters
 #      (SIGUSR1 statistics) grew by what perf reports (IOPS x time), 0 digest/protocol errors;
+#      perf without subnqn attaches through the discovery log to $NQN on both listeners only;
 #   5. data: spdk_nvme_perf has no verify option, so writes are checked on the file behind
 #      ns 2: perf fills each write buffer with one byte (1..8), so every 4 KiB block of the
 #      file must be all zero or one such byte throughout (a torn, shifted or misplaced
@@ -269,6 +270,14 @@ perf_run rw128k_digests -H -I -r "$TR trsvcid:$PORT subnqn:$NQN ns:1" -q 8 -o 13
 	-w randrw -M 50
 perf_run rw4k_hostnqn -r "$TR trsvcid:$PORT subnqn:$NQN_PRIV hostnqn:$HOSTNQN" -q 16 \
 	-o 4096 -w randrw -M 50
+# Without subnqn, perf attaches to every NVM subsystem the discovery log lists for its (empty)
+# host NQN: $NQN through both listeners, not $NQN_PRIV.
+if perf_run via_discovery -r "$TR trsvcid:$DPORT" -q 8 -o 4096 -w randread; then
+	n=$(grep -c "^Attached to NVMe over Fabrics controller at 127.0.0.1:[0-9]*: $NQN\$" \
+		"$TMP/via_discovery.txt")
+	[ "$n" = 2 ] || fail "perf via discovery: attached $n times to $NQN, expected 2"
+	has via_discovery "$NQN_PRIV" && fail "perf via discovery: attached to $NQN_PRIV"
+fi
 
 # ---- 5. data of SPDK's writes, on the file behind ns 2 ----------------------------------------
 perf_run write_file -H -I -r "$TR trsvcid:$PORT subnqn:$NQN ns:2" -q 16 -o 4096 -w randwrite
