@@ -412,6 +412,7 @@ tgt_req_get_bufs(struct tgt_req *req)
 	    host->bufs_held + n + cmp > conn->pg->host_buf_cap) {
 		/* Count a command once, not at every retry of the wait list. */
 		if (req->state != TGT_REQ_NEED_BUF) {
+			TGT_STAT_ADD(conn->stats.io.host_buf_waits, 1);
 			TGT_STAT_ADD(conn->pg->stats.io.host_buf_waits, 1);
 		}
 		return false;

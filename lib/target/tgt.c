@@ -830,6 +830,7 @@ io_stats_load(struct nvtcp_tgt_io_stats *dst, const struct nvtcp_tgt_io_stats *s
 	dst->ddgst_errors = TGT_STAT_LOAD(src->ddgst_errors);
 	dst->protocol_errors = TGT_STAT_LOAD(src->protocol_errors);
 	dst->buf_waits = TGT_STAT_LOAD(src->buf_waits);
+	dst->host_buf_waits = TGT_STAT_LOAD(src->host_buf_waits);
 }
 
 int
@@ -876,13 +877,14 @@ nvtcp_tgt_log_stats(const struct nvtcp_tgt *tgt)
 				"%" PRIu64 " commands (%" PRIu64 " reads, %" PRIu64 " writes, %"
 				PRIu64 " admin), %" PRIu64 " MiB read, %" PRIu64 " MiB written, %"
 				PRIu64 " errors, %" PRIu64 " digest errors, %" PRIu64
-				" protocol errors, %" PRIu64 " buffer waits, buffers %u/%u free\n",
+				 " protocol errors, %" PRIu64 " buffer waits (%" PRIu64
+				" for the host share), buffers %u/%u free\n",
 				i, s.core == NVTCP_ENV_CORE_NONE ? -1 : (int)s.core,
 				ticks ? 100.0 * (double)busy / (double)ticks : 0.0, s.connections,
 				s.accepted, s.io.cmds, s.io.read_cmds, s.io.write_cmds,
 				s.io.admin_cmds, s.io.bytes_read >> 20, s.io.bytes_written >> 20,
 				s.io.errors, s.io.ddgst_errors, s.io.protocol_errors,
-				s.io.buf_waits, s.bufs_free, s.bufs_total);
+				s.io.buf_waits, s.io.host_buf_waits, s.bufs_free, s.bufs_total);
 		total.cmds += s.io.cmds;
 		total.bytes_read += s.io.bytes_read;
 		total.bytes_written += s.io.bytes_written;
