@@ -41,22 +41,31 @@ tgt_start limits -m 0x1 --config "$TMP/tgt.json" || finish
 sleep 0.5
 rss0=$(rss_kib "$TGT_PID")
 
+# greedy_start OUT ARGS...: run the greedy host from 127.0.0.2 until it holds everything it
+# got (or fails); it lets go when greedy_stop closes its stdin.
+greedy_start() {
+	local out=$1
+	shift
+	rm -f "$TMP/gin"
+	mkfifo "$TMP/gin"
+	python3 "$GREEDY" --port "$PORT" --src 127.0.0.2 --subnqn "$NQN" "$@" \
+		<"$TMP/gin" >"$out" 2>&1 &
+	gpid=$!
+	exec {gin}>"$TMP/gin"
+	for _ in $(seq 300); do
+		grep -q '^holding yes$' "$out" && break
+		kill -0 "$gpid" 2>/dev/null || break
+		sleep 0.1
+	done
+	sed 's/^/    greedy: /' "$out"
+}
+greedy_stop() {
+	exec {gin}>&-
+	wait "$gpid" || failures+=("greedy host exit")
+}
+
 log "greedy host from 127.0.0.2"
-coproc GREEDY_P { python3 "$GREEDY" --port "$PORT" --src 127.0.0.2 --subnqn "$NQN" \
-	--hostnqn "$GREEDY_NQN" 2>&1; }
-gpid=$GREEDY_P_PID
-exec {gin}>&"${GREEDY_P[1]}"
-: >"$TMP/greedy.out"
-for _ in $(seq 300); do
-	if IFS= read -r -t 0.1 -u "${GREEDY_P[0]}" line; then
-		echo "$line" >>"$TMP/greedy.out"
-		[ "$line" = "holding yes" ] && break
-		case $line in error*) break ;; esac
-	elif ! kill -0 "$gpid" 2>/dev/null; then
-		break
-	fi
-done
-sed 's/^/    greedy: /' "$TMP/greedy.out"
+greedy_start "$TMP/greedy.out" --hostnqn "$GREEDY_NQN"
 
 expect() { # key value
 	if grep -qx "$1 $2" "$TMP/greedy.out"; then
@@ -112,9 +121,7 @@ grep -q "refusals: max_connections 0, max_connections_per_addr 1, max_connection
 	"$TGT_LOG" || failures+=("refusal counters")
 
 log "the greedy host lets go"
-echo >&"$gin"
-exec {gin}>&-
-wait "$gpid" || failures+=("greedy host exit")
+greedy_stop
 sleep 0.5
 lines=$(wc -l <"$TGT_LOG")
 kill -USR1 "$TGT_PID"
@@ -125,4 +132,23 @@ grep -q "limits: host " "$TMP/after.log" && failures+=("host usage left")
 grep -q "limits: address " "$TMP/after.log" && failures+=("address usage left")
 tgt_stop
 grep -q "not back to zero" "$TGT_LOG" && failures+=("accounting at destroy")
+
+# The same greedy host without the limits (0 = none): what they saved. It stops at 80
+# connections: 64 I/O queues of 128 entries and 16 controllers.
+sed -i 's/"max_connections_per_addr": 16, "max_connections_per_host": 10,/"max_connections_per_addr": 0, "max_connections_per_host": 0,/;
+	s/"max_io_queues_per_host": 8, "max_queue_entries_per_host": 772,/"max_io_queues_per_host": 0, "max_queue_entries_per_host": 0,/' "$TMP/tgt.json"
+tgt_start nolimits -m 0x1 --config "$TMP/tgt.json" || finish
+sleep 0.5
+rss0=$(rss_kib "$TGT_PID")
+log "greedy host, no limits"
+greedy_start "$TMP/greedy2.out" --hostnqn "$GREEDY_NQN" --max-conns 80
+grep -qx "io_queues 64" "$TMP/greedy2.out" || failures+=("no limits: 64 I/O queues")
+grep -qx "connections 80" "$TMP/greedy2.out" || failures+=("no limits: 80 connections")
+rss1=$(rss_kib "$TGT_PID")
+log "target RSS without limits: ${rss0} KiB before, ${rss1} KiB with the greedy host"
+if ((rss1 - rss0 < 32 * 1024)); then
+	failures+=("without limits RSS grew by only $((rss1 - rss0)) KiB (expected ~54 MiB)")
+fi
+greedy_stop
+tgt_stop
 finish
