@@ -258,6 +258,57 @@ test_per_host_entries_and_subsys(void)
 	ut_tgt_destroy();
 }
 
+/* Send a Connect without waiting for its answer. */
+static void
+send_connect(struct ut_conn *u, uint16_t qid, uint16_t cntlid)
+{
+	struct nvtcp_nvmf_connect_cmd cmd;
+	struct nvtcp_nvmf_connect_data data;
+
+	memset(&cmd, 0, sizeof(cmd));
+	memset(&data, 0, sizeof(data));
+	cmd.opc = NVTCP_NVME_OPC_FABRICS;
+	cmd.fctype = NVTCP_NVMF_FCTYPE_CONNECT;
+	cmd.qid = qid;
+	cmd.sqsize = 31;
+	memcpy(data.hostid, g_ut_hostid, 16);
+	data.cntlid = cntlid;
+	snprintf(data.subnqn, sizeof(data.subnqn), "%s", UT_NQN);
+	snprintf(data.hostnqn, sizeof(data.hostnqn), "%s", UT_HOSTNQN);
+	ut_cmd(u, (void *)&cmd, &data, sizeof(data), 0);
+}
+
+static void
+test_close_during_connect(void)
+{
+	struct ut_conn a, q;
+
+	CU_ASSERT_FATAL(ut_tgt_create(NULL, 1 << 20, 512) != NULL);
+	/* The admin queue closes while its Connect is charged on M. */
+	open_ic(&a, false);
+	send_connect(&a, 0, 0xFFFF);
+	fake_sock_rx_close(a.fake);
+	ut_poll();
+	CU_ASSERT(fake_sock_is_closed(a.fake));
+	expect_idle();
+	CU_ASSERT(atomic_load(&g_ut_tgt->nctrlrs) == 0);
+	ut_conn_close(&a);
+	/* Same for an I/O queue of a live controller. */
+	open_ic(&a, false);
+	CU_ASSERT_FATAL(ut_connect(&a, 0, 31, UT_NQN, UT_HOSTNQN, 0xFFFF, 0, NULL) == 0);
+	enable(&a, 1);
+	open_ic(&q, false);
+	send_connect(&q, 1, a.cntlid);
+	fake_sock_rx_close(q.fake);
+	ut_poll();
+	expect_host(UT_HOSTNQN, 1, 0, 32);
+	CU_ASSERT(a.conn->ctrlr->nioq == 0);
+	ut_conn_close(&q);
+	ut_conn_close(&a);
+	expect_idle();
+	ut_tgt_destroy();
+}
+
 /* A 1 MiB write with its data to come by R2T (data digests force pool buffers). */
 static uint16_t
 write_1m(struct ut_conn *u, uint64_t slba)
@@ -362,6 +413,7 @@ add_tests(void)
 	CU_ADD_TEST(s, test_per_addr);
 	CU_ADD_TEST(s, test_per_host_queues);
 	CU_ADD_TEST(s, test_per_host_entries_and_subsys);
+	CU_ADD_TEST(s, test_close_during_connect);
 	CU_ADD_TEST(s, test_host_buf_share);
 }
 
