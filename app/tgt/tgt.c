@@ -40,6 +40,8 @@ enum {
 	OPT_MAX_IO_QUEUES,
 	OPT_C2H_SUCCESS,
 	OPT_CONFIG,
+	OPT_MAX_CONNS_PER_HOST,
+	OPT_MAX_CONNS_PER_ADDR,
 };
 
 static const struct option g_long[] = {
@@ -57,6 +59,8 @@ static const struct option g_long[] = {
 	{"max-io-queues", required_argument, NULL, OPT_MAX_IO_QUEUES},
 	{"c2h-success", required_argument, NULL, OPT_C2H_SUCCESS},
 	{"config", required_argument, NULL, OPT_CONFIG},
+	{"max-connections-per-host", required_argument, NULL, OPT_MAX_CONNS_PER_HOST},
+	{"max-connections-per-addr", required_argument, NULL, OPT_MAX_CONNS_PER_ADDR},
 	{NULL, 0, NULL, 0},
 };
 
@@ -87,6 +91,8 @@ struct app {
 	const char *max_qd;
 	const char *max_io_size;
 	const char *max_io_queues;
+	const char *max_conns_per_host;
+	const char *max_conns_per_addr;
 	const char *c2h_success;
 	const char *config;
 	/* Which option was out of order (it is reported after parsing, by name). */
@@ -115,6 +121,9 @@ usage(void)
 	       "  --max-io-size SIZE      largest transfer, MDTS (default 1M)\n"
 	       "  --max-io-queues N       I/O queues per controller (default 64)\n"
 	       "  --c2h-success MODE      off, sqflow (default) or always\n"
+	       "  --max-connections-per-host N  queues of one host NQN (default 256; 0 = no limit)\n"
+	       "  --max-connections-per-addr N  connections of one source address (default 256)\n"
+	       "                          (other limits: JSON options, see doc/target.md)\n"
 	       "  --config FILE           JSON configuration (see doc/target.md)\n"
 	       "Prints '" PROG ": ready' on stdout once listening; SIGUSR1 prints statistics.\n");
 }
@@ -171,6 +180,8 @@ parse_opt(int ch, const char *arg, void *ctx)
 	case OPT_MAX_IO_QUEUES: a->max_io_queues = arg; return 0;
 	case OPT_C2H_SUCCESS: a->c2h_success = arg; return 0;
 	case OPT_CONFIG: a->config = arg; return 0;
+	case OPT_MAX_CONNS_PER_HOST: a->max_conns_per_host = arg; return 0;
+	case OPT_MAX_CONNS_PER_ADDR: a->max_conns_per_addr = arg; return 0;
 	default:
 		return -EINVAL;
 	}
@@ -321,7 +332,11 @@ check_args(struct app *a, uint64_t *dma_bytes)
 	    (a->max_io_size && u32_opt("--max-io-size", a->max_io_size, true, &o->max_io_size,
 				       o)) ||
 	    (a->max_io_queues && u32_opt("--max-io-queues", a->max_io_queues, false,
-					 &o->max_io_queues, o))) {
+					 &o->max_io_queues, o)) ||
+	    (a->max_conns_per_host && u32_opt("--max-connections-per-host", a->max_conns_per_host,
+					      false, &o->max_connections_per_host, o)) ||
+	    (a->max_conns_per_addr && u32_opt("--max-connections-per-addr", a->max_conns_per_addr,
+					      false, &o->max_connections_per_addr, o))) {
 		return -EINVAL;
 	}
 	rc = nvtcp_tgt_opts_check(o, err, sizeof(err));

@@ -101,6 +101,32 @@ struct nvtcp_tgt_opts {
 	uint32_t connect_timeout_ms;
 	/** Most connections at once (more are refused at accept). Default 1024. */
 	uint32_t max_connections;
+	/**
+	 * Most connections from one source IP address, checked at accept before anything is
+	 * allocated (bounds a host that lies about its NQN). Default 256; 0 = no limit.
+	 */
+	uint32_t max_connections_per_addr;
+	/** Most connected queues (admin and I/O, any subsystem) of one host NQN; more Connects
+	 *  get Controller Busy. Default 256; 0 = no limit. */
+	uint32_t max_connections_per_host;
+	/** Most I/O queues of one host NQN, over all its controllers (Controller Busy beyond).
+	 *  Default 256; 0 = no limit. */
+	uint32_t max_io_queues_per_host;
+	/**
+	 * Most queue entries (the sum of Connect SQSIZE + 1 of every queue) of one host NQN:
+	 * each entry costs a request of ~5.8 KiB. Beyond: Connect Invalid Parameters on SQSIZE.
+	 * Default 32768; 0 = no limit.
+	 */
+	uint32_t max_queue_entries_per_host;
+	/** Most connected queues of one subsystem (the discovery subsystem included), for all
+	 *  hosts together (Controller Busy beyond). Default 0 = no limit. */
+	uint32_t max_connections_per_subsys;
+	/**
+	 * Share (percent) of a data reactor's buffer pool that the queues of one host on that
+	 * reactor may hold together; a host at its share waits for its own buffers. Default 75;
+	 * 1..100.
+	 */
+	uint32_t host_buf_share;
 	/** Size of one data buffer of the per-reactor pools. Default 64 KiB; 16 KiB..1 MiB, a
 	 *  power of two. */
 	uint32_t buf_size;
@@ -419,6 +445,8 @@ struct nvtcp_tgt_io_stats {
 	uint64_t ddgst_errors;  /**< data digest mismatches on received data */
 	uint64_t protocol_errors; /**< connections ended by a C2HTermReq */
 	uint64_t buf_waits;     /**< times a command waited for data buffers */
+	uint64_t host_buf_waits; /**< of those, times because its host held its share
+				  *  (host_buf_share) of the reactor's pool */
 };
 
 /** Statistics of one data reactor. */
@@ -483,8 +511,68 @@ int nvtcp_tgt_get_conn_stats(struct nvtcp_tgt *tgt, nvtcp_tgt_conn_stats_fn cb, 
  */
 void nvtcp_tgt_conn_stats_free(struct nvtcp_tgt_conn_stats_list *list);
 
+/* ---- Resource limits ---------------------------------------------------------------------- */
+
+/** The limits whose refusals are counted. */
+enum nvtcp_tgt_limit {
+	NVTCP_TGT_LIMIT_CONNECTIONS = 0,        /**< max_connections (at accept) */
+	NVTCP_TGT_LIMIT_CONNECTIONS_PER_ADDR,   /**< max_connections_per_addr (at accept) */
+	NVTCP_TGT_LIMIT_CONNECTIONS_PER_HOST,   /**< max_connections_per_host (at Connect) */
+	NVTCP_TGT_LIMIT_IO_QUEUES_PER_HOST,     /**< max_io_queues_per_host (at Connect) */
+	NVTCP_TGT_LIMIT_QUEUE_ENTRIES_PER_HOST, /**< max_queue_entries_per_host (at Connect) */
+	NVTCP_TGT_LIMIT_CONNECTIONS_PER_SUBSYS, /**< max_connections_per_subsys (at Connect) */
+	NVTCP_TGT_LIMIT_COUNT,
+};
+
 /**
- * Log (NOTICE) one line per data reactor with its statistics and a total; for SIGUSR1 and exit.
+ * Name of a limit: its option name ("max_connections_per_host"), or "?" when unknown.
+ */
+const char *nvtcp_tgt_limit_name(enum nvtcp_tgt_limit limit);
+
+/** What one host NQN (or one source address, or one subsystem) holds now. */
+struct nvtcp_tgt_usage {
+	char key[224];          /**< host NQN, source address, or subsystem NQN */
+	uint32_t connections;   /**< connections (address) or connected queues (host, subsys) */
+	uint32_t io_queues;     /**< connected I/O queues (host, subsys; 0 for an address) */
+	uint32_t queue_entries; /**< sum of their queue sizes (host, subsys) */
+	uint64_t refusals;      /**< connections or Connects refused for this key while it held
+				 *  something (forgotten when its usage returns to zero) */
+};
+
+/** Limits, refusals and current usage. Free with nvtcp_tgt_limit_stats_free(). */
+struct nvtcp_tgt_limit_stats {
+	/** Refusals since the start, per limit. */
+	uint64_t refusals[NVTCP_TGT_LIMIT_COUNT];
+	/** Sum over reactors of nvtcp_tgt_io_stats.host_buf_waits. */
+	uint64_t host_buf_waits;
+	uint32_t connections;   /**< connections now (accepted, not yet freed) */
+	uint32_t num_hosts;     /**< entries of \p hosts */
+	struct nvtcp_tgt_usage *hosts;   /**< every host NQN with a connected queue */
+	uint32_t num_addrs;     /**< entries of \p addrs */
+	struct nvtcp_tgt_usage *addrs;   /**< every source address with a connection */
+	uint32_t num_subsys;    /**< entries of \p subsys */
+	struct nvtcp_tgt_usage *subsys;  /**< every subsystem with a connected queue */
+};
+
+/**
+ * Snapshot of the resource limits' counters and of the usage per host, per source address and
+ * per subsystem. Synchronous: the tables belong to the management reactor, where this must be
+ * called (for nvmf_get_stats).
+ *
+ * \param tgt Target.
+ * \param stats Set to a snapshot to free with nvtcp_tgt_limit_stats_free().
+ * \return 0 or -ENOMEM.
+ */
+int nvtcp_tgt_get_limit_stats(const struct nvtcp_tgt *tgt, struct nvtcp_tgt_limit_stats **stats);
+
+/**
+ * Free a snapshot of nvtcp_tgt_get_limit_stats() (NULL is ignored).
+ */
+void nvtcp_tgt_limit_stats_free(struct nvtcp_tgt_limit_stats *stats);
+
+/**
+ * Log (NOTICE) one line per data reactor with its statistics and a total, then the refusals of
+ * the resource limits and the usage of every host; for SIGUSR1 and exit (management reactor).
  */
 void nvtcp_tgt_log_stats(const struct nvtcp_tgt *tgt);
 

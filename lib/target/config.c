@@ -258,6 +258,8 @@ static const char *const g_opt_keys[] = {
 	"max_queue_depth", "max_admin_queue_depth", "max_io_queues", "in_capsule_data_size",
 	"max_io_size", "maxh2cdata", "max_r2t_len", "max_c2h_len", "digests", "cpda",
 	"c2h_success", "kato_max_ms", "discovery_kato_ms", "connect_timeout_ms", "max_connections",
+	"max_connections_per_addr", "max_connections_per_host", "max_io_queues_per_host",
+	"max_queue_entries_per_host", "max_connections_per_subsys", "host_buf_share",
 	"buf_size", "buf_count", "rxbuf_size", "cores", "default_model", NULL};
 
 static int
@@ -289,6 +291,17 @@ parse_opts(struct cfg *c, struct json_object *o, struct nvtcp_tgt_opts *opts)
 	rc = rc ?: get_u32(c, p, o, "connect_timeout_ms", false, 0, UINT32_MAX,
 			   &opts->connect_timeout_ms);
 	rc = rc ?: get_u32(c, p, o, "max_connections", false, 1, 1u << 20, &opts->max_connections);
+	rc = rc ?: get_u32(c, p, o, "max_connections_per_addr", false, 0, 1u << 20,
+			   &opts->max_connections_per_addr);
+	rc = rc ?: get_u32(c, p, o, "max_connections_per_host", false, 0, 1u << 20,
+			   &opts->max_connections_per_host);
+	rc = rc ?: get_u32(c, p, o, "max_io_queues_per_host", false, 0, 1u << 20,
+			   &opts->max_io_queues_per_host);
+	rc = rc ?: get_u32(c, p, o, "max_queue_entries_per_host", false, 0, UINT32_MAX,
+			   &opts->max_queue_entries_per_host);
+	rc = rc ?: get_u32(c, p, o, "max_connections_per_subsys", false, 0, 1u << 20,
+			   &opts->max_connections_per_subsys);
+	rc = rc ?: get_u32(c, p, o, "host_buf_share", false, 1, 100, &opts->host_buf_share);
 	rc = rc ?: get_u32(c, p, o, "buf_size", true, 16384, 1u << 20, &opts->buf_size);
 	rc = rc ?: get_u32(c, p, o, "buf_count", false, 1, 1u << 20, &opts->buf_count);
 	rc = rc ?: get_u32(c, p, o, "rxbuf_size", true, 8192, 16u << 20, &opts->rxbuf_size);

@@ -92,15 +92,20 @@ tgt_req_put_bufs(struct tgt_req *req)
 {
 	struct tgt_pg *pg = req->conn->pg;
 
+	uint32_t n = req->nbufs + req->cmp_nbufs;
+
 	if (req->nbufs > 0) {
 		tgt_bufpool_put(&pg->bufs, req->bufs, req->nbufs);
-		req->conn->bufs_held -= req->nbufs;
 		req->nbufs = 0;
 	}
 	if (req->cmp_nbufs > 0) {
 		tgt_bufpool_put(&pg->bufs, req->cmp_bufs, req->cmp_nbufs);
-		req->conn->bufs_held -= req->cmp_nbufs;
 		req->cmp_nbufs = 0;
+	}
+	req->conn->bufs_held -= n;
+	/* Bootstrap requests (the Connect) ran before the connection had a host. */
+	if (!req->boot && req->conn->host != NULL) {
+		req->conn->host->bufs_held -= n;
 	}
 }
 
@@ -385,6 +390,7 @@ tgt_req_get_bufs(struct tgt_req *req)
 {
 	struct tgt_conn *conn = req->conn;
 	struct tgt_bufpool *bp = &conn->pg->bufs;
+	struct tgt_pg_host *host = req->boot ? NULL : conn->host;
 	uint32_t size = bp->size;
 	uint32_t n = (req->xfer_len + size - 1) / size;
 	uint32_t cmp = 0;
@@ -396,14 +402,25 @@ tgt_req_get_bufs(struct tgt_req *req)
 	/*
 	 * In-capsule data sits in the receive stream in front of everything else of its
 	 * connection, including the H2CData that other requests wait for: it may use the last
-	 * buffers (the reserve) and ignores the per-connection cap, so that it can always be
-	 * placed eventually. Everything else leaves the reserve alone.
+	 * buffers (the reserve) and ignores the per-connection and per-host caps, so that it can
+	 * always be placed eventually. Everything else leaves the reserve alone.
 	 */
-	if (n == 0 || n + cmp > TGT_REQ_IOV_MAX * 2 ||
-	    (!req->incapsule && (conn->bufs_held + n + cmp > conn->pg->conn_buf_cap ||
+	if (n == 0 || n + cmp > TGT_REQ_IOV_MAX * 2) {
+		return n == 0;
+	}
+	if (!req->incapsule && host != NULL &&
+	    host->bufs_held + n + cmp > conn->pg->host_buf_cap) {
+		/* Count a command once, not at every retry of the wait list. */
+		if (req->state != TGT_REQ_NEED_BUF) {
+			TGT_STAT_ADD(conn->stats.io.host_buf_waits, 1);
+			TGT_STAT_ADD(conn->pg->stats.io.host_buf_waits, 1);
+		}
+		return false;
+	}
+	if ((!req->incapsule && (conn->bufs_held + n + cmp > conn->pg->conn_buf_cap ||
 				 bp->nfree < n + cmp + conn->pg->buf_reserve)) ||
 	    !tgt_bufpool_get(bp, req->bufs, n)) {
-		return n == 0;
+		return false;
 	}
 	if (cmp > 0 && !tgt_bufpool_get(bp, req->cmp_bufs, cmp)) {
 		tgt_bufpool_put(bp, req->bufs, n);
@@ -412,6 +429,9 @@ tgt_req_get_bufs(struct tgt_req *req)
 	req->nbufs = n;
 	req->cmp_nbufs = cmp;
 	conn->bufs_held += n + cmp;
+	if (host != NULL) {
+		host->bufs_held += n + cmp;
+	}
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t len = NVTCP_MIN(size, req->xfer_len - i * size);
 
@@ -549,11 +569,15 @@ conn_free(struct tgt_conn *conn)
 		free(conn->reqs);
 		free(conn->free_reqs);
 	}
+	if (conn->host != NULL) {
+		tgt_pg_host_put(pg, conn->host);
+	}
+	/* M drops tgt->nconns once it has taken the lease back. */
+	tgt_send_msg(tgt->mgmt, tgt_lease_release_msg, conn->lease);
 	free(conn->cid_map);
 	free(conn->rb.buf);
 	free(conn);
 	__atomic_fetch_sub(&pg->nconns, 1, __ATOMIC_RELAXED);
-	atomic_fetch_sub(&tgt->nconns, 1);
 }
 
 static void
@@ -912,7 +936,7 @@ conn_sock_cb(void *cb_arg, struct nvtcp_sock_group *group, struct nvtcp_sock *so
 }
 
 struct tgt_conn *
-tgt_conn_create(struct tgt_pg *pg, struct nvtcp_sock *sock)
+tgt_conn_create(struct tgt_pg *pg, struct nvtcp_sock *sock, struct tgt_lease *lease)
 {
 	struct nvtcp_tgt *tgt = pg->tgt;
 	struct nvtcp_tcp_rx_opts ro;
@@ -922,9 +946,11 @@ tgt_conn_create(struct tgt_pg *pg, struct nvtcp_sock *sock)
 	int rc;
 
 	if (posix_memalign((void **)&conn, 64, sizeof(*conn)) != 0) {
-		return NULL;
+		conn = NULL;
+		goto fail;
 	}
 	memset(conn, 0, sizeof(*conn));
+	conn->lease = lease;
 	conn->rb.buf = malloc(tgt->opts.rxbuf_size);
 	conn->cid_map = calloc(65536 / 64, sizeof(uint64_t));
 	if (conn->rb.buf == NULL || conn->cid_map == NULL) {
@@ -972,8 +998,14 @@ tgt_conn_create(struct tgt_pg *pg, struct nvtcp_sock *sock)
 	NVTCP_INFOLOG("connection from %s on reactor %u\n", conn->peer, pg->idx);
 	return conn;
 fail:
-	free(conn->rb.buf);
-	free(conn->cid_map);
-	free(conn);
+	NVTCP_ERRLOG("connection on reactor %u: cannot set it up (out of memory?)\n", pg->idx);
+	if (conn != NULL) {
+		free(conn->rb.buf);
+		free(conn->cid_map);
+		free(conn);
+	}
+	nvtcp_sock_close(&sock);
+	__atomic_fetch_sub(&pg->nconns, 1, __ATOMIC_RELAXED);
+	tgt_send_msg(tgt->mgmt, tgt_lease_release_msg, lease);
 	return NULL;
 }

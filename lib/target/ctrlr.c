@@ -41,7 +41,10 @@ struct connect_ctx {
 	uint32_t cdw0;
 	struct tgt_ctrlr *ctrlr;
 	struct tgt_subsys *subsys;
-	char why[160];
+	struct tgt_lease *lease;
+	/* M charged the queue to the lease: a later refusal must uncharge it. */
+	bool charged;
+	char why[256];
 };
 
 static void connect_reply(void *arg);
@@ -131,6 +134,47 @@ cntlid_alloc(struct nvtcp_tgt *tgt, uint16_t *id)
 
 static void connect_io_on_ctrlr(void *arg);
 
+/*
+ * Charge the queue to its host's and subsystem's limits (M). A refusal is final for this
+ * Connect (DNR): the host holds the resources until it lets some go. Limits on how many
+ * queues a host or subsystem may have get Controller Busy (the controller cannot take
+ * another association now); the queue entries limit gets Invalid Parameters on SQSIZE,
+ * since a smaller queue may still fit.
+ */
+static bool
+connect_charge(struct connect_ctx *ctx)
+{
+	enum nvtcp_tgt_limit limit;
+	char why[200];
+	int rc;
+
+	rc = tgt_limits_charge(ctx->lease, ctx->data.hostnqn, ctx->subsys->nqn, ctx->qid,
+			       (uint32_t)ctx->sqsize + 1, &limit, why, sizeof(why));
+	if (rc == 0) {
+		ctx->charged = true;
+		return true;
+	}
+	if (rc == -ENOMEM) {
+		connect_fail(ctx, NVTCP_NVME_SCT_COMMAND_SPECIFIC, NVTCP_NVMF_SC_CONTROLLER_BUSY, 0,
+			     "out of memory");
+	} else if (limit == NVTCP_TGT_LIMIT_QUEUE_ENTRIES_PER_HOST) {
+		INVALID_PARAM(ctx, false, SQE_OFF(sqsize), "%s", why);
+	} else {
+		connect_fail(ctx, NVTCP_NVME_SCT_COMMAND_SPECIFIC, NVTCP_NVMF_SC_CONTROLLER_BUSY, 0,
+			     "%s", why);
+	}
+	return false;
+}
+
+static void
+connect_uncharge(struct connect_ctx *ctx)
+{
+	if (ctx->charged) {
+		tgt_limits_uncharge(ctx->lease);
+		ctx->charged = false;
+	}
+}
+
 static void
 connect_on_mgmt(void *arg)
 {
@@ -160,12 +204,14 @@ connect_on_mgmt(void *arg)
 		}
 		goto reply;
 	}
+	if (ctx->qid > 0 && s->discovery) {
+		INVALID_PARAM(ctx, false, SQE_OFF(qid), "the discovery subsystem has no I/O queues");
+		goto reply;
+	}
+	if (!connect_charge(ctx)) {
+		goto reply;
+	}
 	if (ctx->qid > 0) {
-		if (s->discovery) {
-			INVALID_PARAM(ctx, false, SQE_OFF(qid),
-				      "the discovery subsystem has no I/O queues");
-			goto reply;
-		}
 		TAILQ_FOREACH(c, &s->ctrlrs, subsys_link) {
 			if (c->cntlid == ctx->data.cntlid) {
 				/* The controller stays registered until its reactor has seen
@@ -178,17 +224,20 @@ connect_on_mgmt(void *arg)
 		}
 		INVALID_PARAM(ctx, true, DATA_OFF(cntlid), "no controller %u on %s",
 			      ctx->data.cntlid, s->nqn);
+		connect_uncharge(ctx);
 		goto reply;
 	}
 	if (cntlid_alloc(tgt, &id) != 0) {
 		connect_fail(ctx, NVTCP_NVME_SCT_COMMAND_SPECIFIC, NVTCP_NVMF_SC_CONTROLLER_BUSY, 0,
 			     "no free controller ID");
+		connect_uncharge(ctx);
 		goto reply;
 	}
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
 		connect_fail(ctx, NVTCP_NVME_SCT_COMMAND_SPECIFIC, NVTCP_NVMF_SC_CONTROLLER_BUSY, 0,
 			     "out of memory");
+		connect_uncharge(ctx);
 		goto reply;
 	}
 	c->tgt = tgt;
@@ -460,6 +509,11 @@ connect_reply(void *arg)
 	if (ctx->status != 0) {
 		NVTCP_WARNLOG("%s: Connect qid %u of host %s to %s refused: %s\n", conn->peer,
 			      ctx->qid, tgt_hostnqn_str(ctx->data.hostnqn), ctx->data.subnqn, ctx->why);
+		if (ctx->charged) {
+			/* Refused after M charged it (on the controller's reactor). Sent before
+			 * any later Connect or the release of this connection, so in order. */
+			tgt_send_msg(tgt->mgmt, tgt_lease_uncharge_msg, ctx->lease);
+		}
 		if (conn->state == TGT_CONN_CONNECTING) {
 			conn->state = TGT_CONN_CONNECT_WAIT;
 		}
@@ -486,7 +540,9 @@ connect_reply(void *arg)
 		tgt_req_complete(req);
 		return;
 	}
-	rc = tgt_conn_alloc_reqs(conn, (uint32_t)ctx->sqsize + 1);
+	/* The connection keeps its charge from here on: it is released with the lease. */
+	conn->host = tgt_pg_host_get(conn->pg, ctx->data.hostnqn);
+	rc = conn->host != NULL ? tgt_conn_alloc_reqs(conn, (uint32_t)ctx->sqsize + 1) : -ENOMEM;
 	if (rc != 0) {
 		uint32_t n = ctx->sqsize + 1u;
 
@@ -573,6 +629,7 @@ tgt_ctrlr_connect(struct tgt_req *req)
 	ctx->sqsize = cmd->sqsize;
 	ctx->cattr = cmd->cattr;
 	ctx->kato = cmd->kato;
+	ctx->lease = conn->lease;
 	nvtcp_iov_to_buf(req->iov, req->iovcnt, 0, &ctx->data, sizeof(ctx->data));
 	max = cmd->qid == 0 ? tgt->opts.max_admin_queue_depth : tgt->opts.max_queue_depth;
 

@@ -279,6 +279,80 @@ struct tgt_stats {
 	struct nvtcp_tgt_io_stats io;
 };
 
+/* ============================================================================================
+ * Resource limits (limits.c)
+ *
+ * Usage tables (per source address, host NQN, subsystem NQN) belong to M. Every accepted
+ * connection gets a lease at accept (M): it holds the connection's share of its address and,
+ * once a Connect passed the limits, of its host and subsystem. The pg that owns the connection
+ * keeps the lease pointer but never reads its fields; it sends it back to M to uncharge (a
+ * Connect refused after M charged it) and to release (the connection is freed). The release
+ * also drops tgt->nconns, so that when nconns reaches 0 every lease is back and the tables
+ * are empty.
+ * Buffers are accounted per host on each pg (struct tgt_pg_host, pg only, no atomics).
+ * ========================================================================================= */
+
+enum tgt_usage_kind {
+	TGT_USAGE_ADDR = 0,
+	TGT_USAGE_HOST,
+	TGT_USAGE_SUBSYS,
+	TGT_USAGE_KINDS,
+};
+
+struct tgt_usage {
+	char key[NVTCP_NQN_MAX_LEN + 1];
+	uint32_t conns;         /* leases pointing here: the entry is freed at 0 */
+	uint32_t io_queues;
+	uint32_t entries;
+	uint64_t refusals;
+	TAILQ_ENTRY(tgt_usage) link;
+};
+
+TAILQ_HEAD(tgt_usage_list, tgt_usage);
+
+struct tgt_lease {
+	struct nvtcp_tgt *tgt;
+	/* Hand-off from the accept poller to the pg (then unused). */
+	struct tgt_pg *pg;
+	struct nvtcp_sock *sock;
+	/* Written on M only. */
+	struct tgt_usage *addr;
+	struct tgt_usage *host;
+	struct tgt_usage *subsys;
+	uint32_t entries;
+	bool io_queue;
+};
+
+/* Per host NQN on one pg: the buffers its queues there hold. */
+struct tgt_pg_host {
+	char hostnqn[NVTCP_NQN_MAX_LEN + 1];
+	uint32_t conns;
+	uint32_t bufs_held;
+	TAILQ_ENTRY(tgt_pg_host) link;
+};
+
+/* M: check max_connections and max_connections_per_addr for a new connection from \p addr;
+ * returns its lease (tgt->nconns counted) or NULL (refused and logged, or out of memory). */
+struct tgt_lease *tgt_limits_admit(struct nvtcp_tgt *tgt, const char *addr, uint16_t port,
+				   const char *where);
+/* M: charge a Connect (queue \p qid of \p qsize entries of host \p hostnqn on subsystem
+ * \p subnqn) to its lease. 0, or the limit that refuses it (why says which and its value). */
+int tgt_limits_charge(struct tgt_lease *lease, const char *hostnqn, const char *subnqn,
+		      uint16_t qid, uint32_t qsize, enum nvtcp_tgt_limit *limit, char *why,
+		      size_t whylen);
+/* M: undo tgt_limits_charge(). */
+void tgt_limits_uncharge(struct tgt_lease *lease);
+/* Message handlers to M: undo the charge; release the whole lease (frees it). */
+void tgt_lease_uncharge_msg(void *lease);
+void tgt_lease_release_msg(void *lease);
+/* M: usage and refusal tables are empty (at destroy). */
+bool tgt_limits_idle(const struct nvtcp_tgt *tgt);
+/* pg: the host entry of \p hostnqn on \p pg (created, referenced); NULL without memory. */
+struct tgt_pg_host *tgt_pg_host_get(struct tgt_pg *pg, const char *hostnqn);
+void tgt_pg_host_put(struct tgt_pg *pg, struct tgt_pg_host *h);
+/* Log refusals and per-host usage (M). */
+void tgt_limits_log(const struct nvtcp_tgt *tgt);
+
 struct tgt_pg {
 	struct nvtcp_tgt *tgt;
 	uint32_t idx;
@@ -299,6 +373,10 @@ struct tgt_pg {
 	uint64_t conn_seq;
 	/* Most buffers one connection may hold. */
 	uint32_t conn_buf_cap;
+	/* Most buffers the connections of one host on this pg may hold together. */
+	uint32_t host_buf_cap;
+	/* Hosts with a connected queue here. */
+	TAILQ_HEAD(, tgt_pg_host) hosts;
 	/* Buffers only in-capsule data may take (see tgt_req_get_bufs()). */
 	uint32_t buf_reserve;
 	/* Reactor ticks at the previous nvtcp_tgt_log_stats() (M only). */
@@ -339,6 +417,10 @@ struct nvtcp_tgt {
 	struct nvtcp_poller *accept_poller;
 	uint64_t genctr;
 	uint16_t next_cntlid;
+
+	/* Resource limits (M): usage per address, host, subsystem; refusals per limit. */
+	struct tgt_usage_list usage[TGT_USAGE_KINDS];
+	uint64_t refusals[NVTCP_TGT_LIMIT_COUNT];
 
 	/* Live connections and controllers, all reactors (atomic). */
 	atomic_uint nconns;
@@ -462,6 +544,8 @@ struct tgt_conn {
 	struct tgt_req *rx_req; /* request whose in-capsule or H2C data is being received */
 	struct tgt_ctrlr *ctrlr;
 	struct tgt_subsys *subsys;
+	struct tgt_lease *lease; /* its share of the limits (returned to M when freed) */
+	struct tgt_pg_host *host; /* set at Connect: buffers of its non-bootstrap requests */
 	struct tgt_req *reqs;
 	uint32_t nreqs;
 	struct tgt_req **free_reqs;
@@ -482,7 +566,9 @@ struct tgt_conn {
 };
 
 /* conn.c */
-struct tgt_conn *tgt_conn_create(struct tgt_pg *pg, struct nvtcp_sock *sock);
+/* Takes the lease (released when the connection is freed, or at once on failure). */
+struct tgt_conn *tgt_conn_create(struct tgt_pg *pg, struct nvtcp_sock *sock,
+				 struct tgt_lease *lease);
 void tgt_conn_close(struct tgt_conn *conn, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Read and process what the socket has (one batched read). */

@@ -6,6 +6,7 @@
  * their own reactors and are reached only by messages.
  */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -40,6 +41,14 @@ nvtcp_tgt_opts_init(struct nvtcp_tgt_opts *opts)
 	opts->discovery_kato_ms = 120 * 1000;
 	opts->connect_timeout_ms = 10 * 1000;
 	opts->max_connections = 1024;
+	/* See doc/target.md "Resource limits": one host or address gets at most a quarter of
+	 * what max_connections allows, which is still three whole 64-queue controllers. */
+	opts->max_connections_per_addr = 256;
+	opts->max_connections_per_host = 256;
+	opts->max_io_queues_per_host = 256;
+	opts->max_queue_entries_per_host = 32768;
+	opts->max_connections_per_subsys = 0;
+	opts->host_buf_share = 75;
 	opts->buf_size = 64 * 1024;
 	opts->buf_count = 512;
 	opts->rxbuf_size = 64 * 1024;
@@ -96,6 +105,10 @@ nvtcp_tgt_opts_check(const struct nvtcp_tgt_opts *o, char *err, size_t errlen)
 	}
 	if (o->max_connections == 0) {
 		ERR("max_connections must be at least 1");
+		return -EINVAL;
+	}
+	if (o->host_buf_share < 1 || o->host_buf_share > 100) {
+		ERR("host_buf_share %u: must be 1..100 (percent)", o->host_buf_share);
 		return -EINVAL;
 	}
 	if (!NVTCP_IS_POWER_OF_2(o->buf_size) || o->buf_size < 16384 ||
@@ -210,6 +223,9 @@ nvtcp_tgt_create(const struct nvtcp_tgt_opts *opts, char *err, size_t errlen)
 	TAILQ_INIT(&tgt->subsystems);
 	TAILQ_INIT(&tgt->listeners);
 	TAILQ_INIT(&tgt->dying_ns);
+	for (int k = 0; k < TGT_USAGE_KINDS; k++) {
+		TAILQ_INIT(&tgt->usage[k]);
+	}
 	tgt->genctr = 1;
 	tgt->next_cntlid = 1;
 	tgt->pgs = calloc(NVTCP_TGT_MAX_REACTORS, sizeof(*tgt->pgs));
@@ -266,6 +282,7 @@ nvtcp_tgt_create(const struct nvtcp_tgt_opts *opts, char *err, size_t errlen)
 		TAILQ_INIT(&pg->conns);
 		TAILQ_INIT(&pg->buf_wait);
 		TAILQ_INIT(&pg->rx_wait);
+		TAILQ_INIT(&pg->hosts);
 	}
 	tgt->zero_buf = nvtcp_dma_zmalloc(tgt->opts.max_io_size, 4096, NVTCP_ENV_NUMA_ANY);
 	tgt->disc = tgt_subsys_create_discovery(tgt);
@@ -386,6 +403,10 @@ pg_start(void *arg)
 				     2 * NVTCP_MAX(tgt->opts.max_io_size / tgt->opts.buf_size, 1u));
 	pg->buf_reserve = (tgt->opts.in_capsule_data_size + tgt->opts.buf_size - 1) /
 			  tgt->opts.buf_size;
+	/* The host's share, but never below what one connection may hold: a host with one
+	 * queue here is limited exactly as before. */
+	pg->host_buf_cap = NVTCP_MAX((uint32_t)((uint64_t)tgt->opts.buf_count *
+						tgt->opts.host_buf_share / 100), pg->conn_buf_cap);
 	pg->file_cpl = nvtcp_ring_create(NVTCP_RING_MP_SC, 65536, sizeof(void *), numa);
 	pg->poller = nvtcp_poller_register(pg_poll, pg, 0);
 	pg->timer = nvtcp_poller_register(pg_timer, pg, TGT_PG_TIMER_US);
@@ -430,24 +451,22 @@ nvtcp_tgt_start(struct nvtcp_tgt *tgt, nvtcp_tgt_done_fn cb, void *cb_arg)
 
 /* ---- Listeners and accepting ------------------------------------------------------------- */
 
-struct handoff {
-	struct tgt_pg *pg;
-	struct nvtcp_sock *sock;
-};
-
 static void
 pg_adopt(void *arg)
 {
-	struct handoff *h = arg;
-	struct tgt_pg *pg = h->pg;
-	struct nvtcp_tgt *tgt = pg->tgt;
+	struct tgt_lease *lease = arg;
+	struct tgt_pg *pg = lease->pg;
+	struct nvtcp_sock *sock = lease->sock;
 
-	if (pg->stopping || tgt_conn_create(pg, h->sock) == NULL) {
-		nvtcp_sock_close(&h->sock);
-		atomic_fetch_sub(&tgt->nconns, 1);
+	lease->sock = NULL;
+	if (pg->stopping) {
+		nvtcp_sock_close(&sock);
 		__atomic_fetch_sub(&pg->nconns, 1, __ATOMIC_RELAXED);
+		tgt_send_msg(pg->tgt->mgmt, tgt_lease_release_msg, lease);
+		return;
 	}
-	free(h);
+	/* On failure, the socket is closed and the lease released by tgt_conn_create(). */
+	(void)tgt_conn_create(pg, sock, lease);
 }
 
 static struct tgt_pg *
@@ -473,25 +492,20 @@ pick_pg(struct nvtcp_tgt *tgt)
 static void
 accept_one(struct nvtcp_tgt *tgt, struct tgt_listener *l, struct nvtcp_sock *sock)
 {
-	struct handoff *h;
+	struct tgt_lease *h;
 	char peer[64] = "?";
+	char where[96];
 	uint16_t port = 0;
 
 	nvtcp_sock_getaddr(sock, NULL, NULL, peer, &port, sizeof(peer));
-	if (atomic_load(&tgt->nconns) >= tgt->opts.max_connections) {
-		NVTCP_WARNLOG("refusing %s:%u on %s:%s: %u connections (max_connections)\n", peer,
-			      port, l->addr, l->port, tgt->opts.max_connections);
-		nvtcp_sock_close(&sock);
-		return;
-	}
-	h = malloc(sizeof(*h));
+	snprintf(where, sizeof(where), "%s:%u", l->addr, l->bound_port);
+	h = tgt_limits_admit(tgt, peer, port, where);
 	if (h == NULL) {
 		nvtcp_sock_close(&sock);
 		return;
 	}
 	h->pg = pick_pg(tgt);
 	h->sock = sock;
-	atomic_fetch_add(&tgt->nconns, 1);
 	__atomic_fetch_add(&h->pg->nconns, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&h->pg->accepted, 1, __ATOMIC_RELAXED);
 	NVTCP_INFOLOG("accepted %s:%u on %s:%u -> reactor %u\n", peer, port, l->addr,
@@ -684,6 +698,11 @@ destroy_finish(void *arg)
 	nvtcp_tgt_destroy_fn cb = tgt->destroy_cb;
 	void *cb_arg = tgt->destroy_cb_arg;
 
+	/* Every connection has returned its lease (nconns is 0): nothing may be left. */
+	if (!tgt_limits_idle(tgt)) {
+		NVTCP_ERRLOG("resource limit accounting not back to zero at destroy\n");
+		assert(false);
+	}
 	while ((s = TAILQ_FIRST(&tgt->subsystems)) != NULL) {
 		TAILQ_REMOVE(&tgt->subsystems, s, link);
 		tgt_subsys_free(s);
@@ -811,6 +830,7 @@ io_stats_load(struct nvtcp_tgt_io_stats *dst, const struct nvtcp_tgt_io_stats *s
 	dst->ddgst_errors = TGT_STAT_LOAD(src->ddgst_errors);
 	dst->protocol_errors = TGT_STAT_LOAD(src->protocol_errors);
 	dst->buf_waits = TGT_STAT_LOAD(src->buf_waits);
+	dst->host_buf_waits = TGT_STAT_LOAD(src->host_buf_waits);
 }
 
 int
@@ -857,13 +877,14 @@ nvtcp_tgt_log_stats(const struct nvtcp_tgt *tgt)
 				"%" PRIu64 " commands (%" PRIu64 " reads, %" PRIu64 " writes, %"
 				PRIu64 " admin), %" PRIu64 " MiB read, %" PRIu64 " MiB written, %"
 				PRIu64 " errors, %" PRIu64 " digest errors, %" PRIu64
-				" protocol errors, %" PRIu64 " buffer waits, buffers %u/%u free\n",
+				 " protocol errors, %" PRIu64 " buffer waits (%" PRIu64
+				" for the host share), buffers %u/%u free\n",
 				i, s.core == NVTCP_ENV_CORE_NONE ? -1 : (int)s.core,
 				ticks ? 100.0 * (double)busy / (double)ticks : 0.0, s.connections,
 				s.accepted, s.io.cmds, s.io.read_cmds, s.io.write_cmds,
 				s.io.admin_cmds, s.io.bytes_read >> 20, s.io.bytes_written >> 20,
 				s.io.errors, s.io.ddgst_errors, s.io.protocol_errors,
-				s.io.buf_waits, s.bufs_free, s.bufs_total);
+				s.io.buf_waits, s.io.host_buf_waits, s.bufs_free, s.bufs_total);
 		total.cmds += s.io.cmds;
 		total.bytes_read += s.io.bytes_read;
 		total.bytes_written += s.io.bytes_written;
@@ -872,6 +893,7 @@ nvtcp_tgt_log_stats(const struct nvtcp_tgt *tgt)
 	NVTCP_NOTICELOG("total: %" PRIu64 " commands, %" PRIu64 " MiB read, %" PRIu64
 			" MiB written, %" PRIu64 " errors\n", total.cmds, total.bytes_read >> 20,
 			total.bytes_written >> 20, total.errors);
+	tgt_limits_log(tgt);
 }
 
 struct stats_walk {

@@ -32,6 +32,10 @@ expect_error "bad --listen" "--listen: 'localhost'" --listen localhost --subsys 
 expect_error "bad --digests" "--digests: 'sha'" --listen 127.0.0.1:0 --digests sha
 expect_error "bad --max-queue-depth" "--max-queue-depth: max_queue_depth 1" --listen 127.0.0.1:0 \
 	--max-queue-depth 1
+expect_error "bad --max-connections-per-host" "--max-connections-per-host: 'many' is not a number" \
+	--listen 127.0.0.1:0 --max-connections-per-host many
+expect_error "bad --max-connections-per-addr" "--max-connections-per-addr: '-1' is not a number" \
+	--listen 127.0.0.1:0 --max-connections-per-addr -1
 expect_error "bad --subsys" "--subsys: 'demo'" --listen 127.0.0.1:0 --subsys demo
 expect_error "bad --allow-host" "--allow-host: 'me'" --listen 127.0.0.1:0 --subsys "$NQN" \
 	--allow-host me

@@ -22,7 +22,10 @@ static const char *g_good =
 	"{\n"
 	"  \"options\": {\"max_queue_depth\": 64, \"in_capsule_data_size\": \"8K\",\n"
 	"               \"max_io_size\": \"256K\", \"digests\": \"hdgst\", \"c2h_success\": \"always\",\n"
-	"               \"buf_count\": 32, \"default_model\": \"config model\"},\n"
+	"               \"buf_count\": 32, \"default_model\": \"config model\",\n"
+	"               \"max_connections_per_addr\": 9, \"max_connections_per_host\": 8,\n"
+	"               \"max_io_queues_per_host\": 7, \"max_queue_entries_per_host\": 600,\n"
+	"               \"max_connections_per_subsys\": 5, \"host_buf_share\": 40},\n"
 	"  \"listeners\": [{\"address\": \"127.0.0.1\", \"port\": 0}],\n"
 	"  \"subsystems\": [\n"
 	"    {\"nqn\": \"nqn.2024-01.io.nvtcp:cfg1\", \"serial\": \"SN123\", \"allow_any_host\": false,\n"
@@ -50,6 +53,9 @@ test_good_document(void)
 	CU_ASSERT(o.max_io_size == 256 * 1024 && o.hdgst && !o.ddgst);
 	CU_ASSERT(o.c2h_success == NVTCP_TGT_C2H_SUCCESS_ALWAYS && o.buf_count == 32);
 	CU_ASSERT(strcmp(o.default_model, "config model") == 0);
+	CU_ASSERT(o.max_connections_per_addr == 9 && o.max_connections_per_host == 8);
+	CU_ASSERT(o.max_io_queues_per_host == 7 && o.max_queue_entries_per_host == 600);
+	CU_ASSERT(o.max_connections_per_subsys == 5 && o.host_buf_share == 40);
 	CU_ASSERT(nvtcp_tgt_config_dma_bytes(g_path, &dma, err, sizeof(err)) == 0);
 	CU_ASSERT(dma == (2u << 20) + 256 * 1024);
 
@@ -103,6 +109,10 @@ test_bad_documents(void)
 	expect_error("{\"options\": {\"max_queue_depth\": 1}}",
 		     "$.options.max_queue_depth: 1 is not in 2..4096");
 	expect_error("{\"options\": {\"queue_depth\": 4}}", "$.options.queue_depth: unknown key");
+	expect_error("{\"options\": {\"host_buf_share\": 0}}",
+		     "$.options.host_buf_share: 0 is not in 1..100");
+	expect_error("{\"options\": {\"max_connections_per_host\": -1}}",
+		     "$.options.max_connections_per_host");
 	expect_error("{\"options\": {\"digests\": \"crc\"}}",
 		     "$.options.digests: 'crc' is not none, hdgst, ddgst or both");
 	expect_error("{\"options\": {\"max_io_size\": \"lots\"}}",

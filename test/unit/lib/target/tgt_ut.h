@@ -160,6 +160,21 @@ struct ut_conn {
 	bool ddgst_ok;
 };
 
+/* As the accept path does: admit \p addr (limits), then create the connection on \p pg. */
+static UT_UNUSED int
+ut_conn_adopt(struct ut_conn *u, struct tgt_pg *pg, struct nvtcp_sock *sock, const char *addr)
+{
+	struct tgt_lease *lease = tgt_limits_admit(g_ut_tgt, addr, 50000, "ut");
+
+	if (lease == NULL) {
+		nvtcp_sock_close(&sock);
+		return -1;
+	}
+	__atomic_fetch_add(&pg->nconns, 1, __ATOMIC_RELAXED);
+	u->conn = tgt_conn_create(pg, sock, lease);
+	return u->conn != NULL ? 0 : -1;
+}
+
 static UT_UNUSED int
 ut_conn_open(struct ut_conn *u)
 {
@@ -173,11 +188,7 @@ ut_conn_open(struct ut_conn *u)
 	if (sock == NULL) {
 		return -1;
 	}
-	/* As the accept path counts them. */
-	atomic_fetch_add(&g_ut_tgt->nconns, 1);
-	__atomic_fetch_add(&pg->nconns, 1, __ATOMIC_RELAXED);
-	u->conn = tgt_conn_create(pg, sock);
-	return u->conn != NULL ? 0 : -1;
+	return ut_conn_adopt(u, pg, sock, "127.0.0.1");
 }
 
 static UT_UNUSED void
