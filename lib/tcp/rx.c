@@ -286,6 +286,14 @@ rx_check_ch(struct nvtcp_tcp_rx *rx)
 				offsetof(struct nvtcp_tcp_ch, plen),
 				"plen %u leaves no data after pdo %u and the data digest", plen, pdo);
 	}
+	/* An H2CData too long for MAXH2CDATA breaks the data transfer limit, whatever our
+	 * receive limit: say so (as rx_check_psh() does for DATAL), not "bad PLEN". */
+	if (type == NVTCP_TCP_PDU_H2C_DATA && plen - pdo - dd > p->maxh2cdata) {
+		return rx_error(rx, NVTCP_TCP_FES_DATA_LIMIT_EXCEEDED,
+				offsetof(struct nvtcp_tcp_h2c_data, datal),
+				"plen %u: %u data bytes exceed MAXH2CDATA %u", plen, plen - pdo - dd,
+				p->maxh2cdata);
+	}
 	if (plen - pdo - dd > rx->max_data_len) {
 		return rx_error(rx, NVTCP_TCP_FES_INVALID_HEADER_FIELD,
 				offsetof(struct nvtcp_tcp_ch, plen),

@@ -716,6 +716,12 @@ test_malformed_headers(void)
 	BAD("plen leaves only the digest", H, 0, 1, 4, 0x07, 0x02, 24, 24, 28, IHF, 4);
 	BAD("huge plen", H, 0, 0, 4, 0x07, 0, 24, 24, 0xFFFFFFF0u, IHF, 4);
 	BAD("plen one above the limit", C, 0, 0, 4, 0x04, 0, 72, 72, 72 + 256 * 1024 + 1, IHF, 4);
+	/* An H2CData longer than MAXH2CDATA (64 KiB) breaks the transfer limit (FES 0x05, FEI of
+	 * DATAL), also when it is longer than the receive limit: it is not a bad plen. */
+	BAD("H2CData above MAXH2CDATA and the limit", C, 0, 0, 4, 0x06, 0, 24, 24,
+	    24 + 256 * 1024 + 4, NVTCP_TCP_FES_DATA_LIMIT_EXCEEDED, 16);
+	BAD("H2CData above MAXH2CDATA, digests", C, 1, 1, 4, 0x06, 0x03, 24, 28,
+	    28 + 64 * 1024 + 4 + 4, NVTCP_TCP_FES_DATA_LIMIT_EXCEEDED, 16);
 #undef BAD
 }
 
