@@ -109,7 +109,8 @@ nvtcp_tcp_rx_fail(struct nvtcp_tcp_rx *rx, uint16_t fes, uint32_t fei)
 	rx->err.fes = fes;
 	rx->err.fei = fei;
 	/* The TermReq carries the offending header: what we have of it, without its digest or
-	 * a received TermReq's error data, and at most 128 bytes. */
+	 * a received TermReq's error data, and at most 128 bytes (rx_take_bad_hdr() completes
+	 * it for errors in the common header). */
 	if (len >= NVTCP_TCP_CH_LEN && rx->h.hdr.ch.hlen >= NVTCP_TCP_CH_LEN &&
 	    len > rx->h.hdr.ch.hlen) {
 		len = rx->h.hdr.ch.hlen;
@@ -152,6 +153,20 @@ rx_take_hdr(struct nvtcp_tcp_rx *rx, struct nvtcp_sock_rxbuf *rb, uint32_t end)
 		rx->offset += (uint32_t)n;
 	}
 	rx->hdr_rcvd = rx->offset;
+}
+
+/* A common header was refused: the TermReq carries the whole header the peer sent, as it does
+ * for errors found later, so read the rest of it (up to its HLEN and the TermReq's 128 bytes).
+ * Only what has already arrived: waiting for more from a peer that is already wrong could
+ * stall the connection. The stream is not parsed further, so the bytes are free to take. */
+static void
+rx_take_bad_hdr(struct nvtcp_tcp_rx *rx, struct nvtcp_sock_rxbuf *rb)
+{
+	uint32_t want = NVTCP_MIN(NVTCP_MAX((uint32_t)rx->h.hdr.ch.hlen, (uint32_t)NVTCP_TCP_CH_LEN),
+				  (uint32_t)NVTCP_TCP_TERM_REQ_DATA_MAX);
+
+	rx_take_hdr(rx, rb, want);
+	rx->err_len = rx->hdr_rcvd;
 }
 
 /* Generic checks of the common header; sets up the per-PDU fields. */
@@ -366,6 +381,7 @@ rx_state_ch(struct nvtcp_tcp_rx *rx, struct nvtcp_sock_rxbuf *rb, int *rc)
 		return RX_MORE;
 	}
 	if (rx_check_ch(rx) != 0) {
+		rx_take_bad_hdr(rx, rb);
 		*rc = -EPROTO;
 		return RX_RETURN;
 	}

@@ -646,8 +646,9 @@ inj_bad_hlen(struct env *e, uint16_t cid, uint8_t *hdr, uint32_t *len)
 	b[0] = NVTCP_TCP_PDU_CAPSULE_RESP;
 	b[2] = 32; /* hlen must be 24 */
 	b[4] = 24;
-	memcpy(hdr, b, 8);
-	*len = 8;
+	/* The TermReq carries what arrived of the header up to its HLEN, not only 8 bytes. */
+	memcpy(hdr, b, sizeof(b));
+	*len = sizeof(b);
 	fake_conn_send_raw(e->conn, b, sizeof(b));
 }
 
@@ -661,8 +662,8 @@ inj_bad_type(struct env *e, uint16_t cid, uint8_t *hdr, uint32_t *len)
 	b[0] = NVTCP_TCP_PDU_CAPSULE_CMD;
 	b[2] = 72;
 	b[4] = 72;
-	memcpy(hdr, b, 8);
-	*len = 8;
+	memcpy(hdr, b, sizeof(b));
+	*len = sizeof(b);
 	fake_conn_send_raw(e->conn, b, sizeof(b));
 }
 
