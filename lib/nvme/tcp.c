@@ -607,10 +607,13 @@ rx_result(struct nvtcp_qpair *qp, int rc)
 			(void)nvtcp_sock_flush(qp->sock);
 		}
 		if (qp->pend_reason[0] == '\0') {
-			/* Found by lib/tcp's generic checks (which logged the field). */
+			/* Found by lib/tcp's generic checks: name the rule, as they logged it. */
+			const char *msg = nvtcp_tcp_rx_error_msg(&qp->rx);
+
 			snprintf(qp->pend_reason, sizeof(qp->pend_reason),
-				 "protocol error: invalid %s header",
-				 nvtcp_tcp_pdu_type_str(nvtcp_tcp_rx_pdu_type(&qp->rx)));
+				 "protocol error: invalid %s header%s%s",
+				 nvtcp_tcp_pdu_type_str(nvtcp_tcp_rx_pdu_type(&qp->rx)),
+				 msg[0] != '\0' ? ": " : "", msg);
 		}
 		nvme_qpair_fail(qp, -EPROTO, "%s; sent H2CTermReq FES 0x%02x (%s), FEI %u",
 				qp->pend_reason, err->fes, nvtcp_tcp_fes_str(err->fes), err->fei);

@@ -68,6 +68,7 @@ nvtcp_tcp_rx_reset(struct nvtcp_tcp_rx *rx)
 	rx->err.fes = 0;
 	rx->err.fei = 0;
 	rx->err_len = 0;
+	rx->err_msg[0] = '\0';
 	nvtcp_tcp_params_init(&rx->params);
 }
 
@@ -106,6 +107,7 @@ nvtcp_tcp_rx_fail(struct nvtcp_tcp_rx *rx, uint16_t fes, uint32_t fei)
 	uint32_t len = rx->hdr_rcvd;
 
 	rx->state = NVTCP_TCP_RX_STATE_ERROR;
+	rx->err_msg[0] = '\0';
 	rx->err.fes = fes;
 	rx->err.fei = fei;
 	/* The TermReq carries the offending header: what we have of it, without its digest or
@@ -125,6 +127,8 @@ rx_error(struct nvtcp_tcp_rx *rx, uint16_t fes, uint32_t fei, const char *fmt, .
 {
 	char msg[192];
 	va_list ap;
+	size_t n;
+	int rc;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -132,7 +136,12 @@ rx_error(struct nvtcp_tcp_rx *rx, uint16_t fes, uint32_t fei, const char *fmt, .
 	NVTCP_ERRLOG("%s: received %s (type 0x%02x): %s: FES 0x%02x (%s), FEI %u\n", rx->name,
 		     nvtcp_tcp_pdu_type_str(rx->h.hdr.ch.pdu_type), rx->h.hdr.ch.pdu_type, msg, fes,
 		     nvtcp_tcp_fes_str(fes), fei);
-	return nvtcp_tcp_rx_fail(rx, fes, fei);
+	rc = nvtcp_tcp_rx_fail(rx, fes, fei);
+	/* Our own messages are short; a longer one is cut, still naming the rule first. */
+	n = strnlen(msg, sizeof(rx->err_msg) - 1);
+	memcpy(rx->err_msg, msg, n);
+	rx->err_msg[n] = '\0';
+	return rc;
 }
 
 static size_t
@@ -227,9 +236,10 @@ rx_check_ch(struct nvtcp_tcp_rx *rx)
 	}
 	if (type == NVTCP_TCP_PDU_C2H_DATA && (flags & NVTCP_TCP_FLAG_SUCCESS) &&
 	    !(flags & NVTCP_TCP_FLAG_LAST_PDU)) {
+		/* SUCCESS stands for the CapsuleResp, which follows only the last PDU. */
 		return rx_error(rx, NVTCP_TCP_FES_INVALID_HEADER_FIELD,
 				offsetof(struct nvtcp_tcp_ch, flags),
-				"flags 0x%02x: SUCCESS without LAST_PDU", flags);
+				"C2HData SUCCESS without LAST_PDU (flags 0x%02x)", flags);
 	}
 	rx->hdgst = nvtcp_tcp_pdu_may_hdgst(type) && (flags & NVTCP_TCP_FLAG_HDGSTF);
 	hdr_end = hlen + (rx->hdgst ? NVTCP_TCP_DIGEST_LEN : 0);

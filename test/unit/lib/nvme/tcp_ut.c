@@ -538,6 +538,21 @@ inj_c2h_early_success(struct env *e, uint16_t cid, uint8_t *hdr, uint32_t *len)
 }
 
 static void
+inj_c2h_success_not_last(struct env *e, uint16_t cid, uint8_t *hdr, uint32_t *len)
+{
+	union nvtcp_tcp_pdu_hdr h;
+	static uint8_t d[4096];
+
+	/* All the data of the read, but SUCCESS without LAST_PDU: the flags break the rule
+	 * whatever the length. */
+	memset(&h, 0, sizeof(h));
+	h.ch.pdu_type = NVTCP_TCP_PDU_C2H_DATA;
+	h.ch.flags = NVTCP_TCP_FLAG_SUCCESS;
+	h.c2h_data.cccid = cid;
+	send_kept(e, &h, d, sizeof(d), hdr, len);
+}
+
+static void
 inj_c2h_early_last(struct env *e, uint16_t cid, uint8_t *hdr, uint32_t *len)
 {
 	union nvtcp_tcp_pdu_hdr h;
@@ -704,6 +719,19 @@ test_malformed_pdus(void)
 	malformed_test(false, false, inj_bad_hlen, NVTCP_TCP_FES_INVALID_HEADER_FIELD, 2);
 	malformed_test(false, false, inj_bad_type, NVTCP_TCP_FES_INVALID_HEADER_FIELD, 0);
 	malformed_test(false, true, inj_hdgst_error, NVTCP_TCP_FES_HDGST_ERROR, 0);
+}
+
+/* The refusal names the rule, in the log line of lib/tcp and in the queue pair's failure. */
+static void
+test_c2h_success_without_last_pdu(void)
+{
+	ut_log_start();
+	malformed_test(false, false, inj_c2h_success_not_last, NVTCP_TCP_FES_INVALID_HEADER_FIELD,
+		       1);
+	ut_log_stop();
+	CU_ASSERT(ut_log_has("received C2HData (type 0x07): C2HData SUCCESS without LAST_PDU"));
+	CU_ASSERT(ut_log_has("queue pair failed: protocol error: invalid C2HData header: "
+			     "C2HData SUCCESS without LAST_PDU (flags 0x08)"));
 }
 
 static void
@@ -940,6 +968,7 @@ add_tests(void)
 	CU_ADD_TEST(s, test_incapsule_boundary);
 	CU_ADD_TEST(s, test_r2t_h2c_split);
 	CU_ADD_TEST(s, test_malformed_pdus);
+	CU_ADD_TEST(s, test_c2h_success_without_last_pdu);
 	CU_ADD_TEST(s, test_r2t_limit);
 	CU_ADD_TEST(s, test_data_digest_error);
 	CU_ADD_TEST(s, test_c2h_term_req);
