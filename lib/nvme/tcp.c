@@ -363,18 +363,18 @@ ddgst_retry(struct nvtcp_qpair *qp, struct nvme_request *req)
 	if (read && req->ddgst_retries < NVME_DDGST_RETRIES && req->pending_sends == 0) {
 		req->ddgst_retries++;
 		qp->stats.ddgst_retries++;
-		NVME_QP_WARNLOG(qp, "cid %u (Read, nsid %u, LBA %" PRIu64 ", %u blocks): data digest "
-				"mismatch: sending the command again (retry %u of %u)\n", cmd->cid,
-				cmd->nsid, nvtcp_nvme_rw_slba(cmd), nvtcp_nvme_rw_nlb(cmd),
-				req->ddgst_retries, NVME_DDGST_RETRIES);
+		NVME_QP_WARNLOG(qp, "cid %u (Read, nsid %u, LBA %" PRIu64 ", %u blocks): "
+				"data digest mismatch: sending the command again (retry %u of "
+				"%u)\n", cmd->cid, cmd->nsid, nvtcp_nvme_rw_slba(cmd),
+				nvtcp_nvme_rw_nlb(cmd), req->ddgst_retries, NVME_DDGST_RETRIES);
 		nvme_req_resend(qp, req);
 		return true;
 	}
 	if (read) {
-		NVME_QP_ERRLOG(qp, "cid %u (Read, nsid %u, LBA %" PRIu64 ", %u blocks): data digest "
-			       "mismatch after %u retries: completing it with Transient Transport "
-			       "Error\n", cmd->cid, cmd->nsid, nvtcp_nvme_rw_slba(cmd),
-			       nvtcp_nvme_rw_nlb(cmd), req->ddgst_retries);
+		NVME_QP_ERRLOG(qp, "cid %u (Read, nsid %u, LBA %" PRIu64 ", %u blocks): "
+			       "data digest mismatch after %u retries: completing it with "
+			       "Transient Transport Error\n", cmd->cid, cmd->nsid,
+			       nvtcp_nvme_rw_slba(cmd), nvtcp_nvme_rw_nlb(cmd), req->ddgst_retries);
 	} else {
 		NVME_QP_ERRLOG(qp, "cid %u (opcode 0x%02x): data digest mismatch: completing it "
 			       "with Transient Transport Error\n", cmd->cid, cmd->opc);

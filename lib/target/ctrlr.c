@@ -642,7 +642,7 @@ invalid:
 	tgt_req_complete_status(req, NVTCP_NVME_SCT_GENERIC, NVTCP_NVME_SC_INVALID_FIELD, true);
 }
 
-/* CC.EN or CC.SHN set: check CC and report RDY, or CFS when it cannot be enabled. */
+/* CC.EN set: check CC and report RDY, or CFS when it cannot be enabled. */
 static uint32_t
 ctrlr_enable_csts(struct tgt_ctrlr *c, uint32_t cc)
 {

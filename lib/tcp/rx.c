@@ -171,8 +171,8 @@ rx_take_hdr(struct nvtcp_tcp_rx *rx, struct nvtcp_sock_rxbuf *rb, uint32_t end)
 static void
 rx_take_bad_hdr(struct nvtcp_tcp_rx *rx, struct nvtcp_sock_rxbuf *rb)
 {
-	uint32_t want = NVTCP_MIN(NVTCP_MAX((uint32_t)rx->h.hdr.ch.hlen, (uint32_t)NVTCP_TCP_CH_LEN),
-				  (uint32_t)NVTCP_TCP_TERM_REQ_DATA_MAX);
+	uint32_t hlen = NVTCP_MAX((uint32_t)rx->h.hdr.ch.hlen, (uint32_t)NVTCP_TCP_CH_LEN);
+	uint32_t want = NVTCP_MIN(hlen, (uint32_t)NVTCP_TCP_TERM_REQ_DATA_MAX);
 
 	rx_take_hdr(rx, rb, want);
 	rx->err_len = rx->hdr_rcvd;
@@ -316,8 +316,8 @@ rx_check_ch(struct nvtcp_tcp_rx *rx)
 	if (type == NVTCP_TCP_PDU_H2C_DATA && plen - pdo - dd > p->maxh2cdata) {
 		return rx_error(rx, NVTCP_TCP_FES_DATA_LIMIT_EXCEEDED,
 				offsetof(struct nvtcp_tcp_h2c_data, datal),
-				"plen %u: %u data bytes exceed MAXH2CDATA %u", plen, plen - pdo - dd,
-				p->maxh2cdata);
+				"plen %u: %u data bytes exceed MAXH2CDATA %u", plen,
+				plen - pdo - dd, p->maxh2cdata);
 	}
 	if (plen - pdo - dd > rx->max_data_len) {
 		return rx_error(rx, NVTCP_TCP_FES_INVALID_HEADER_FIELD,

@@ -623,8 +623,8 @@ cmd_reset(const struct args *a)
 	}
 	/* Disabled: an I/O queue cannot connect. */
 	if (th_open(&extra, a->addr, a->port, a->hdgst, a->ddgst, "extra") == 0) {
-		st = th_fabrics_connect(&extra, 1, 63, a->subnqn, th_hostnqn, th_hostid, c.cntlid, 0,
-					0, NULL);
+		st = th_fabrics_connect(&extra, 1, 63, a->subnqn, th_hostnqn, th_hostid, c.cntlid,
+					0, 0, NULL);
 		CHECK(ST_SC(st) == NVTCP_NVME_SC_COMMAND_SEQUENCE_ERROR,
 		      "I/O Connect while disabled: 0x%04x", st);
 		th_close(&extra);
@@ -1180,7 +1180,8 @@ cmd_garbage(const struct args *a)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: tgt_host verify|kato|garbage|reset --port P --subnqn NQN [--addr A] "
+	fprintf(stderr, "usage: tgt_host verify|kato|garbage|reset --port P --subnqn NQN "
+		"[--addr A] "
 		"[--digest none|hdgst|ddgst|both] [--qpairs N] [--ios N] [--qd N] [--seed S] "
 		"[--max-bs B] [--denied-subnqn NQN]\n");
 }

@@ -307,7 +307,8 @@ test_cc_reset_deletes_io_queues(void)
 	set = send_prop(&a, true, NVTCP_NVME_PROP_CC, 0);
 	get = send_prop(&a, false, NVTCP_NVME_PROP_CSTS, 0);
 	CU_ASSERT(ut_wait(&a, aer, NULL, 0, &cpl) ==
-		  nvtcp_nvme_status(NVTCP_NVME_SCT_GENERIC, NVTCP_NVME_SC_ABORTED_SQ_DELETION, false));
+		  nvtcp_nvme_status(NVTCP_NVME_SCT_GENERIC, NVTCP_NVME_SC_ABORTED_SQ_DELETION,
+				    false));
 	CU_ASSERT(ut_wait(&a, set, NULL, 0, NULL) == 0);
 	CU_ASSERT(ut_wait(&a, get, NULL, 0, &cpl) == 0);
 	CU_ASSERT(nvtcp_nvme_csts_rdy(cpl.cdw0));
