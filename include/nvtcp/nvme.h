@@ -643,6 +643,7 @@ struct nvtcp_qpair_stats {
 	uint64_t disconnects;  /**< connections lost or dropped for a reset */
 	uint64_t timeouts;     /**< commands that exceeded io_timeout_ms */
 	uint64_t aborts;       /**< Aborts asked for (timeouts) */
+	uint64_t ddgst_retries; /**< Reads sent again after a data digest mismatch */
 };
 
 /**

@@ -304,6 +304,7 @@ struct nvtcp_tcp_rx {
 	struct iovec iov[NVTCP_TCP_PDU_MAX_DATA_IOV];
 	struct nvtcp_tcp_error err;
 	uint32_t err_len;     /* bytes of h.raw to copy into a TermReq */
+	char err_msg[96];     /* the rule a framing error broke, as logged ("" otherwise) */
 	struct nvtcp_tcp_params params;
 	enum nvtcp_tcp_role role;
 	uint32_t max_data_len;
@@ -490,6 +491,19 @@ static inline const struct nvtcp_tcp_error *
 nvtcp_tcp_rx_error(const struct nvtcp_tcp_rx *rx)
 {
 	return &rx->err;
+}
+
+/**
+ * What a framing error found by the receiver itself broke, as it was logged (for example
+ * "C2HData SUCCESS without LAST_PDU (flags 0x08)"), so an owner can name it in its own error.
+ *
+ * \param rx Receiver.
+ * \return The message; "" when the error came from the owner (nvtcp_tcp_rx_fail()) or none.
+ */
+static inline const char *
+nvtcp_tcp_rx_error_msg(const struct nvtcp_tcp_rx *rx)
+{
+	return rx->err_msg;
 }
 
 /** Negotiated parameters in force. */

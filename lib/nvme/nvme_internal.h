@@ -58,6 +58,9 @@
 #define NVME_MAX_AERS 8u
 /** Highest MAXR2T + 1 accepted in the options. */
 #define NVME_MAX_R2T 16u
+/* A Read whose data failed its digest is sent again this many times before it completes with
+ * Transient Transport Error (a read is idempotent; Linux's block layer retries up to 5). */
+#define NVME_DDGST_RETRIES 3u
 /** Dataset Management range buffers per I/O queue pair (256 ranges, 4 KiB each). */
 #define NVME_DSM_BUFS 16u
 #define NVME_DSM_BUF_SIZE (NVTCP_NVME_DSM_MAX_RANGES * sizeof(struct nvtcp_nvme_dsm_range))
@@ -184,6 +187,7 @@ struct nvme_request {
 	uint8_t xfer;                  /* enum nvtcp_nvme_data_xfer */
 	bool incapsule;                /* H2C data travels in the capsule */
 	bool ddgst_error;              /* a C2HData of this command failed its data digest */
+	uint8_t ddgst_retries;         /* times it was sent again after a data digest error */
 	bool stop_h2c;                 /* completion arrived: send no more H2CData */
 	bool h2c_waiting;              /* on qpair->h2c_wait */
 	bool internal;                 /* driver command: not counted in the application's stats */
@@ -409,6 +413,9 @@ void nvme_req_submit(struct nvtcp_qpair *qpair, struct nvme_request *req, bool b
 /** Release a request that was set up but never submitted. */
 void nvme_req_release(struct nvtcp_qpair *qpair, struct nvme_request *req);
 /** The controller finished a command (CapsuleResp, or C2HData with SUCCESS). */
+/* The controller completed \p req (on the wire) but we cannot use its data: send it again
+ * as a new use of its slot (new CID generation, data counters cleared). */
+void nvme_req_resend(struct nvtcp_qpair *qpair, struct nvme_request *req);
 void nvme_req_complete(struct nvtcp_qpair *qpair, struct nvme_request *req,
 		       const struct nvtcp_nvme_cpl *cpl);
 /** A request's last queued PDU left the socket: finish a DRAINING completion. */

@@ -267,6 +267,7 @@ nvme_req_setup(struct nvtcp_qpair *qp, struct nvme_request *req, const struct nv
 		nvtcp_nvme_sgl_set_transport(&req->cmd.dptr.sgl1, len);
 	}
 	req->ddgst_error = false;
+	req->ddgst_retries = 0;
 	req->stop_h2c = false;
 	req->h2c_waiting = false;
 	req->internal = false;
@@ -731,6 +732,26 @@ nvme_req_complete(struct nvtcp_qpair *qp, struct nvme_request *req,
 		return;
 	}
 	req_finish(qp, req, cpl);
+}
+
+void
+nvme_req_resend(struct nvtcp_qpair *qp, struct nvme_request *req)
+{
+	TAILQ_REMOVE(&qp->wire, req, link);
+	if (!req_reserved(qp, req)) {
+		qp->wire_count--;
+	}
+	/* A new CID generation: anything still arriving for the first attempt is refused. */
+	if (qp->cid_shift < 16) {
+		uint16_t gen = (uint16_t)((req->cid >> qp->cid_shift) + 1);
+
+		req->cid = (uint16_t)((gen << qp->cid_shift) | req->idx);
+	}
+	req->cmd.cid = req->cid;
+	req->ddgst_error = false;
+	req->abort_sent = false;
+	req->c2h_rcvd = 0;
+	nvme_req_submit(qp, req, false);
 }
 
 void

@@ -28,14 +28,16 @@
  *   only once our PDUs for it have left the socket (they reference the caller's buffer), and
  *   no further H2CData is generated for it. Success for a write whose data was never all
  *   requested is reported as Transient Transport Error.
- * A data digest error fails only its command (Transient Transport Error, DNR clear), once the
- * controller has completed it.
+ * A data digest error concerns only its command, once the controller has completed it: a Read
+ * is sent again (ddgst_retry()), anything else, or a Read that keeps failing, completes with
+ * Transient Transport Error (DNR clear).
  *
  * Send: PDUs are queued on the socket (nvtcp_sock_writev_async); the poll or the poll group
  * flushes once. H2CData PDUs come from a per-queue-pair pool; R2T data waits on h2c_wait when
  * the pool is empty and resumes as PDUs are sent.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -345,6 +347,41 @@ handle_icresp(struct nvtcp_qpair *qp, struct nvtcp_tcp_rx *rx)
 	return !nvme_qpair_is_up(qp) ? rx_after_completion(qp) : 0;
 }
 
+/*
+ * The controller completed a command whose C2H data failed its digest. The specification lets
+ * the host treat that as a transport error; a Read (idempotent) is therefore sent again, as the
+ * Linux host's retry of a data transfer error does, up to NVME_DDGST_RETRIES times, and only
+ * then completes with Transient Transport Error. Other commands (a log page read may clear
+ * what it reports) complete with it at once. \return true when the command was sent again.
+ */
+static bool
+ddgst_retry(struct nvtcp_qpair *qp, struct nvme_request *req)
+{
+	const struct nvtcp_nvme_cmd *cmd = &req->cmd;
+	bool read = cmd->opc == NVTCP_NVME_OPC_READ && !nvme_qpair_is_admin(qp);
+
+	if (read && req->ddgst_retries < NVME_DDGST_RETRIES && req->pending_sends == 0) {
+		req->ddgst_retries++;
+		qp->stats.ddgst_retries++;
+		NVME_QP_WARNLOG(qp, "cid %u (Read, nsid %u, LBA %" PRIu64 ", %u blocks): "
+				"data digest mismatch: sending the command again (retry %u of "
+				"%u)\n", cmd->cid, cmd->nsid, nvtcp_nvme_rw_slba(cmd),
+				nvtcp_nvme_rw_nlb(cmd), req->ddgst_retries, NVME_DDGST_RETRIES);
+		nvme_req_resend(qp, req);
+		return true;
+	}
+	if (read) {
+		NVME_QP_ERRLOG(qp, "cid %u (Read, nsid %u, LBA %" PRIu64 ", %u blocks): "
+			       "data digest mismatch after %u retries: completing it with "
+			       "Transient Transport Error\n", cmd->cid, cmd->nsid,
+			       nvtcp_nvme_rw_slba(cmd), nvtcp_nvme_rw_nlb(cmd), req->ddgst_retries);
+	} else {
+		NVME_QP_ERRLOG(qp, "cid %u (opcode 0x%02x): data digest mismatch: completing it "
+			       "with Transient Transport Error\n", cmd->cid, cmd->opc);
+	}
+	return false;
+}
+
 static int
 handle_rsp(struct nvtcp_qpair *qp, struct nvtcp_tcp_rx *rx)
 {
@@ -371,6 +408,9 @@ handle_rsp(struct nvtcp_qpair *qp, struct nvtcp_tcp_rx *rx)
 				       req->cmd.opc, req->r2t_next, req->len);
 			cpl.status = NVME_STATUS_TRANSIENT_TRANSPORT;
 		} else if (nvtcp_unlikely(req->ddgst_error)) {
+			if (ddgst_retry(qp, req)) {
+				return rx_after_completion(qp);
+			}
 			cpl.status = NVME_STATUS_TRANSIENT_TRANSPORT;
 		}
 	}
@@ -533,15 +573,17 @@ rx_payload(void *ctx, struct nvtcp_tcp_rx *rx, bool ddgst_ok)
 	req = &qp->reqs[h->cccid & qp->cid_mask];
 	req->c2h_rcvd += h->datal;
 	if (nvtcp_unlikely(!ddgst_ok)) {
-		NVME_QP_ERRLOG(qp, "data digest error in C2HData of CID %u (DATAO %u, DATAL %u): "
-			       "the command will fail with Transient Transport Error\n", h->cccid,
-			       h->datao, h->datal);
+		NVME_QP_ERRLOG(qp, "data digest mismatch in C2HData of cid %u (opcode 0x%02x, "
+			       "DATAO %u, DATAL %u)\n", h->cccid, req->cmd.opc, h->datao, h->datal);
 		req->ddgst_error = true;
 	}
 	if (h->ch.flags & NVTCP_TCP_FLAG_SUCCESS) {
 		struct nvtcp_nvme_cpl cpl;
 
 		/* SUCCESS replaces the CapsuleResp (checked: all data is in). */
+		if (nvtcp_unlikely(req->ddgst_error) && ddgst_retry(qp, req)) {
+			return rx_after_completion(qp);
+		}
 		nvme_cpl_host(&cpl, qp->qid, req->cid,
 			      req->ddgst_error ? NVME_STATUS_TRANSIENT_TRANSPORT : 0);
 		nvme_req_complete(qp, req, &cpl);
@@ -607,10 +649,13 @@ rx_result(struct nvtcp_qpair *qp, int rc)
 			(void)nvtcp_sock_flush(qp->sock);
 		}
 		if (qp->pend_reason[0] == '\0') {
-			/* Found by lib/tcp's generic checks (which logged the field). */
+			/* Found by lib/tcp's generic checks: name the rule, as they logged it. */
+			const char *msg = nvtcp_tcp_rx_error_msg(&qp->rx);
+
 			snprintf(qp->pend_reason, sizeof(qp->pend_reason),
-				 "protocol error: invalid %s header",
-				 nvtcp_tcp_pdu_type_str(nvtcp_tcp_rx_pdu_type(&qp->rx)));
+				 "protocol error: invalid %s header%s%s",
+				 nvtcp_tcp_pdu_type_str(nvtcp_tcp_rx_pdu_type(&qp->rx)),
+				 msg[0] != '\0' ? ": " : "", msg);
 		}
 		nvme_qpair_fail(qp, -EPROTO, "%s; sent H2CTermReq FES 0x%02x (%s), FEI %u",
 				qp->pend_reason, err->fes, nvtcp_tcp_fes_str(err->fes), err->fei);

@@ -580,9 +580,24 @@ conn_free(struct tgt_conn *conn)
 	__atomic_fetch_sub(&pg->nconns, 1, __ATOMIC_RELAXED);
 }
 
+/* A closed I/O queue lets go of its controller once none of its commands executes any more:
+ * a Controller Level Reset reports CSTS.RDY 0 only after that, so no command of the old queue
+ * can still change the namespace when the host connects the queue again. */
+static void
+conn_maybe_release(struct tgt_conn *conn)
+{
+	if (conn->registered && !conn->release_sent && conn->outstanding == 0) {
+		conn->release_sent = true;
+		tgt_ctrlr_ioq_release(conn);
+	}
+}
+
 static void
 conn_maybe_free(struct tgt_conn *conn)
 {
+	if (conn->state == TGT_CONN_CLOSING) {
+		conn_maybe_release(conn);
+	}
 	if (conn->state == TGT_CONN_CLOSING && conn->outstanding == 0 && conn->refs == 0 &&
 	    conn->sock == NULL) {
 		conn_free(conn);
@@ -644,8 +659,8 @@ tgt_conn_close(struct tgt_conn *conn, const char *fmt, ...)
 	}
 	if (conn->ctrlr != NULL && conn->qid == 0) {
 		tgt_ctrlr_admin_conn_closed(conn->ctrlr, reason);
-	} else if (conn->registered) {
-		tgt_ctrlr_ioq_release(conn);
+	} else {
+		conn_maybe_release(conn);
 	}
 	tgt_conn_put(conn);
 }

@@ -306,6 +306,10 @@ connect_io_on_ctrlr(void *arg)
 	} else if (memcmp(c->hostid, ctx->data.hostid, sizeof(c->hostid)) != 0) {
 		INVALID_PARAM(ctx, true, DATA_OFF(hostid), "host ID differs from controller %u's",
 			      c->cntlid);
+	} else if (c->quiescing) {
+		connect_fail(ctx, NVTCP_NVME_SCT_GENERIC, NVTCP_NVME_SC_COMMAND_SEQUENCE_ERROR, 0,
+			     "controller %u is being %s", c->cntlid,
+			     c->shn_pending ? "shut down" : "reset (CC.EN cleared)");
 	} else if (!tgt_ctrlr_ready(c)) {
 		connect_fail(ctx, NVTCP_NVME_SCT_GENERIC, NVTCP_NVME_SC_COMMAND_SEQUENCE_ERROR, 0,
 			     "controller %u is not enabled (CSTS.RDY 0)", c->cntlid);
@@ -323,6 +327,8 @@ connect_io_on_ctrlr(void *arg)
 	}
 	tgt_send_msg(ctx->pg->reactor, connect_reply, ctx);
 }
+
+static void ctrlr_quiesce_done(struct tgt_ctrlr *c);
 
 static void
 ioq_release_ack(void *arg)
@@ -346,6 +352,9 @@ ioq_released(void *arg)
 		c->nioq--;
 	}
 	tgt_send_msg(conn->pg->reactor, ioq_release_ack, conn);
+	if (c->quiescing && c->nioq == 0) {
+		ctrlr_quiesce_done(c);
+	}
 	ctrlr_maybe_finish(c);
 }
 
@@ -365,6 +374,15 @@ ioq_close_msg(void *arg)
 	/* Still allocated: it is freed only after its release was acknowledged, and that ack
 	 * is sent after this message. */
 	tgt_conn_close(conn, "controller %u torn down", conn->cntlid);
+}
+
+static void
+ioq_reset_msg(void *arg)
+{
+	struct tgt_conn *conn = arg;
+
+	/* As ioq_close_msg(): the slot still holds the connection, so it is allocated. */
+	tgt_conn_close(conn, "controller %u reset or shut down by the host", conn->cntlid);
 }
 
 /* ---- Teardown (A) ------------------------------------------------------------------------- */
@@ -534,6 +552,7 @@ connect_reply(void *arg)
 			conn->ctrlr = NULL;
 			tgt_ctrlr_teardown(ctx->ctrlr, "the admin queue closed during Connect");
 		} else {
+			conn->release_sent = true;
 			tgt_ctrlr_ioq_release(conn);
 		}
 		free(ctx);
@@ -703,44 +722,116 @@ invalid:
 	tgt_req_complete_status(req, NVTCP_NVME_SCT_GENERIC, NVTCP_NVME_SC_INVALID_FIELD, true);
 }
 
+/* CC.EN set: check CC and report RDY, or CFS when it cannot be enabled. */
+static uint32_t
+ctrlr_enable_csts(struct tgt_ctrlr *c, uint32_t cc)
+{
+	/* An NVM controller needs 64-byte SQEs and 16-byte CQEs (Linux reports CFS otherwise; a
+	 * discovery controller does not care). */
+	if ((!c->discovery && (nvtcp_nvme_cc_iosqes(cc) != NVTCP_NVME_IOSQES_NVM ||
+			       nvtcp_nvme_cc_iocqes(cc) != NVTCP_NVME_IOCQES_NVM)) ||
+	    nvtcp_nvme_cc_mps(cc) != 0 || nvtcp_nvme_cc_ams(cc) != 0 ||
+	    nvtcp_nvme_cc_css(cc) != NVTCP_NVME_CC_CSS_NVM) {
+		NVTCP_ERRLOG("controller %u: CC 0x%08x cannot be enabled: CSTS.CFS\n", c->cntlid,
+			     cc);
+		return NVTCP_NVME_CSTS_CFS;
+	}
+	return NVTCP_NVME_CSTS_RDY;
+}
+
+/*
+ * The last I/O queue of a reset or shutdown is gone (and none of its commands executes any
+ * more): now CSTS tells the host, as the host waits for RDY 0 (reset) or SHST complete
+ * (shutdown) before it goes on.
+ */
+static void
+ctrlr_quiesce_done(struct tgt_ctrlr *c)
+{
+	uint32_t csts = c->csts & ~NVTCP_NVME_CSTS_RDY;
+
+	c->quiescing = false;
+	if (c->shn_pending) {
+		c->shn_pending = false;
+		csts &= ~NVTCP_NVME_CSTS_SHST_MASK;
+		csts |= (uint32_t)NVTCP_NVME_SHST_COMPLETE << NVTCP_NVME_CSTS_SHST_SHIFT;
+	}
+	if (nvtcp_nvme_cc_en(c->cc)) {
+		/* The host set EN again without waiting for RDY 0: enable now. */
+		csts = (csts & ~(NVTCP_NVME_CSTS_RDY | NVTCP_NVME_CSTS_CFS)) |
+		       ctrlr_enable_csts(c, c->cc);
+	}
+	NVTCP_INFOLOG("controller %u: %s complete, CSTS 0x%08x\n", c->cntlid,
+		      (csts & NVTCP_NVME_CSTS_SHST_MASK) ? "shutdown" : "reset", csts);
+	__atomic_store_n(&c->csts, csts, __ATOMIC_RELAXED);
+}
+
+/*
+ * Controller Level Reset (CC.EN 1 -> 0) and shutdown (CC.SHN): the I/O queues are deleted,
+ * i.e. their connections closed (NVMe-oF), which aborts what they have outstanding; the
+ * admin queue stays. CSTS changes once the last queue is released (ctrlr_quiesce_done()),
+ * and no I/O queue may connect meanwhile. Outstanding Asynchronous Event Requests end with
+ * Aborted - SQ Deletion: the reset clears the events they wait for.
+ */
+static void
+ctrlr_quiesce(struct tgt_ctrlr *c, bool shutdown)
+{
+	if (shutdown) {
+		c->shn_pending = true;
+	}
+	if (c->quiescing) {
+		return;
+	}
+	c->quiescing = true;
+	for (uint32_t i = 0; i < c->naer; i++) {
+		tgt_req_complete_status(c->aer[i], NVTCP_NVME_SCT_GENERIC,
+					NVTCP_NVME_SC_ABORTED_SQ_DELETION, false);
+		c->aer[i] = NULL;
+	}
+	c->naer = 0;
+	c->events_pending = 0;
+	c->events_masked = 0;
+	for (uint32_t q = 1; c->ioq != NULL && q <= c->max_qid; q++) {
+		if (c->ioq[q].conn != NULL) {
+			tgt_send_msg(c->ioq[q].pg->reactor, ioq_reset_msg, c->ioq[q].conn);
+		}
+	}
+	if (c->nioq == 0) {
+		ctrlr_quiesce_done(c);
+	}
+}
+
 static void
 ctrlr_update_cc(struct tgt_ctrlr *c, uint32_t new)
 {
 	uint32_t old = c->cc;
 	uint32_t csts = c->csts;
+	bool reset = !nvtcp_nvme_cc_en(new) && nvtcp_nvme_cc_en(old);
+	bool shutdown = nvtcp_nvme_cc_shn(new) != NVTCP_NVME_SHN_NONE &&
+			nvtcp_nvme_cc_shn(old) == NVTCP_NVME_SHN_NONE;
 
 	c->cc = new;
-	if (nvtcp_nvme_cc_en(new) && !nvtcp_nvme_cc_en(old)) {
-		/* An NVM controller needs 64-byte SQEs and 16-byte CQEs (Linux reports CFS
-		 * otherwise; a discovery controller does not care). */
-		if ((!c->discovery && (nvtcp_nvme_cc_iosqes(new) != NVTCP_NVME_IOSQES_NVM ||
-				       nvtcp_nvme_cc_iocqes(new) != NVTCP_NVME_IOCQES_NVM)) ||
-		    nvtcp_nvme_cc_mps(new) != 0 || nvtcp_nvme_cc_ams(new) != 0 ||
-		    nvtcp_nvme_cc_css(new) != NVTCP_NVME_CC_CSS_NVM) {
-			NVTCP_ERRLOG("controller %u: CC 0x%08x cannot be enabled: CSTS.CFS\n",
-				     c->cntlid, new);
-			csts = NVTCP_NVME_CSTS_CFS;
-		} else {
-			csts = NVTCP_NVME_CSTS_RDY;
-		}
-	}
-	if (!nvtcp_nvme_cc_en(new) && nvtcp_nvme_cc_en(old)) {
-		/* Controller reset. */
-		csts &= ~NVTCP_NVME_CSTS_RDY;
-		c->cc = 0;
-	}
-	if (nvtcp_nvme_cc_shn(new) != NVTCP_NVME_SHN_NONE &&
-	    nvtcp_nvme_cc_shn(old) == NVTCP_NVME_SHN_NONE) {
-		NVTCP_INFOLOG("controller %u: shutdown notification\n", c->cntlid);
-		csts &= ~NVTCP_NVME_CSTS_RDY;
-		csts |= (uint32_t)NVTCP_NVME_SHST_COMPLETE << NVTCP_NVME_CSTS_SHST_SHIFT;
-		c->cc = 0;
+	if (nvtcp_nvme_cc_en(new) && !nvtcp_nvme_cc_en(old) && !c->quiescing) {
+		csts = ctrlr_enable_csts(c, new);
 	}
 	if (nvtcp_nvme_cc_shn(new) == NVTCP_NVME_SHN_NONE &&
 	    nvtcp_nvme_cc_shn(old) != NVTCP_NVME_SHN_NONE) {
 		csts &= ~NVTCP_NVME_CSTS_SHST_MASK;
 	}
+	if (shutdown) {
+		NVTCP_INFOLOG("controller %u: shutdown notification\n", c->cntlid);
+		csts &= ~NVTCP_NVME_CSTS_SHST_MASK;
+		csts |= (uint32_t)NVTCP_NVME_SHST_OCCURRING << NVTCP_NVME_CSTS_SHST_SHIFT;
+	} else if (reset) {
+		NVTCP_INFOLOG("controller %u: CC.EN cleared: controller level reset\n", c->cntlid);
+	}
+	if (reset || shutdown) {
+		/* As Linux, a shutdown also disables: the host must set EN again to go on. */
+		c->cc = 0;
+	}
 	__atomic_store_n(&c->csts, csts, __ATOMIC_RELAXED);
+	if (reset || shutdown) {
+		ctrlr_quiesce(c, shutdown);
+	}
 }
 
 void

@@ -189,6 +189,13 @@ req_parse(struct tgt_req *req, uint32_t icd)
 	if (st != 0) {
 		return st;
 	}
+	/* The descriptor type first: a descriptor we cannot interpret (a Last Segment, a Keyed
+	 * Data Block, ...) has no length we could judge. A command without data may carry any
+	 * descriptor of length 0: it is never used. */
+	if ((exp != 0 || sgl->length != 0) && sgl->id != NVTCP_NVME_SGL_ID_INCAPSULE &&
+	    sgl->id != NVTCP_NVME_SGL_ID_TRANSPORT) {
+		return GEN(NVTCP_NVME_SC_SGL_DESCRIPTOR_TYPE_INVALID);
+	}
 	if (exp == 0) {
 		if (sgl->length != 0 || icd != 0) {
 			return GEN(NVTCP_NVME_SC_DATA_SGL_LENGTH_INVALID);
@@ -216,12 +223,9 @@ req_parse(struct tgt_req *req, uint32_t icd)
 			return GEN(NVTCP_NVME_SC_DATA_SGL_LENGTH_INVALID);
 		}
 		req->incapsule = true;
-	} else if (sgl->id == NVTCP_NVME_SGL_ID_TRANSPORT) {
-		if (icd != 0) {
-			return GEN(NVTCP_NVME_SC_DATA_SGL_LENGTH_INVALID);
-		}
-	} else {
-		return GEN(NVTCP_NVME_SC_SGL_DESCRIPTOR_TYPE_INVALID);
+	} else if (icd != 0) {
+		/* A Transport Data Block: the data comes by R2T, not in the capsule. */
+		return GEN(NVTCP_NVME_SC_DATA_SGL_LENGTH_INVALID);
 	}
 	if (!lba_ok) {
 		return GEN(NVTCP_NVME_SC_LBA_OUT_OF_RANGE);

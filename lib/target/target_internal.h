@@ -9,7 +9,9 @@
  *   statistics (single writer, relaxed atomics) and messages sent to its reactor.
  * - struct tgt_ctrlr belongs to the reactor of its admin queue (A). I/O queues on other
  *   reactors hold a pointer to it that stays valid until their release handshake is done
- *   (tgt_ctrlr_ioq_release() -> ack), and they read only ctrlr->csts (relaxed) through it.
+ *   (tgt_ctrlr_ioq_release() -> ack, sent once none of their commands executes), and they read
+ *   only ctrlr->csts (relaxed) through it. A reset or shutdown (CC) deletes the I/O queues the
+ *   same way, and CSTS changes once they are released.
  * - Namespaces are published in subsys->ns[] with release stores and read lock-free on the I/O
  *   path; a removed namespace is freed only after every pg has confirmed it has no command in
  *   flight for it (ns->inflight[pg], written only by that pg).
@@ -527,6 +529,7 @@ struct tgt_conn {
 	bool c2h_success;
 	bool sqflow_disabled;
 	bool registered;        /* an I/O queue known to its controller: release needed */
+	bool release_sent;      /* that release is on its way (sent once nothing executes) */
 	uint16_t qid;
 	uint16_t sqsize;        /* 0's based */
 	uint16_t sqhd;
@@ -660,6 +663,10 @@ struct tgt_ctrlr {
 	struct tgt_ioq *ioq;    /* [0..max_qid] */
 	uint32_t nioq;
 	uint32_t releases_pending;
+	/* A Controller Level Reset (CC.EN 1 -> 0) or a shutdown (CC.SHN) is deleting the I/O
+	 * queues: CSTS changes when the last one is released (ctrlr.c, ctrlr_quiesce()). */
+	bool quiescing;
+	bool shn_pending;
 	struct tgt_req *aer[TGT_AER_MAX];
 	uint32_t naer;
 	uint32_t aec;

@@ -68,6 +68,7 @@ nvtcp_tcp_rx_reset(struct nvtcp_tcp_rx *rx)
 	rx->err.fes = 0;
 	rx->err.fei = 0;
 	rx->err_len = 0;
+	rx->err_msg[0] = '\0';
 	nvtcp_tcp_params_init(&rx->params);
 }
 
@@ -106,10 +107,12 @@ nvtcp_tcp_rx_fail(struct nvtcp_tcp_rx *rx, uint16_t fes, uint32_t fei)
 	uint32_t len = rx->hdr_rcvd;
 
 	rx->state = NVTCP_TCP_RX_STATE_ERROR;
+	rx->err_msg[0] = '\0';
 	rx->err.fes = fes;
 	rx->err.fei = fei;
 	/* The TermReq carries the offending header: what we have of it, without its digest or
-	 * a received TermReq's error data, and at most 128 bytes. */
+	 * a received TermReq's error data, and at most 128 bytes (rx_take_bad_hdr() completes
+	 * it for errors in the common header). */
 	if (len >= NVTCP_TCP_CH_LEN && rx->h.hdr.ch.hlen >= NVTCP_TCP_CH_LEN &&
 	    len > rx->h.hdr.ch.hlen) {
 		len = rx->h.hdr.ch.hlen;
@@ -124,6 +127,8 @@ rx_error(struct nvtcp_tcp_rx *rx, uint16_t fes, uint32_t fei, const char *fmt, .
 {
 	char msg[192];
 	va_list ap;
+	size_t n;
+	int rc;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -131,7 +136,12 @@ rx_error(struct nvtcp_tcp_rx *rx, uint16_t fes, uint32_t fei, const char *fmt, .
 	NVTCP_ERRLOG("%s: received %s (type 0x%02x): %s: FES 0x%02x (%s), FEI %u\n", rx->name,
 		     nvtcp_tcp_pdu_type_str(rx->h.hdr.ch.pdu_type), rx->h.hdr.ch.pdu_type, msg, fes,
 		     nvtcp_tcp_fes_str(fes), fei);
-	return nvtcp_tcp_rx_fail(rx, fes, fei);
+	rc = nvtcp_tcp_rx_fail(rx, fes, fei);
+	/* Our own messages are short; a longer one is cut, still naming the rule first. */
+	n = strnlen(msg, sizeof(rx->err_msg) - 1);
+	memcpy(rx->err_msg, msg, n);
+	rx->err_msg[n] = '\0';
+	return rc;
 }
 
 static size_t
@@ -152,6 +162,20 @@ rx_take_hdr(struct nvtcp_tcp_rx *rx, struct nvtcp_sock_rxbuf *rb, uint32_t end)
 		rx->offset += (uint32_t)n;
 	}
 	rx->hdr_rcvd = rx->offset;
+}
+
+/* A common header was refused: the TermReq carries the whole header the peer sent, as it does
+ * for errors found later, so read the rest of it (up to its HLEN and the TermReq's 128 bytes).
+ * Only what has already arrived: waiting for more from a peer that is already wrong could
+ * stall the connection. The stream is not parsed further, so the bytes are free to take. */
+static void
+rx_take_bad_hdr(struct nvtcp_tcp_rx *rx, struct nvtcp_sock_rxbuf *rb)
+{
+	uint32_t hlen = NVTCP_MAX((uint32_t)rx->h.hdr.ch.hlen, (uint32_t)NVTCP_TCP_CH_LEN);
+	uint32_t want = NVTCP_MIN(hlen, (uint32_t)NVTCP_TCP_TERM_REQ_DATA_MAX);
+
+	rx_take_hdr(rx, rb, want);
+	rx->err_len = rx->hdr_rcvd;
 }
 
 /* Generic checks of the common header; sets up the per-PDU fields. */
@@ -212,9 +236,10 @@ rx_check_ch(struct nvtcp_tcp_rx *rx)
 	}
 	if (type == NVTCP_TCP_PDU_C2H_DATA && (flags & NVTCP_TCP_FLAG_SUCCESS) &&
 	    !(flags & NVTCP_TCP_FLAG_LAST_PDU)) {
+		/* SUCCESS stands for the CapsuleResp, which follows only the last PDU. */
 		return rx_error(rx, NVTCP_TCP_FES_INVALID_HEADER_FIELD,
 				offsetof(struct nvtcp_tcp_ch, flags),
-				"flags 0x%02x: SUCCESS without LAST_PDU", flags);
+				"C2HData SUCCESS without LAST_PDU (flags 0x%02x)", flags);
 	}
 	rx->hdgst = nvtcp_tcp_pdu_may_hdgst(type) && (flags & NVTCP_TCP_FLAG_HDGSTF);
 	hdr_end = hlen + (rx->hdgst ? NVTCP_TCP_DIGEST_LEN : 0);
@@ -285,6 +310,14 @@ rx_check_ch(struct nvtcp_tcp_rx *rx)
 		return rx_error(rx, NVTCP_TCP_FES_INVALID_HEADER_FIELD,
 				offsetof(struct nvtcp_tcp_ch, plen),
 				"plen %u leaves no data after pdo %u and the data digest", plen, pdo);
+	}
+	/* An H2CData too long for MAXH2CDATA breaks the data transfer limit, whatever our
+	 * receive limit: say so (as rx_check_psh() does for DATAL), not "bad PLEN". */
+	if (type == NVTCP_TCP_PDU_H2C_DATA && plen - pdo - dd > p->maxh2cdata) {
+		return rx_error(rx, NVTCP_TCP_FES_DATA_LIMIT_EXCEEDED,
+				offsetof(struct nvtcp_tcp_h2c_data, datal),
+				"plen %u: %u data bytes exceed MAXH2CDATA %u", plen,
+				plen - pdo - dd, p->maxh2cdata);
 	}
 	if (plen - pdo - dd > rx->max_data_len) {
 		return rx_error(rx, NVTCP_TCP_FES_INVALID_HEADER_FIELD,
@@ -358,6 +391,7 @@ rx_state_ch(struct nvtcp_tcp_rx *rx, struct nvtcp_sock_rxbuf *rb, int *rc)
 		return RX_MORE;
 	}
 	if (rx_check_ch(rx) != 0) {
+		rx_take_bad_hdr(rx, rb);
 		*rc = -EPROTO;
 		return RX_RETURN;
 	}

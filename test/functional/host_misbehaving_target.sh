@@ -9,7 +9,8 @@
 #     bounded: the tool's own timeout, then an outer one);
 #   - where the host must refuse (expectation "fail"), the tool exits 1 and the host's log has a
 #     line naming the problem (a per-case pattern); where the behaviour is legal or tolerable
-#     ("tolerate"), either outcome passes, but a failure must still explain itself.
+#     ("tolerate"), either outcome passes, but a failure must still explain itself; where the
+#     host must notice and retry ("recover"), the tool exits 0 and the log has the line.
 #
 # Recovery (reconnect after a reset) is being added to the host: bt_host reports resets and
 # recoveries, and each line below says what it saw; RECOVERY_REQUIRED=1 makes a reset without
@@ -54,7 +55,8 @@ done
 #   running 8 s, for keep-alive cases); bt_host polls the admin queue, and its --deadline
 #   reports commands that never complete (a hang) in seconds
 #   expectation: fail (the host must refuse, exit 1, with a log line matching pattern) or
-#   tolerate (legal or harmless: either outcome, no crash, no hang)
+#   tolerate (legal or harmless: either outcome, no crash, no hang), or recover (the host
+#   must notice, with a log line matching pattern, and still complete every I/O: exit 0)
 TABLE=$(cat <<'EOF'
 no_icresp                  |                   | identify |        | fail     | ICResp
 icresp_twice               |                   | identify |        | fail     | ICResp
@@ -96,7 +98,7 @@ r2t_beyond_end             |                   | io       |        | fail     | 
 r2t_zero_len               |                   | io       |        | fail     | R2TL|R2T
 r2t_too_many               |                   | io       |        | fail     | R2T
 hdgst_error                |                   | io       | -H     | fail     | [Hh]eader [Dd]igest
-ddgst_error                |                   | io       | -H -I  | fail     | [Dd]ata [Dd]igest
+ddgst_error                |                   | io       | -H -I  | fail     | data digest mismatch
 c2h_term_req               |                   | identify |        | fail     | TermReq
 close_rst                  |                   | identify |        | fail     | closed|reset|connection
 close_fin                  |                   | identify |        | fail     | closed|connection
@@ -122,6 +124,7 @@ resp_bad_hlen              | --qid 1 --after 5 | io       |        | fail     | 
 c2h_term_req               | --qid 1 --after 5 | io       |        | fail     | TermReq
 close_rst                  | --qid 1 --after 5 | io       |        | fail     | closed|reset|connection
 never_answer               | --qid 1 --after 5 | host     |        | fail     | [Kk]eep.?[Aa]live|timed out|timeout
+ddgst_error                | --qid 1 --after 5 | io       | -H -I  | recover  | data digest mismatch: sending the command again
 EOF
 )
 
@@ -232,6 +235,10 @@ run_case() { # name, bt args, driver, driver args, expectation, pattern
 		why="the case did not trigger (bad_target exit $BT_RC): the run proves nothing"
 	elif [ "$expect" = fail ] && ((rc != 1)); then
 		why="the host accepted it (exit $rc), it must refuse"
+	elif [ "$expect" = recover ] && ((rc != 0)); then
+		why="the host failed (exit $rc), it must recover (retry) and complete every I/O"
+	elif [ "$expect" = recover ] && ! grep -q -E -- "$pattern" "$log.out"; then
+		why="every I/O completed, but no log line matches /$pattern/: not noticed?"
 	elif ((rc == 1)) && ! grep -q -E -- "$pattern" "$log.out"; then
 		why="the host failed, but no log line matches /$pattern/"
 	elif ((rc != 0 && rc != 1)); then

@@ -4,7 +4,8 @@
 # nvtcp_tgt (RAM namespace) behind test/tools/fault_proxy, which resets every connection 2-5 s
 # after it opened and flips a bit every ~4 MB of each direction, with header and data digests
 # on (a flip in a header is a digest error: TermReq, connection down, controller reset; in data,
-# a data digest error: that command fails with Transient Transport Error). Then:
+# a data digest error: a Read is sent again (up to 3 times), any other command fails with
+# Transient Transport Error). Then:
 #   1. nvtcp_perf --verify at QD 32 on 4 queue pairs for SOAK_SECONDS (60): no mismatch, the
 #      I/O accounting adds up (submitted = completed ok + completed with error), every errored
 #      I/O was retried and verified (none given up), the controller reconnected each time

@@ -5,11 +5,14 @@
  *                    [--ios N] [--qd N] [--seed S] [--max-bs BYTES]
  *   tgt_host kato    --port P --subnqn NQN
  *   tgt_host garbage --port P --subnqn NQN [--denied-subnqn NQN]
+ *   tgt_host reset   --port P --subnqn NQN [--qpairs N] [--digest ...]
  *
  * verify: discovery log, Identify (controller, namespace list, namespace, descriptors),
  * random verified writes and reads of 512 B..1 MiB on several I/O queues at once (in-capsule
  * and R2T), Compare, Write Zeroes, Dataset Management, Flush, error log, shutdown.
  * kato: a silent controller is torn down after its keep-alive timeout, with its I/O queue.
+ * reset: CC.EN = 0 with writes in flight deletes the I/O queues before CSTS.RDY reads 0; the
+ * same QIDs connect again once re-enabled and serve verified I/O; CC.SHN deletes them too.
  * garbage: a misbehaving host, one rule broken per connection, each answered by the right
  * status or C2HTermReq (FES/FEI), while the target keeps serving.
  *
@@ -17,6 +20,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -500,6 +504,170 @@ cmd_kato(const struct args *a)
 	}
 	ctrl_close(&c);
 	printf("KATO %s\n", g_failures ? "FAILED" : "PASSED");
+	return g_failures ? 1 : 0;
+}
+
+/* ---- reset --------------------------------------------------------------------------------- */
+
+/* Wait until CSTS matches (csts & mask) == want; false after ~2 s. */
+static bool
+wait_csts(struct th_queue *admin, uint64_t mask, uint64_t want, uint64_t *csts)
+{
+	for (int i = 0; i < 200; i++) {
+		if (th_prop_get(admin, NVTCP_NVME_PROP_CSTS, false, csts) != 0) {
+			return false;
+		}
+		if ((*csts & mask) == want) {
+			return true;
+		}
+		usleep(10000);
+	}
+	return false;
+}
+
+/* Write a block pattern (qid, round, lba) to \p n blocks from \p lba on \p q and read it back. */
+static void
+rw_check(struct ctrl *c, struct th_queue *q, uint64_t lba, uint32_t n, uint32_t round)
+{
+	uint32_t len = n * c->block_size;
+	uint8_t *w = malloc(len), *r = calloc(1, len);
+	struct nvtcp_nvme_cmd cmd;
+	int st;
+
+	for (uint32_t i = 0; i < len; i++) {
+		w[i] = (uint8_t)(q->qid * 31 + round * 7 + (lba + i / c->block_size) + i);
+	}
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opc = NVTCP_NVME_OPC_WRITE;
+	cmd.nsid = 1;
+	nvtcp_nvme_rw_set(&cmd, lba, n, 0);
+	st = th_exec(q, &cmd, w, len, false, NULL);
+	CHECK(st == 0, "qid %u round %u: write of %u blocks at %llu: 0x%04x", q->qid, round, n,
+	      (unsigned long long)lba, st);
+	cmd.opc = NVTCP_NVME_OPC_READ;
+	st = th_exec(q, &cmd, r, len, false, NULL);
+	CHECK(st == 0 && memcmp(w, r, len) == 0, "qid %u round %u: read back at %llu: 0x%04x%s",
+	      q->qid, round, (unsigned long long)lba, st,
+	      st == 0 ? ", data differs" : "");
+	free(w);
+	free(r);
+}
+
+/*
+ * Controller Level Reset by CC.EN = 0 with writes in flight on every I/O queue: the target
+ * must delete the I/O queues (close their connections) before CSTS.RDY reads 0, refuse I/O
+ * Connects while disabled, accept the same QIDs again once re-enabled, and serve verified I/O
+ * on them. Then the same for a shutdown (CC.SHN) with I/O queues connected.
+ */
+static int
+cmd_reset(const struct args *a)
+{
+	struct ctrl c;
+	struct nvtcp_nvme_cmd cmd;
+	struct nvtcp_nvme_cpl cpl;
+	struct th_queue extra;
+	uint64_t csts = 0;
+	struct th_queue *old_io;
+	uint32_t nq = a->qpairs, old_nio;
+	uint8_t *bufs[TH_MAX_CMDS];
+	int nbufs = 0, fails, st;
+
+	/* The target closes queues we may still be sending on (R2T data): a failed send is
+	 * what we expect there, not a reason to die. */
+	signal(SIGPIPE, SIG_IGN);
+	if (ctrl_connect(&c, a, a->subnqn, 30000) != 0) {
+		ctrl_close(&c);
+		return 1;
+	}
+	check_identify(&c, a);
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opc = NVTCP_NVME_OPC_SET_FEATURES;
+	cmd.cdw10 = NVTCP_NVME_FEAT_NUMBER_OF_QUEUES;
+	cmd.cdw11 = nvtcp_nvme_feat_num_queues(nq, nq);
+	st = th_exec(&c.admin, &cmd, NULL, 0, false, &cpl);
+	CHECK(st == 0, "number of queues: 0x%04x", st);
+	if (g_failures != 0 || ctrl_add_io(&c, a, nq, 0) != 0) {
+		ctrl_close(&c);
+		return 1;
+	}
+	for (uint32_t i = 0; i < nq; i++) {
+		rw_check(&c, &c.io[i], i * 64, 8, 0);
+	}
+	/* Writes in flight: sent, their data asked for by R2T and never sent. */
+	for (uint32_t i = 0; i < nq; i++) {
+		for (int k = 0; k < 4 && nbufs < TH_MAX_CMDS; k++) {
+			uint32_t len = 64 * 1024;
+
+			bufs[nbufs] = calloc(1, len);
+			memset(&cmd, 0, sizeof(cmd));
+			cmd.opc = NVTCP_NVME_OPC_WRITE;
+			cmd.nsid = 1;
+			nvtcp_nvme_rw_set(&cmd, 1024 + (uint64_t)k * 128, len / c.block_size, 0);
+			CHECK(th_submit(&c.io[i], &cmd, bufs[nbufs], len, false) >= 0,
+			      "qid %u: submit", i + 1);
+			nbufs++;
+		}
+	}
+	st = th_prop_set(&c.admin, NVTCP_NVME_PROP_CC, 0);
+	CHECK(st == 0, "CC.EN = 0: 0x%04x", st);
+	CHECK(wait_csts(&c.admin, NVTCP_NVME_CSTS_RDY, 0, &csts), "CSTS.RDY still 1 (0x%llx)",
+	      (unsigned long long)csts);
+	/* RDY 0 means the reset is done: the I/O queues are gone already. */
+	for (uint32_t i = 0; i < nq; i++) {
+		CHECK(th_wait_closed(&c.io[i], 500), "qid %u still connected after the reset",
+		      i + 1);
+	}
+	if (g_failures == 0) {
+		printf("ok CC.EN 0: %u I/O queues with writes in flight deleted, then CSTS.RDY 0\n",
+		       nq);
+	}
+	/* Disabled: an I/O queue cannot connect. */
+	if (th_open(&extra, a->addr, a->port, a->hdgst, a->ddgst, "extra") == 0) {
+		st = th_fabrics_connect(&extra, 1, 63, a->subnqn, th_hostnqn, th_hostid, c.cntlid,
+					0, 0, NULL);
+		CHECK(ST_SC(st) == NVTCP_NVME_SC_COMMAND_SEQUENCE_ERROR,
+		      "I/O Connect while disabled: 0x%04x", st);
+		th_close(&extra);
+	}
+	/* Enabled again: the same QIDs connect (not Controller Busy: the old queues are gone
+	 * even though we have not closed our side of them yet) and serve verified I/O. */
+	old_io = c.io;
+	old_nio = c.nio;
+	c.io = NULL;
+	c.nio = 0;
+	st = th_enable(&c.admin, nvtcp_nvme_cc_enable_value(0));
+	CHECK(st == 0, "enable again: %d", st);
+	fails = g_failures;
+	if (st == 0 && ctrl_add_io(&c, a, nq, 0) == 0) {
+		for (uint32_t i = 0; i < nq; i++) {
+			rw_check(&c, &c.io[i], i * 64, 16, 1);
+		}
+		if (g_failures == fails) {
+			printf("ok re-enabled: QIDs 1..%u connected again, verified I/O\n", nq);
+		}
+	}
+	for (uint32_t i = 0; i < old_nio; i++) {
+		th_close(&old_io[i]);
+	}
+	free(old_io);
+	fails = g_failures;
+	/* Shutdown with the I/O queues connected: they go, then SHST complete and RDY 0. */
+	st = th_shutdown(&c.admin);
+	CHECK(st == 0, "shutdown: %d", st);
+	for (uint32_t i = 0; i < c.nio; i++) {
+		CHECK(th_wait_closed(&c.io[i], 500), "qid %u still connected after the shutdown",
+		      i + 1);
+	}
+	CHECK(wait_csts(&c.admin, NVTCP_NVME_CSTS_RDY, 0, &csts), "CSTS 0x%llx after shutdown",
+	      (unsigned long long)csts);
+	if (g_failures == fails) {
+		printf("ok CC.SHN: I/O queues deleted, SHST complete\n");
+	}
+	ctrl_close(&c);
+	for (int i = 0; i < nbufs; i++) {
+		free(bufs[i]);
+	}
+	printf("RESET %s\n", g_failures ? "FAILED" : "PASSED");
 	return g_failures ? 1 : 0;
 }
 
@@ -1012,7 +1180,8 @@ cmd_garbage(const struct args *a)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: tgt_host verify|kato|garbage --port P --subnqn NQN [--addr A] "
+	fprintf(stderr, "usage: tgt_host verify|kato|garbage|reset --port P --subnqn NQN "
+		"[--addr A] "
 		"[--digest none|hdgst|ddgst|both] [--qpairs N] [--ios N] [--qd N] [--seed S] "
 		"[--max-bs B] [--denied-subnqn NQN]\n");
 }
@@ -1072,6 +1241,9 @@ main(int argc, char **argv)
 	}
 	if (strcmp(mode, "garbage") == 0) {
 		return cmd_garbage(&a);
+	}
+	if (strcmp(mode, "reset") == 0) {
+		return cmd_reset(&a);
 	}
 	usage();
 	return 2;

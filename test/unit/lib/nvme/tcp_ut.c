@@ -538,6 +538,21 @@ inj_c2h_early_success(struct env *e, uint16_t cid, uint8_t *hdr, uint32_t *len)
 }
 
 static void
+inj_c2h_success_not_last(struct env *e, uint16_t cid, uint8_t *hdr, uint32_t *len)
+{
+	union nvtcp_tcp_pdu_hdr h;
+	static uint8_t d[4096];
+
+	/* All the data of the read, but SUCCESS without LAST_PDU: the flags break the rule
+	 * whatever the length. */
+	memset(&h, 0, sizeof(h));
+	h.ch.pdu_type = NVTCP_TCP_PDU_C2H_DATA;
+	h.ch.flags = NVTCP_TCP_FLAG_SUCCESS;
+	h.c2h_data.cccid = cid;
+	send_kept(e, &h, d, sizeof(d), hdr, len);
+}
+
+static void
 inj_c2h_early_last(struct env *e, uint16_t cid, uint8_t *hdr, uint32_t *len)
 {
 	union nvtcp_tcp_pdu_hdr h;
@@ -646,8 +661,9 @@ inj_bad_hlen(struct env *e, uint16_t cid, uint8_t *hdr, uint32_t *len)
 	b[0] = NVTCP_TCP_PDU_CAPSULE_RESP;
 	b[2] = 32; /* hlen must be 24 */
 	b[4] = 24;
-	memcpy(hdr, b, 8);
-	*len = 8;
+	/* The TermReq carries what arrived of the header up to its HLEN, not only 8 bytes. */
+	memcpy(hdr, b, sizeof(b));
+	*len = sizeof(b);
 	fake_conn_send_raw(e->conn, b, sizeof(b));
 }
 
@@ -661,8 +677,8 @@ inj_bad_type(struct env *e, uint16_t cid, uint8_t *hdr, uint32_t *len)
 	b[0] = NVTCP_TCP_PDU_CAPSULE_CMD;
 	b[2] = 72;
 	b[4] = 72;
-	memcpy(hdr, b, 8);
-	*len = 8;
+	memcpy(hdr, b, sizeof(b));
+	*len = sizeof(b);
 	fake_conn_send_raw(e->conn, b, sizeof(b));
 }
 
@@ -705,6 +721,19 @@ test_malformed_pdus(void)
 	malformed_test(false, true, inj_hdgst_error, NVTCP_TCP_FES_HDGST_ERROR, 0);
 }
 
+/* The refusal names the rule, in the log line of lib/tcp and in the queue pair's failure. */
+static void
+test_c2h_success_without_last_pdu(void)
+{
+	ut_log_start();
+	malformed_test(false, false, inj_c2h_success_not_last, NVTCP_TCP_FES_INVALID_HEADER_FIELD,
+		       1);
+	ut_log_stop();
+	CU_ASSERT(ut_log_has("received C2HData (type 0x07): C2HData SUCCESS without LAST_PDU"));
+	CU_ASSERT(ut_log_has("queue pair failed: protocol error: invalid C2HData header: "
+			     "C2HData SUCCESS without LAST_PDU (flags 0x08)"));
+}
+
 static void
 test_r2t_limit(void)
 {
@@ -727,41 +756,95 @@ test_r2t_limit(void)
 
 /* ---- Digest errors, TermReqs from the controller, early completions -------------------- */
 
+/* A C2HData of \p len bytes with a wrong data digest. */
+static void
+bad_c2h(struct env *e, uint16_t cid, const uint8_t *data, uint32_t len, uint8_t flags)
+{
+	struct nvtcp_tcp_tx_pdu pdu;
+	struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
+
+	nvtcp_tcp_pdu_init(&pdu, NVTCP_TCP_PDU_C2H_DATA);
+	pdu.hdr.ch.flags = flags;
+	pdu.hdr.c2h_data.cccid = cid;
+	CU_ASSERT_FATAL(nvtcp_tcp_pdu_finish(&pdu, fake_conn_params(e->conn), &iov, 1) == 0);
+	pdu.ddgst[0] ^= 1;
+	for (int i = 0; i < pdu.iovcnt; i++) {
+		fake_conn_send_raw(e->conn, pdu.iov[i].iov_base, pdu.iov[i].iov_len);
+	}
+}
+
+/*
+ * A data digest mismatch on a Read is a transport error the driver retries: the log names the
+ * command, the Read goes out again (new CID generation, same LBA), and the application sees
+ * only the good result. After NVME_DDGST_RETRIES more mismatches it completes with Transient
+ * Transport Error (DNR clear), and the queue pair lives on.
+ */
 static void
 test_data_digest_error(void)
 {
 	struct env e;
-	struct fake_cmd_record rec;
+	struct fake_cmd_record rec, rec2;
 	struct ut_cpl u = {0};
+	struct nvtcp_qpair_stats st;
 	uint8_t buf[512], data[512];
-	struct nvtcp_tcp_tx_pdu pdu;
-	struct iovec iov = {.iov_base = data, .iov_len = sizeof(data)};
+	char line[160];
 
 	env_setup(&e, true, true);
 	ut_fill(data, sizeof(data), 1);
-	CU_ASSERT_EQUAL(nvtcp_ns_cmd_read(e.ns, e.qp, buf, 0, 1, ut_cpl_cb, &u, 0), 0);
+	ut_log_start();
+	CU_ASSERT_EQUAL(nvtcp_ns_cmd_read(e.ns, e.qp, buf, 7, 1, ut_cpl_cb, &u, 0), 0);
 	CU_ASSERT_FATAL(next_cmd(&e, &rec, NULL, 0));
-	nvtcp_tcp_pdu_init(&pdu, NVTCP_TCP_PDU_C2H_DATA);
-	pdu.hdr.ch.flags = NVTCP_TCP_FLAG_LAST_PDU;
-	pdu.hdr.c2h_data.cccid = rec.cmd.cid;
-	CU_ASSERT_FATAL(nvtcp_tcp_pdu_finish(&pdu, fake_conn_params(e.conn), &iov, 1) == 0);
-	pdu.ddgst[0] ^= 1;
-	for (int i = 0; i < pdu.iovcnt; i++) {
-		fake_conn_send_raw(e.conn, pdu.iov[i].iov_base, pdu.iov[i].iov_len);
-	}
+	bad_c2h(&e, rec.cmd.cid, data, sizeof(data), NVTCP_TCP_FLAG_LAST_PDU);
 	fake_conn_send_rsp(e.conn, rec.cmd.cid, 0, 0);
-	CU_ASSERT_EQUAL(nvtcp_qpair_process_completions(e.qp, 0), 1);
+	nvtcp_qpair_process_completions(e.qp, 0);
+	CU_ASSERT_EQUAL(u.count, 0);
+	snprintf(line, sizeof(line), "data digest mismatch in C2HData of cid %u (opcode 0x02",
+		 rec.cmd.cid);
+	CU_ASSERT(ut_log_has(line));
+	snprintf(line, sizeof(line), "qid 1: cid %u (Read, nsid 1, LBA 7, 1 blocks): data digest "
+		 "mismatch: sending the command again (retry 1 of 3)", rec.cmd.cid);
+	CU_ASSERT(ut_log_has(line));
+	/* The same Read again, under a new CID; this time the data is good (SUCCESS path). */
+	CU_ASSERT_FATAL(next_cmd(&e, &rec2, NULL, 0));
+	CU_ASSERT_EQUAL(rec2.cmd.opc, NVTCP_NVME_OPC_READ);
+	CU_ASSERT_EQUAL(nvtcp_nvme_rw_slba(&rec2.cmd), 7);
+	CU_ASSERT_NOT_EQUAL(rec2.cmd.cid, rec.cmd.cid);
+	c2h(&e, rec2.cmd.cid, 0, data, 512, NVTCP_TCP_FLAG_LAST_PDU | NVTCP_TCP_FLAG_SUCCESS);
+	nvtcp_qpair_process_completions(e.qp, 0);
 	CU_ASSERT_EQUAL(u.count, 1);
+	CU_ASSERT_EQUAL(u.errors, 0);
+	CU_ASSERT_EQUAL(memcmp(buf, data, 512), 0);
+	nvtcp_qpair_get_stats(e.qp, &st);
+	CU_ASSERT_EQUAL(st.ddgst_retries, 1);
+	CU_ASSERT_EQUAL(st.errors, 0);
+
+	/* A mismatch on every attempt (here with SUCCESS instead of a CapsuleResp): after the
+	 * retries, Transient Transport Error, retryable. */
+	CU_ASSERT_EQUAL(nvtcp_ns_cmd_read(e.ns, e.qp, buf, 3, 1, ut_cpl_cb, &u, 0), 0);
+	for (unsigned int i = 0; i <= NVME_DDGST_RETRIES; i++) {
+		CU_ASSERT_FATAL(next_cmd(&e, &rec, NULL, 0));
+		CU_ASSERT_EQUAL(nvtcp_nvme_rw_slba(&rec.cmd), 3);
+		bad_c2h(&e, rec.cmd.cid, data, sizeof(data),
+			NVTCP_TCP_FLAG_LAST_PDU | NVTCP_TCP_FLAG_SUCCESS);
+		nvtcp_qpair_process_completions(e.qp, 0);
+		CU_ASSERT_EQUAL(u.count, i < NVME_DDGST_RETRIES ? 1 : 2);
+	}
+	ut_log_stop();
+	CU_ASSERT_EQUAL(u.count, 2);
 	CU_ASSERT_EQUAL(ut_sct(&u.cpl), 0);
 	CU_ASSERT_EQUAL(ut_sc(&u.cpl), NVTCP_NVME_SC_COMMAND_TRANSIENT_TRANSPORT_ERROR);
 	CU_ASSERT_FALSE(nvtcp_nvme_status_dnr(u.cpl.status));
+	CU_ASSERT(nvtcp_nvme_cpl_is_transport_error(&u.cpl));
+	snprintf(line, sizeof(line), "cid %u (Read, nsid 1, LBA 3, 1 blocks): data digest mismatch "
+		 "after 3 retries", rec.cmd.cid);
+	CU_ASSERT(ut_log_has(line));
 	/* The queue pair lives on. */
 	CU_ASSERT(nvtcp_qpair_is_connected(e.qp));
 	CU_ASSERT_EQUAL(nvtcp_ns_cmd_read(e.ns, e.qp, buf, 0, 1, ut_cpl_cb, &u, 0), 0);
 	CU_ASSERT_FATAL(next_cmd(&e, &rec, NULL, 0));
 	c2h(&e, rec.cmd.cid, 0, data, 512, NVTCP_TCP_FLAG_LAST_PDU | NVTCP_TCP_FLAG_SUCCESS);
-	CU_ASSERT_EQUAL(nvtcp_qpair_process_completions(e.qp, 0), 1);
-	CU_ASSERT_EQUAL(u.count, 2);
+	nvtcp_qpair_process_completions(e.qp, 0);
+	CU_ASSERT_EQUAL(u.count, 3);
 	CU_ASSERT_EQUAL(u.errors, 1);
 	CU_ASSERT_EQUAL(memcmp(buf, data, 512), 0);
 	env_teardown(&e);
@@ -939,6 +1022,7 @@ add_tests(void)
 	CU_ADD_TEST(s, test_incapsule_boundary);
 	CU_ADD_TEST(s, test_r2t_h2c_split);
 	CU_ADD_TEST(s, test_malformed_pdus);
+	CU_ADD_TEST(s, test_c2h_success_without_last_pdu);
 	CU_ADD_TEST(s, test_r2t_limit);
 	CU_ADD_TEST(s, test_data_digest_error);
 	CU_ADD_TEST(s, test_c2h_term_req);

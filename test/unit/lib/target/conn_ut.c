@@ -83,8 +83,12 @@ test_framing_errors(void)
 	pdu[0] = NVTCP_TCP_PDU_CAPSULE_RESP;
 	pdu[2] = 24;
 	pdu[4] = 24;
+	pdu[23] = 0xA7;
 	ut_send(&u, pdu, 24);
 	ut_expect_term(&u, NVTCP_TCP_FES_INVALID_HEADER_FIELD, 0);
+	/* Found in the common header, yet the TermReq carries the whole header, not 8 bytes. */
+	CU_ASSERT(ut_hdr(&u)->ch.plen == 24 + 24);
+	CU_ASSERT(memcmp(u.hdr + 24, pdu, 24) == 0);
 	ut_conn_close(&u);
 
 	/* A CapsuleCmd before ICReq: PDU sequence error. */
@@ -356,6 +360,44 @@ test_h2c_checks(void)
 	ut_tgt_destroy();
 }
 
+/*
+ * An H2CData inside a valid R2T window but longer than MAXH2CDATA (4 KiB here), also longer
+ * than the receive limit (8 KiB: the in-capsule size): Data Transfer Limit Exceeded at DATAL,
+ * not an invalid PLEN.
+ */
+static void
+test_h2c_above_maxh2cdata(void)
+{
+	static uint8_t data[16384];
+	struct nvtcp_tgt_opts o;
+	struct ut_conn a, io;
+	struct nvtcp_nvme_cmd cmd;
+	struct nvtcp_tcp_tx_pdu *pdu = malloc(sizeof(*pdu));
+	uint16_t cid;
+
+	nvtcp_tgt_opts_init(&o);
+	o.maxh2cdata = 4096;
+	o.in_capsule_data_size = 8192;
+	CU_ASSERT_FATAL(ut_tgt_create(&o, 1 << 20, 512) != NULL);
+	ut_admin_up(&a, false, false);
+	ut_io_up(&io, &a, 1, false, false, 0);
+	ut_rw(&cmd, NVTCP_NVME_OPC_WRITE, 0, 128);
+	cid = ut_cmd(&io, &cmd, NULL, 0, 65536);
+	ut_poll();
+	CU_ASSERT_FATAL(ut_recv(&io) == NVTCP_TCP_PDU_R2T);
+	CU_ASSERT(ut_hdr(&io)->r2t.r2tl >= sizeof(data));
+	nvtcp_tcp_pdu_init(pdu, NVTCP_TCP_PDU_H2C_DATA);
+	pdu->hdr.h2c_data.cccid = cid;
+	pdu->hdr.h2c_data.ttag = ut_hdr(&io)->r2t.ttag;
+	pdu->hdr.h2c_data.datao = 0;
+	ut_send_pdu(&io, pdu, data, sizeof(data));
+	free(pdu);
+	ut_expect_term(&io, NVTCP_TCP_FES_DATA_LIMIT_EXCEEDED, 16);
+	ut_conn_close(&io);
+	ut_conn_close(&a);
+	ut_tgt_destroy();
+}
+
 static void
 test_c2h_split_and_success(void)
 {
@@ -582,6 +624,7 @@ add_tests(void)
 	CU_ADD_TEST(s, test_ddgst_error_keeps_connection);
 	CU_ADD_TEST(s, test_r2t_flow_maxr2t);
 	CU_ADD_TEST(s, test_h2c_checks);
+	CU_ADD_TEST(s, test_h2c_above_maxh2cdata);
 	CU_ADD_TEST(s, test_c2h_split_and_success);
 	CU_ADD_TEST(s, test_backpressure);
 	CU_ADD_TEST(s, test_queue_overflow);

@@ -319,6 +319,122 @@ test_properties(void)
 	ut_tgt_destroy();
 }
 
+/* Property Set and Property Get commands, sent without waiting for their completions. */
+static uint16_t
+send_prop(struct ut_conn *u, bool set, uint32_t ofst, uint64_t val)
+{
+	struct nvtcp_nvmf_prop_set_cmd cmd;
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opc = NVTCP_NVME_OPC_FABRICS;
+	cmd.fctype = set ? NVTCP_NVMF_FCTYPE_PROPERTY_SET : NVTCP_NVMF_FCTYPE_PROPERTY_GET;
+	cmd.attrib = NVTCP_NVMF_PROP_SIZE_4;
+	cmd.ofst = ofst;
+	cmd.value = val;
+	return ut_cmd(u, (void *)&cmd, NULL, 0, 0);
+}
+
+static void
+grant_queues(struct ut_conn *a)
+{
+	struct nvtcp_nvme_cmd cmd;
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opc = NVTCP_NVME_OPC_SET_FEATURES;
+	cmd.cdw10 = NVTCP_NVME_FEAT_NUMBER_OF_QUEUES;
+	cmd.cdw11 = nvtcp_nvme_feat_num_queues(2, 2);
+	CU_ASSERT(ut_exec(a, &cmd, NULL, 0, NULL, 0, NULL) == 0);
+}
+
+/*
+ * CC.EN 1 -> 0 with I/O in flight is a Controller Level Reset: the I/O queues are deleted
+ * (connections closed, their commands aborted), outstanding AERs end, CSTS.RDY turns 0 only
+ * once that is done, and the same QID connects again after the controller is re-enabled.
+ * A shutdown (CC.SHN) deletes them the same way before SHST reads complete.
+ */
+static void
+test_cc_reset_deletes_io_queues(void)
+{
+	struct ut_conn a, q, q2;
+	struct nvtcp_nvme_cmd cmd;
+	struct nvtcp_nvme_cpl cpl;
+	uint8_t buf[4096];
+	uint16_t aer, set, get;
+	uint64_t v;
+
+	CU_ASSERT_FATAL(ut_tgt_create(NULL, 1 << 20, 512) != NULL);
+	ut_admin_up(&a, false, false);
+	grant_queues(&a);
+	ut_io_up(&q, &a, 1, false, false, 0);
+	ut_rw(&cmd, NVTCP_NVME_OPC_READ, 0, 1);
+	CU_ASSERT(ut_exec(&q, &cmd, NULL, 0, buf, 512, NULL) == 0);
+	/* A write waiting for its data (R2T sent), and an AER held by the controller. */
+	ut_rw(&cmd, NVTCP_NVME_OPC_WRITE, 0, 8);
+	ut_cmd(&q, &cmd, NULL, 0, 4096);
+	ut_poll();
+	CU_ASSERT(ut_recv(&q) == NVTCP_TCP_PDU_R2T);
+	CU_ASSERT(q.conn->outstanding == 1);
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opc = NVTCP_NVME_OPC_ASYNC_EVENT_REQUEST;
+	aer = ut_cmd(&a, &cmd, NULL, 0, 0);
+	ut_poll();
+	CU_ASSERT(a.conn->ctrlr->naer == 1);
+
+	/* Clear EN and read CSTS in the same breath: the reset is still running then. */
+	set = send_prop(&a, true, NVTCP_NVME_PROP_CC, 0);
+	get = send_prop(&a, false, NVTCP_NVME_PROP_CSTS, 0);
+	CU_ASSERT(ut_wait(&a, aer, NULL, 0, &cpl) ==
+		  nvtcp_nvme_status(NVTCP_NVME_SCT_GENERIC, NVTCP_NVME_SC_ABORTED_SQ_DELETION,
+				    false));
+	CU_ASSERT(ut_wait(&a, set, NULL, 0, NULL) == 0);
+	CU_ASSERT(ut_wait(&a, get, NULL, 0, &cpl) == 0);
+	CU_ASSERT(nvtcp_nvme_csts_rdy(cpl.cdw0));
+	/* Done: the I/O queue is gone, then RDY is 0. */
+	ut_poll();
+	CU_ASSERT(fake_sock_is_closed(q.fake));
+	CU_ASSERT(a.conn->ctrlr->nioq == 0);
+	CU_ASSERT(a.conn->ctrlr->naer == 0);
+	CU_ASSERT(ut_prop(&a, false, NVTCP_NVME_PROP_CSTS, false, 0, &v) == 0);
+	CU_ASSERT(v == 0);
+	CU_ASSERT(!fake_sock_is_closed(a.fake));
+
+	/* Disabled: no I/O queue; enabled again: the same QID connects and serves. */
+	CU_ASSERT_FATAL(ut_conn_open(&q2) == 0);
+	ut_icreq(&q2, false, false, 0);
+	CU_ASSERT(ut_connect(&q2, 1, 63, UT_NQN, UT_HOSTNQN, a.cntlid, 0, NULL) ==
+		  GEN(NVTCP_NVME_SC_COMMAND_SEQUENCE_ERROR));
+	CU_ASSERT(ut_prop(&a, true, NVTCP_NVME_PROP_CC, false, nvtcp_nvme_cc_enable_value(0),
+			  NULL) == 0);
+	CU_ASSERT(ut_prop(&a, false, NVTCP_NVME_PROP_CSTS, false, 0, &v) == 0);
+	CU_ASSERT(v == NVTCP_NVME_CSTS_RDY);
+	CU_ASSERT(ut_connect(&q2, 1, 63, UT_NQN, UT_HOSTNQN, a.cntlid, 0, NULL) == 0);
+	memset(buf, 0xA5, sizeof(buf));
+	ut_rw(&cmd, NVTCP_NVME_OPC_WRITE, 0, 1);
+	CU_ASSERT(ut_exec(&q2, &cmd, buf, 512, NULL, 0, NULL) == 0);
+	memset(buf, 0, sizeof(buf));
+	ut_rw(&cmd, NVTCP_NVME_OPC_READ, 0, 1);
+	CU_ASSERT(ut_exec(&q2, &cmd, NULL, 0, buf, 512, NULL) == 0);
+	CU_ASSERT(buf[0] == 0xA5 && buf[511] == 0xA5);
+
+	/* Shutdown with an I/O queue connected: SHST occurring until it is deleted. */
+	set = send_prop(&a, true, NVTCP_NVME_PROP_CC,
+			nvtcp_nvme_cc_enable_value(0) | (1u << NVTCP_NVME_CC_SHN_SHIFT));
+	get = send_prop(&a, false, NVTCP_NVME_PROP_CSTS, 0);
+	CU_ASSERT(ut_wait(&a, set, NULL, 0, NULL) == 0);
+	CU_ASSERT(ut_wait(&a, get, NULL, 0, &cpl) == 0);
+	CU_ASSERT(nvtcp_nvme_csts_shst(cpl.cdw0) == NVTCP_NVME_SHST_OCCURRING);
+	ut_poll();
+	CU_ASSERT(fake_sock_is_closed(q2.fake));
+	CU_ASSERT(ut_prop(&a, false, NVTCP_NVME_PROP_CSTS, false, 0, &v) == 0);
+	CU_ASSERT(nvtcp_nvme_csts_shst(v) == NVTCP_NVME_SHST_COMPLETE);
+	CU_ASSERT(!nvtcp_nvme_csts_rdy(v));
+	ut_conn_close(&q2);
+	ut_conn_close(&q);
+	ut_conn_close(&a);
+	CU_ASSERT(atomic_load(&g_ut_tgt->nctrlrs) == 0);
+	ut_tgt_destroy();
+}
+
 static void
 test_keep_alive(void)
 {
@@ -588,6 +704,7 @@ add_tests(void)
 	CU_ADD_TEST(s, test_io_connect);
 	CU_ADD_TEST(s, test_empty_hostnqn);
 	CU_ADD_TEST(s, test_properties);
+	CU_ADD_TEST(s, test_cc_reset_deletes_io_queues);
 	CU_ADD_TEST(s, test_keep_alive);
 	CU_ADD_TEST(s, test_aer_and_abort);
 	CU_ADD_TEST(s, test_aer_cid_reuse);

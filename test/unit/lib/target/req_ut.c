@@ -113,6 +113,34 @@ test_sgl_and_flags(void)
 	ut_rw(&cmd, NVTCP_NVME_OPC_READ, 0, 4096);
 	CU_ASSERT(exec_sgl(&cmd, NVTCP_NVME_SGL_ID_TRANSPORT, 2u << 20, 0, NULL, 0, NULL, 0) ==
 		  GEN(NVTCP_NVME_SC_INVALID_FIELD));
+	/* Unsupported descriptor types are refused as such whatever their length: the type is
+	 * judged first (a Last Segment of 16 or 512 bytes, a Keyed Data Block, a Segment, and a
+	 * Last Segment on a command without data). */
+	ut_rw(&cmd, NVTCP_NVME_OPC_READ, 0, 1);
+	CU_ASSERT(exec_sgl(&cmd, 0x30, 16, 0x1000, NULL, 0, buf, 512) ==
+		  GEN(NVTCP_NVME_SC_SGL_DESCRIPTOR_TYPE_INVALID));
+	ut_rw(&cmd, NVTCP_NVME_OPC_READ, 0, 1);
+	CU_ASSERT(exec_sgl(&cmd, 0x30, 512, 0x1000, NULL, 0, buf, 512) ==
+		  GEN(NVTCP_NVME_SC_SGL_DESCRIPTOR_TYPE_INVALID));
+	ut_rw(&cmd, NVTCP_NVME_OPC_WRITE, 0, 1);
+	CU_ASSERT(exec_sgl(&cmd, 0x34, 1u << 30, 0, NULL, 0, NULL, 0) ==
+		  GEN(NVTCP_NVME_SC_SGL_DESCRIPTOR_TYPE_INVALID));
+	ut_rw(&cmd, NVTCP_NVME_OPC_READ, 0, 1);
+	CU_ASSERT(exec_sgl(&cmd, 0x40, 0, 0x1000, NULL, 0, buf, 512) ==
+		  GEN(NVTCP_NVME_SC_SGL_DESCRIPTOR_TYPE_INVALID));
+	ut_rw(&cmd, NVTCP_NVME_OPC_READ, 0, 1);
+	CU_ASSERT(exec_sgl(&cmd, 0x20, 48, 0x1000, NULL, 0, buf, 512) ==
+		  GEN(NVTCP_NVME_SC_SGL_DESCRIPTOR_TYPE_INVALID));
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opc = NVTCP_NVME_OPC_FLUSH;
+	cmd.nsid = 1;
+	CU_ASSERT(exec_sgl(&cmd, 0x30, 16, 0x1000, NULL, 0, NULL, 0) ==
+		  GEN(NVTCP_NVME_SC_SGL_DESCRIPTOR_TYPE_INVALID));
+	/* A command without data and an empty descriptor of any type is fine. */
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opc = NVTCP_NVME_OPC_FLUSH;
+	cmd.nsid = 1;
+	CU_ASSERT(exec_sgl(&cmd, 0x30, 0, 0, NULL, 0, NULL, 0) == 0);
 	/* The connection is still fine. */
 	ut_rw(&cmd, NVTCP_NVME_OPC_READ, 0, 1);
 	CU_ASSERT(ut_exec(&g_io, &cmd, NULL, 0, buf, 512, NULL) == 0);

@@ -603,10 +603,20 @@ check_rejected(const struct bad_case *c)
 	struct nvtcp_tcp_params p = params(c->hdgst, c->ddgst, c->rx_pda);
 	struct owner *o = owner_setup(c->role, &p);
 	struct nvtcp_tcp_tx_pdu term;
+	uint8_t img[64 + 64];
+	uint32_t hlen = c->bytes[2], want;
 	size_t head;
 
-	memcpy(o->rbuf, c->bytes, c->len);
-	memset(o->rbuf + c->len, 0x5A, 64); /* bytes after the bad header must not be consumed */
+	/* Errors in the common header: the TermReq carries the header up to its HLEN (at least
+	 * the common header, at most 128 bytes) as far as it has arrived, and nothing beyond. */
+	want = c->len;
+	if (c->len == NVTCP_TCP_CH_LEN) {
+		want = NVTCP_MIN(NVTCP_MAX(hlen, (uint32_t)NVTCP_TCP_CH_LEN), c->len + 64u);
+		want = NVTCP_MIN(want, (uint32_t)NVTCP_TCP_TERM_REQ_DATA_MAX);
+	}
+	memcpy(img, c->bytes, c->len);
+	memset(img + c->len, 0x5A, 64); /* the rest of the header, then the next PDU's bytes */
+	memcpy(o->rbuf, img, c->len + 64);
 	o->rb.head = 0;
 	o->rb.tail = c->len + 64;
 	CU_ASSERT_EQUAL(nvtcp_tcp_rx_process(&o->rx, &o->rb), -EPROTO);
@@ -619,7 +629,7 @@ check_rejected(const struct bad_case *c)
 	CU_ASSERT_EQUAL(nvtcp_tcp_rx_error(&o->rx)->fes, c->fes);
 	CU_ASSERT_EQUAL(nvtcp_tcp_rx_error(&o->rx)->fei, c->fei);
 	CU_ASSERT_EQUAL(o->nrec, 0);
-	CU_ASSERT(o->rb.head <= c->len);
+	CU_ASSERT(o->rb.head <= want);
 	/* Nothing more is consumed. */
 	head = o->rb.head;
 	CU_ASSERT_EQUAL(nvtcp_tcp_rx_process(&o->rx, &o->rb), -EPROTO);
@@ -631,7 +641,14 @@ check_rejected(const struct bad_case *c)
 	CU_ASSERT_EQUAL(term.hdr.term_req.fes, c->fes);
 	CU_ASSERT_EQUAL(term.hdr.term_req.fei, c->fei);
 	CU_ASSERT(term.hdr.ch.plen >= 24 + 8);
-	CU_ASSERT(memcmp(term.raw + 24, c->bytes, term.hdr.ch.plen - 24) == 0);
+	if (c->len == NVTCP_TCP_CH_LEN && term.hdr.ch.plen != 24 + want) {
+		fprintf(stderr, "case '%s': TermReq with %u header bytes, expected %u\n", c->what,
+			term.hdr.ch.plen - 24, want);
+	}
+	if (c->len == NVTCP_TCP_CH_LEN) {
+		CU_ASSERT_EQUAL(term.hdr.ch.plen, 24 + want);
+	}
+	CU_ASSERT(memcmp(term.raw + 24, img, term.hdr.ch.plen - 24) == 0);
 }
 
 /* Build a header-only byte image: the common header, then PSH bytes. */
@@ -716,7 +733,29 @@ test_malformed_headers(void)
 	BAD("plen leaves only the digest", H, 0, 1, 4, 0x07, 0x02, 24, 24, 28, IHF, 4);
 	BAD("huge plen", H, 0, 0, 4, 0x07, 0, 24, 24, 0xFFFFFFF0u, IHF, 4);
 	BAD("plen one above the limit", C, 0, 0, 4, 0x04, 0, 72, 72, 72 + 256 * 1024 + 1, IHF, 4);
+	/* An H2CData longer than MAXH2CDATA (64 KiB) breaks the transfer limit (FES 0x05, FEI of
+	 * DATAL), also when it is longer than the receive limit: it is not a bad plen. */
+	BAD("H2CData above MAXH2CDATA and the limit", C, 0, 0, 4, 0x06, 0, 24, 24,
+	    24 + 256 * 1024 + 4, NVTCP_TCP_FES_DATA_LIMIT_EXCEEDED, 16);
+	BAD("H2CData above MAXH2CDATA, digests", C, 1, 1, 4, 0x06, 0x03, 24, 28,
+	    28 + 64 * 1024 + 4 + 4, NVTCP_TCP_FES_DATA_LIMIT_EXCEEDED, 16);
 #undef BAD
+
+	/* Only the common header has arrived: the TermReq carries those 8 bytes, and the rest
+	 * is not waited for. */
+	{
+		struct nvtcp_tcp_params p = params(false, false, 4);
+		struct owner *o = owner_setup(C, &p);
+		struct nvtcp_tcp_tx_pdu term;
+
+		raw_pdu(o->rbuf, 0x09, 0, 24, 0, 24);
+		o->rb.head = 0;
+		o->rb.tail = NVTCP_TCP_CH_LEN;
+		CU_ASSERT_EQUAL(nvtcp_tcp_rx_process(&o->rx, &o->rb), -EPROTO);
+		CU_ASSERT_EQUAL(nvtcp_tcp_pdu_term_req_from_rx(&term, &o->rx), 0);
+		CU_ASSERT_EQUAL(term.hdr.ch.plen, 24 + NVTCP_TCP_CH_LEN);
+		CU_ASSERT(memcmp(term.raw + 24, o->rbuf, NVTCP_TCP_CH_LEN) == 0);
+	}
 }
 
 /* Checks that need the whole header: DATAL against plen and MAXH2CDATA. */
