@@ -104,7 +104,8 @@ usage(void)
 	       "  --subsys NQN            add an NVM subsystem (repeatable)\n"
 	       "  --ns SPEC               namespace of the last --subsys (repeatable):\n"
 	       "                          malloc:SIZE[:BLOCKSIZE], null:SIZE[:BLOCKSIZE],\n"
-	       "                          file:PATH[:BLOCKSIZE] (BLOCKSIZE 512 or 4096)\n"
+	       "                          file:PATH[:BLOCKSIZE], uring:PATH[:BLOCKSIZE]\n"
+	       "                          (BLOCKSIZE 512 or 4096)\n"
 	       "  --allow-host NQN        allow only these hosts on the last --subsys\n"
 	       "  --serial SN, --model MN serial and model number of the last --subsys\n"
 	       "  --discovery-port PORT   also listen on PORT (e.g. 8009) for discovery\n"
@@ -176,7 +177,7 @@ parse_opt(int ch, const char *arg, void *ctx)
 	}
 }
 
-/* "malloc:1G", "null:64M:4096", "file:/path[:4096]". */
+/* "malloc:1G", "null:64M:4096", "file:/path[:4096]", "uring:/dev/loop0[:4096]". */
 static int
 parse_ns_spec(struct app_ns *ns)
 {
@@ -200,10 +201,11 @@ parse_ns_spec(struct app_ns *ns)
 	if (last != NULL && (strcmp(last + 1, "512") == 0 || strcmp(last + 1, "4096") == 0)) {
 		o->block_size = (uint32_t)atoi(last + 1);
 		rest[last - rest] = '\0';
-	} else if (last != NULL && o->backend != NVTCP_TGT_BACKEND_FILE) {
+	} else if (last != NULL && o->backend != NVTCP_TGT_BACKEND_FILE &&
+		   o->backend != NVTCP_TGT_BACKEND_URING) {
 		return -EINVAL;
 	}
-	if (o->backend == NVTCP_TGT_BACKEND_FILE) {
+	if (o->backend == NVTCP_TGT_BACKEND_FILE || o->backend == NVTCP_TGT_BACKEND_URING) {
 		snprintf(ns->path, sizeof(ns->path), "%s", rest);
 		o->path = ns->path;
 		return 0;
@@ -362,7 +364,8 @@ check_args(struct app *a, uint64_t *dma_bytes)
 		for (uint32_t n = 0; n < s->nns; n++) {
 			if (parse_ns_spec(&s->ns[n]) != 0) {
 				fprintf(stderr, PROG ": --ns: '%s' is not malloc:SIZE[:512|4096], "
-					"null:SIZE[:512|4096] or file:PATH[:512|4096] (SIZE a "
+					"null:SIZE[:512|4096], file:PATH[:512|4096] or "
+					"uring:PATH[:512|4096] (SIZE a "
 					"multiple of the block size)\n", s->ns[n].spec);
 				return -EINVAL;
 			}

@@ -293,6 +293,12 @@ enum nvtcp_tgt_backend {
 	NVTCP_TGT_BACKEND_NULL = 1,
 	/** A regular file or block device, through worker threads. */
 	NVTCP_TGT_BACKEND_FILE = 2,
+	/**
+	 * A regular file or block device through io_uring, polled by the reactors (no worker
+	 * threads); O_DIRECT for aligned I/O. Needs io_uring in the kernel (else the namespace
+	 * is refused: use the file backend).
+	 */
+	NVTCP_TGT_BACKEND_URING = 3,
 };
 
 /** Namespace options. Initialise with nvtcp_tgt_ns_opts_init(). */
@@ -301,11 +307,12 @@ struct nvtcp_tgt_ns_opts {
 	uint32_t nsid;
 	/** Backend. */
 	enum nvtcp_tgt_backend backend;
-	/** Size in bytes (malloc, null; file: 0 = the file's size). A multiple of block_size. */
+	/** Size in bytes (malloc, null; file, uring: 0 = the file's size). A multiple of
+	 *  block_size. */
 	uint64_t size;
 	/** Logical block size: 512 (default) or 4096. */
 	uint32_t block_size;
-	/** File or block device (file backend). */
+	/** File or block device (file and uring backends). */
 	const char *path;
 	/** Worker threads of a file namespace. Default 2; 1..16. */
 	uint32_t file_workers;
@@ -329,7 +336,7 @@ struct nvtcp_tgt_ns_opts {
 void nvtcp_tgt_ns_opts_init(struct nvtcp_tgt_ns_opts *opts);
 
 /**
- * Parse a backend name ("malloc", "null", "file").
+ * Parse a backend name ("malloc", "null", "file", "uring").
  *
  * \return 0 or -EINVAL.
  */

@@ -280,67 +280,81 @@ static const struct tgt_bdev_ops g_file_ops = {
 	.destroy = file_destroy,
 };
 
-static int
-file_open(struct file_ctx *ctx, const char *path, uint64_t *size, bool create, char *err,
-	  size_t errlen)
+int
+tgt_bdev_path_open(const char *path, uint64_t *size, bool create, int *pfd, bool *blockdev,
+		   char *err, size_t errlen)
 {
 	struct stat st;
 	int flags = O_RDWR | O_CLOEXEC;
+	int fd, rc;
 
-	ctx->fd = open(path, flags);
-	if (ctx->fd < 0 && errno == ENOENT && create) {
+	*blockdev = false;
+	fd = open(path, flags);
+	if (fd < 0 && errno == ENOENT && create) {
 		if (*size == 0) {
 			snprintf(err, errlen, "%s does not exist and no size was given", path);
 			return -EINVAL;
 		}
-		ctx->fd = open(path, flags | O_CREAT | O_EXCL, 0600);
+		fd = open(path, flags | O_CREAT | O_EXCL, 0600);
 	}
-	if (ctx->fd < 0) {
-		int rc = -errno;
-
+	if (fd < 0) {
+		rc = -errno;
 		snprintf(err, errlen, "cannot open %s: %s", path, strerror(-rc));
 		return rc;
 	}
-	if (fstat(ctx->fd, &st) != 0) {
-		int rc = -errno;
-
+	if (fstat(fd, &st) != 0) {
+		rc = -errno;
 		snprintf(err, errlen, "cannot stat %s: %s", path, strerror(-rc));
-		return rc;
+		goto fail;
 	}
 	if (S_ISBLK(st.st_mode)) {
 		uint64_t dev_size = 0;
 
-		ctx->blockdev = true;
-		if (ioctl(ctx->fd, BLKGETSIZE64, &dev_size) != 0) {
-			int rc = -errno;
-
+		*blockdev = true;
+		if (ioctl(fd, BLKGETSIZE64, &dev_size) != 0) {
+			rc = -errno;
 			snprintf(err, errlen, "cannot get the size of %s: %s", path, strerror(-rc));
-			return rc;
+			goto fail;
 		}
-		if (*size == 0 || *size > dev_size) {
-			if (*size > dev_size) {
-				snprintf(err, errlen, "%s holds %llu bytes, less than the size asked",
-					 path, (unsigned long long)dev_size);
-				return -EINVAL;
-			}
+		if (*size > dev_size) {
+			snprintf(err, errlen, "%s holds %llu bytes, less than the size asked", path,
+				 (unsigned long long)dev_size);
+			rc = -EINVAL;
+			goto fail;
+		}
+		if (*size == 0) {
 			*size = dev_size;
 		}
 	} else if (S_ISREG(st.st_mode)) {
 		if (*size == 0) {
 			*size = (uint64_t)st.st_size;
-		} else if ((uint64_t)st.st_size < *size &&
-			   ftruncate(ctx->fd, (off_t)*size) != 0) {
-			int rc = -errno;
-
+		} else if ((uint64_t)st.st_size < *size && ftruncate(fd, (off_t)*size) != 0) {
+			rc = -errno;
 			snprintf(err, errlen, "cannot extend %s: %s", path, strerror(-rc));
-			return rc;
+			goto fail;
 		}
 	} else {
 		snprintf(err, errlen, "%s is neither a regular file nor a block device", path);
-		return -EINVAL;
+		rc = -EINVAL;
+		goto fail;
 	}
-	ctx->fd_direct = open(path, O_RDWR | O_CLOEXEC | O_DIRECT);
+	*pfd = fd;
 	return 0;
+fail:
+	close(fd);
+	return rc;
+}
+
+static int
+file_open(struct file_ctx *ctx, const char *path, uint64_t *size, bool create, char *err,
+	  size_t errlen)
+{
+	int rc = tgt_bdev_path_open(path, size, create, &ctx->fd, &ctx->blockdev, err, errlen);
+
+	if (rc == 0) {
+		ctx->fd_direct = open(path, O_RDWR | O_CLOEXEC | O_DIRECT);
+	}
+	return rc;
 }
 
 int

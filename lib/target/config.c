@@ -464,6 +464,7 @@ parse_ns(struct cfg *c, const char *q, struct json_object *o, struct cfg_ns *ns)
 	struct json_object *v;
 	char k[CFG_PATH_LEN];
 	uint64_t size = 0;
+	bool has_path;
 	int rc;
 
 	nvtcp_tgt_ns_opts_init(n);
@@ -481,12 +482,13 @@ parse_ns(struct cfg *c, const char *q, struct json_object *o, struct cfg_ns *ns)
 	}
 	if (nvtcp_tgt_backend_parse(backend, &n->backend) != 0) {
 		jpath_key(k, q, "backend");
-		return cfg_err(c, k, "'%s' is not malloc, null or file", backend);
+		return cfg_err(c, k, "'%s' is not malloc, null, file or uring", backend);
 	}
 	if (n->block_size != 512 && n->block_size != 4096) {
 		jpath_key(k, q, "block_size");
 		return cfg_err(c, k, "must be 512 or 4096");
 	}
+	has_path = n->backend == NVTCP_TGT_BACKEND_FILE || n->backend == NVTCP_TGT_BACKEND_URING;
 	jpath_key(k, q, "size");
 	if (json_object_object_get_ex(o, "size", &v)) {
 		if (get_u64(c, k, v, true, 1, UINT64_MAX, &size) != 0) {
@@ -496,17 +498,17 @@ parse_ns(struct cfg *c, const char *q, struct json_object *o, struct cfg_ns *ns)
 			return cfg_err(c, k, "%llu is not a multiple of the block size %u",
 				       (unsigned long long)size, n->block_size);
 		}
-	} else if (n->backend != NVTCP_TGT_BACKEND_FILE) {
+	} else if (!has_path) {
 		return cfg_err(c, k, "missing (required by the %s backend)", backend);
 	}
 	n->size = size;
-	if (n->backend == NVTCP_TGT_BACKEND_FILE && n->path == NULL) {
+	if (has_path && n->path == NULL) {
 		jpath_key(k, q, "path");
-		return cfg_err(c, k, "missing (required by the file backend)");
+		return cfg_err(c, k, "missing (required by the %s backend)", backend);
 	}
-	if (n->backend != NVTCP_TGT_BACKEND_FILE && n->path != NULL) {
+	if (!has_path && n->path != NULL) {
 		jpath_key(k, q, "path");
-		return cfg_err(c, k, "only the file backend has a path");
+		return cfg_err(c, k, "only the file and uring backends have a path");
 	}
 	if (uuid != NULL && uuid_parse(uuid, n->uuid) != 0) {
 		jpath_key(k, q, "uuid");

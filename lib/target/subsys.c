@@ -338,6 +338,8 @@ nvtcp_tgt_backend_parse(const char *name, enum nvtcp_tgt_backend *backend)
 		*backend = NVTCP_TGT_BACKEND_NULL;
 	} else if (strcmp(name, "file") == 0) {
 		*backend = NVTCP_TGT_BACKEND_FILE;
+	} else if (strcmp(name, "uring") == 0) {
+		*backend = NVTCP_TGT_BACKEND_URING;
 	} else {
 		return -EINVAL;
 	}
@@ -355,6 +357,13 @@ all_zero(const uint8_t *b, size_t n)
 	return true;
 }
 
+/* Backends whose data lives in a file or block device (and persists). */
+static bool
+backend_has_path(enum nvtcp_tgt_backend b)
+{
+	return b == NVTCP_TGT_BACKEND_FILE || b == NVTCP_TGT_BACKEND_URING;
+}
+
 static const char *
 backend_name(enum nvtcp_tgt_backend b)
 {
@@ -362,6 +371,7 @@ backend_name(enum nvtcp_tgt_backend b)
 	case NVTCP_TGT_BACKEND_MALLOC: return "malloc";
 	case NVTCP_TGT_BACKEND_NULL: return "null";
 	case NVTCP_TGT_BACKEND_FILE: return "file";
+	case NVTCP_TGT_BACKEND_URING: return "uring";
 	default: return "?";
 	}
 }
@@ -381,7 +391,7 @@ ns_uuid_default(const char *nqn, uint32_t nsid, const struct nvtcp_tgt_ns_opts *
 	uuid_t base;
 	int n;
 
-	if (opts->backend != NVTCP_TGT_BACKEND_FILE || opts->path == NULL) {
+	if (!backend_has_path(opts->backend) || opts->path == NULL) {
 		uuid_generate(out);
 		return;
 	}
@@ -418,7 +428,7 @@ nvtcp_tgt_add_ns(struct nvtcp_tgt *tgt, const char *nqn, const struct nvtcp_tgt_
 		ERR("NSID %u is above max_namespaces %u of %s", opts->nsid, s->max_ns, nqn);
 		return -EINVAL;
 	}
-	if (opts->backend != NVTCP_TGT_BACKEND_FILE &&
+	if (!backend_has_path(opts->backend) &&
 	    (opts->size == 0 || opts->size % opts->block_size != 0)) {
 		ERR("namespace size %llu: must be a non-zero multiple of the block size %u",
 		    (unsigned long long)opts->size, opts->block_size);
@@ -456,6 +466,10 @@ nvtcp_tgt_add_ns(struct nvtcp_tgt *tgt, const char *nqn, const struct nvtcp_tgt_
 		rc = tgt_bdev_file_create(opts->path, opts->size, opts->block_size,
 					  opts->file_create, opts->file_workers, &bdev, err,
 					  errlen);
+		break;
+	case NVTCP_TGT_BACKEND_URING:
+		rc = tgt_bdev_uring_create(opts->path, opts->size, opts->block_size,
+					   opts->file_create, &bdev, err, errlen);
 		break;
 	default:
 		ERR("unknown backend %d", opts->backend);
@@ -497,8 +511,8 @@ nvtcp_tgt_add_ns(struct nvtcp_tgt *tgt, const char *nqn, const struct nvtcp_tgt_
 	NVTCP_NOTICELOG("subsystem %s: namespace %u: %s, %llu blocks of %u bytes, uuid %s%s%s\n",
 			s->nqn, nsid, backend_name(opts->backend),
 			(unsigned long long)ns->num_blocks, ns->block_size, uuid_str,
-			opts->backend == NVTCP_TGT_BACKEND_FILE ? ", " : "",
-			opts->backend == NVTCP_TGT_BACKEND_FILE ? opts->path : "");
+			backend_has_path(opts->backend) ? ", " : "",
+			backend_has_path(opts->backend) ? opts->path : "");
 	if (pnsid != NULL) {
 		*pnsid = nsid;
 	}

@@ -141,6 +141,8 @@ struct tgt_bdev_io {
 	void (*cb)(struct tgt_bdev_io *io);
 	struct tgt_pg *pg;
 	struct tgt_bdev *bdev;
+	/* Owned by the backend from submit to callback (progress of a split or resumed op). */
+	uint64_t priv[4];
 };
 
 struct tgt_bdev_ops {
@@ -175,9 +177,22 @@ int tgt_bdev_null_create(uint64_t size, uint32_t block_size, uint32_t max_io,
 			 struct tgt_bdev **bdev);
 int tgt_bdev_file_create(const char *path, uint64_t size, uint32_t block_size, bool create,
 			 uint32_t workers, struct tgt_bdev **bdev, char *err, size_t errlen);
+/*
+ * Open a regular file or block device read-write (creating a file of *size bytes when asked);
+ * *size becomes the device's or file's size when it is 0. Shared by the file and uring
+ * backends.
+ */
+int tgt_bdev_path_open(const char *path, uint64_t *size, bool create, int *fd, bool *blockdev,
+		       char *err, size_t errlen);
+int tgt_bdev_uring_create(const char *path, uint64_t size, uint32_t block_size, bool create,
+			  struct tgt_bdev **bdev, char *err, size_t errlen);
 void tgt_bdev_destroy(struct tgt_bdev *bdev);
 /* Drain file backend completions queued for \p pg (called by the pg poller). */
 int tgt_bdev_file_poll(struct tgt_pg *pg);
+/* Submit what the uring namespaces queued on \p pg, then reap its completions (pg poller). */
+int tgt_bdev_uring_poll(struct tgt_pg *pg);
+/* Free the pg's ring (on its reactor, with nothing in flight). */
+void tgt_bdev_uring_pg_fini(struct tgt_pg *pg);
 
 /* ============================================================================================
  * Subsystems and namespaces (subsys.c)
@@ -278,6 +293,8 @@ struct tgt_pg {
 	struct tgt_bufpool bufs;
 	/* File backend completions (MP_SC: workers produce, this pg consumes). */
 	struct nvtcp_ring *file_cpl;
+	/* io_uring of the uring namespaces, created on first use (bdev_uring.c). */
+	struct tgt_uring *uring;
 	TAILQ_HEAD(, tgt_conn) conns;
 	/* Requests waiting for data buffers, in arrival order. */
 	TAILQ_HEAD(, tgt_req) buf_wait;

@@ -306,6 +306,8 @@ pg_poll(void *arg)
 	/* A poll that only found nothing to read is idle, whatever the callbacks count says
 	 * (a group of one socket calls it on every poll). */
 	nvtcp_sock_group_poll(pg->group, 0);
+	/* Last: what the commands of this poll queued goes out in one submission. */
+	work += tgt_bdev_uring_poll(pg);
 	return work > 0 || pg->work != before ? NVTCP_POLLER_BUSY : NVTCP_POLLER_IDLE;
 }
 
@@ -407,6 +409,7 @@ pg_fini(struct tgt_pg *pg)
 	}
 	nvtcp_ring_free(pg->file_cpl);
 	pg->file_cpl = NULL;
+	tgt_bdev_uring_pg_fini(pg);
 	tgt_bufpool_fini(&pg->bufs);
 	pg->started = false;
 }
