@@ -708,6 +708,14 @@ tgt_bdev_uring_create(const char *path, uint64_t size, uint32_t block_size, bool
 		goto fail;
 	}
 	memset(ctx->zeroes, 0, URING_ZERO_CHUNK);
+	if (ctx->fd_direct >= 0) {
+		NVTCP_NOTICELOG("%s: io_uring, O_DIRECT for I/O aligned to %u bytes (buffers to %u), "
+				"the page cache for the rest\n", path, ctx->dio_off_mask + 1,
+				ctx->dio_mem_mask + 1);
+	} else {
+		NVTCP_NOTICELOG("%s: io_uring through the page cache (O_DIRECT not supported)\n",
+				path);
+	}
 	*pbdev = bdev;
 	return 0;
 fail:
