@@ -20,6 +20,7 @@
 #include "nvtcp/log.h"
 #include "nvtcp/reactor.h"
 #include "nvtcp/target.h"
+#include "nvtcp/target_bdev.h"
 #include "nvtcp/util.h"
 
 #define PROG "nvtcp_tgt"
@@ -64,6 +65,7 @@ struct app_ns {
 	const char *spec;
 	struct nvtcp_tgt_ns_opts opts;
 	char path[4096];
+	char backend[32];
 };
 
 struct app_subsys {
@@ -183,7 +185,8 @@ parse_ns_spec(struct app_ns *ns)
 {
 	const char *spec = ns->spec, *colon = strchr(spec, ':'), *last;
 	struct nvtcp_tgt_ns_opts *o = &ns->opts;
-	char kind[16], rest[4096];
+	const struct nvtcp_tgt_bdev_ops *ops;
+	char kind[32], rest[4096];
 	uint64_t v;
 
 	nvtcp_tgt_ns_opts_init(o);
@@ -194,18 +197,23 @@ parse_ns_spec(struct app_ns *ns)
 	memcpy(kind, spec, (size_t)(colon - spec));
 	kind[colon - spec] = '\0';
 	snprintf(rest, sizeof(rest), "%s", colon + 1);
-	if (nvtcp_tgt_backend_parse(kind, &o->backend) != 0) {
+	/* Any registered backend; the built-in ones also by their enum (memory estimate). */
+	ops = nvtcp_tgt_bdev_find(kind);
+	if (ops == NULL) {
 		return -EINVAL;
+	}
+	if (nvtcp_tgt_backend_parse(kind, &o->backend) != 0) {
+		snprintf(ns->backend, sizeof(ns->backend), "%s", kind);
+		o->backend_name = ns->backend;
 	}
 	last = strrchr(rest, ':');
 	if (last != NULL && (strcmp(last + 1, "512") == 0 || strcmp(last + 1, "4096") == 0)) {
 		o->block_size = (uint32_t)atoi(last + 1);
 		rest[last - rest] = '\0';
-	} else if (last != NULL && o->backend != NVTCP_TGT_BACKEND_FILE &&
-		   o->backend != NVTCP_TGT_BACKEND_URING) {
+	} else if (last != NULL && !ops->takes_path) {
 		return -EINVAL;
 	}
-	if (o->backend == NVTCP_TGT_BACKEND_FILE || o->backend == NVTCP_TGT_BACKEND_URING) {
+	if (ops->takes_path) {
 		snprintf(ns->path, sizeof(ns->path), "%s", rest);
 		o->path = ns->path;
 		return 0;
@@ -368,6 +376,9 @@ check_args(struct app *a, uint64_t *dma_bytes)
 					"uring:PATH[:512|4096] (SIZE a "
 					"multiple of the block size)\n", s->ns[n].spec);
 				return -EINVAL;
+			}
+			if (s->ns[n].opts.backend_name != NULL) {
+				continue;
 			}
 			if (s->ns[n].opts.backend == NVTCP_TGT_BACKEND_MALLOC) {
 				*dma_bytes += s->ns[n].opts.size;

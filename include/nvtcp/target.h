@@ -305,14 +305,19 @@ enum nvtcp_tgt_backend {
 struct nvtcp_tgt_ns_opts {
 	/** NSID, 1..max_namespaces; 0 (default) = the lowest free one. */
 	uint32_t nsid;
-	/** Backend. */
+	/** Backend (a built-in one; see \p backend_name for the others). */
 	enum nvtcp_tgt_backend backend;
-	/** Size in bytes (malloc, null; file, uring: 0 = the file's size). A multiple of
-	 *  block_size. */
+	/**
+	 * Backend by name: any backend registered with nvtcp_tgt_bdev_register() (see
+	 * nvtcp/target_bdev.h), built-in ones included. NULL (default) = \p backend.
+	 */
+	const char *backend_name;
+	/** Size in bytes (malloc, null, backends without a path; file, uring: 0 = the file's
+	 *  size). A multiple of block_size. */
 	uint64_t size;
 	/** Logical block size: 512 (default) or 4096. */
 	uint32_t block_size;
-	/** File or block device (file and uring backends). */
+	/** File or block device (file and uring backends, and others that take a path). */
 	const char *path;
 	/** Worker threads of a file namespace. Default 2; 1..16. */
 	uint32_t file_workers;
@@ -336,7 +341,8 @@ struct nvtcp_tgt_ns_opts {
 void nvtcp_tgt_ns_opts_init(struct nvtcp_tgt_ns_opts *opts);
 
 /**
- * Parse a backend name ("malloc", "null", "file", "uring").
+ * Parse a built-in backend name ("malloc", "null", "file", "uring"); other registered
+ * backends are found with nvtcp_tgt_bdev_find() and named in opts.backend_name.
  *
  * \return 0 or -EINVAL.
  */

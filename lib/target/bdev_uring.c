@@ -2,11 +2,12 @@
  * The io_uring backend: a regular file or a block device driven asynchronously from the
  * reactors themselves, with no worker threads.
  *
- * Each pg (data reactor) owns one io_uring, shared by every uring namespace, created the first
- * time one of them submits on that reactor. submit() only prepares SQEs; the pg poller calls
- * tgt_bdev_uring_poll() once per poll, which hands everything prepared in that poll to the
- * kernel with one io_uring_submit() and then reaps completions without waiting. Completions
- * therefore run on the reactor that submitted. Operations that find no free SQE, or that
+ * Each data reactor owns one io_uring (the backend's per-reactor slot), shared by every uring
+ * namespace, created the first time one of them submits on that reactor. submit() only
+ * prepares SQEs; the pg poller calls the backend's poll function once per poll, after the
+ * network, which hands everything prepared in that poll to the kernel with one
+ * io_uring_submit() and then reaps completions without waiting. Completions therefore run on
+ * the reactor that submitted. Operations that find no free SQE, or that
  * would let more operations be in flight than the completion queue holds, wait in a FIFO and
  * go out on a later poll: nothing is dropped and nothing blocks.
  *
@@ -34,7 +35,7 @@
 
 #include "target_internal.h"
 
-/* SQ entries of a pg's ring (the CQ has twice as many). */
+/* SQ entries of a reactor's ring (the CQ has twice as many). */
 #define URING_ENTRIES 256
 /* CQEs reaped per batch. */
 #define URING_REAP_BATCH 64
@@ -46,8 +47,8 @@
 struct tgt_uring {
 	struct io_uring ring;
 	/* Operations waiting for an SQE, in submission order. */
-	struct tgt_bdev_io *wait_head;
-	struct tgt_bdev_io **wait_tail;
+	struct nvtcp_tgt_bdev_io *wait_head;
+	struct nvtcp_tgt_bdev_io **wait_tail;
 	uint32_t inflight;      /* handed to the kernel, not reaped */
 	uint32_t cap;           /* inflight + prepared never exceed the CQ size */
 	int init_rc;            /* the ring could not be created: every operation fails */
@@ -69,7 +70,7 @@ struct uring_ctx {
 	uint32_t dio_off_mask;  /* offset and length alignment - 1 */
 	uint32_t dio_mem_mask;  /* buffer alignment - 1 */
 	bool blockdev;
-	/* Set (relaxed) by any pg that learns the device refuses something. */
+	/* Set (relaxed) by any reactor that learns the device refuses something. */
 	bool no_dio;
 	bool no_method[ZM_WRITE];
 	void *zeroes;
@@ -79,28 +80,28 @@ struct uring_ctx {
 /* Progress of one operation, kept in io->priv. */
 struct uring_op {
 	uint64_t done;              /* bytes of the transfer (or of the current range) done */
-	struct tgt_bdev_io *next;   /* wait list */
+	struct nvtcp_tgt_bdev_io *next;   /* wait list */
 	uint32_t range;             /* DEALLOCATE: current range */
 	uint8_t step;               /* zeroing: index into the op's step list */
 	bool direct;
 };
 
-_Static_assert(sizeof(struct uring_op) <= sizeof(((struct tgt_bdev_io *)0)->priv),
+_Static_assert(sizeof(struct uring_op) <= sizeof(((struct nvtcp_tgt_bdev_io *)0)->priv),
 	       "uring_op must fit in tgt_bdev_io.priv");
 
 static inline struct uring_op *
-op_of(struct tgt_bdev_io *io)
+op_of(struct nvtcp_tgt_bdev_io *io)
 {
 	return (struct uring_op *)io->priv;
 }
 
-/* ---- The pg's ring -------------------------------------------------------------------------- */
+/* ---- The reactor's ring ---------------------------------------------------------------------- */
 
 static struct tgt_uring *
-pg_uring(struct tgt_pg *pg)
+reactor_uring(void **slot)
 {
 	struct io_uring_params p;
-	struct tgt_uring *u = pg->uring;
+	struct tgt_uring *u = *slot;
 	int rc;
 
 	if (nvtcp_likely(u != NULL)) {
@@ -121,39 +122,34 @@ pg_uring(struct tgt_pg *pg)
 		rc = io_uring_queue_init_params(URING_ENTRIES, &u->ring, &p);
 	}
 	if (rc != 0) {
-		NVTCP_ERRLOG("reactor %u: io_uring_queue_init: %s: uring namespaces fail every "
-			     "command here\n", pg->idx, strerror(-rc));
+		NVTCP_ERRLOG("io_uring_queue_init: %s: uring namespaces fail every command on "
+			     "this reactor\n", strerror(-rc));
 		u->init_rc = rc;
 	} else {
 		u->cap = p.cq_entries;
 	}
-	pg->uring = u;
+	*slot = u;
 	return u;
 }
 
-void
-tgt_bdev_uring_pg_fini(struct tgt_pg *pg)
+static void
+uring_reactor_fini(void *reactor_ctx)
 {
-	struct tgt_uring *u = pg->uring;
+	struct tgt_uring *u = reactor_ctx;
 
-	if (u == NULL) {
-		return;
-	}
 	if (u->init_rc == 0) {
 		if (u->inflight != 0 || u->wait_head != NULL) {
-			NVTCP_ERRLOG("reactor %u: io_uring closed with operations in flight\n",
-				     pg->idx);
+			NVTCP_ERRLOG("io_uring closed with operations in flight\n");
 		}
 		io_uring_queue_exit(&u->ring);
 	}
 	free(u);
-	pg->uring = NULL;
 }
 
 /* ---- Preparing SQEs ----------------------------------------------------------------------- */
 
 static bool
-dio_ok(const struct uring_ctx *ctx, const struct tgt_bdev_io *io)
+dio_ok(const struct uring_ctx *ctx, const struct nvtcp_tgt_bdev_io *io)
 {
 	if (ctx->fd_direct < 0 || __atomic_load_n(&ctx->no_dio, __ATOMIC_RELAXED) ||
 	    ((io->offset | io->len) & ctx->dio_off_mask) != 0) {
@@ -171,7 +167,7 @@ dio_ok(const struct uring_ctx *ctx, const struct tgt_bdev_io *io)
 /* Reads and writes from op->done on: the remaining whole iovecs in one readv/writev, or the
  * rest of a partly done iovec on its own (rare: only after a short transfer). */
 static void
-prep_rw(struct io_uring_sqe *sqe, const struct uring_ctx *ctx, struct tgt_bdev_io *io)
+prep_rw(struct io_uring_sqe *sqe, const struct uring_ctx *ctx, struct nvtcp_tgt_bdev_io *io)
 {
 	struct uring_op *op = op_of(io);
 	int fd = op->direct ? ctx->fd_direct : ctx->fd;
@@ -187,44 +183,44 @@ prep_rw(struct io_uring_sqe *sqe, const struct uring_ctx *ctx, struct tgt_bdev_i
 		uint8_t *base = (uint8_t *)io->iov[i].iov_base + skip;
 		unsigned len = (unsigned)NVTCP_MIN(io->iov[i].iov_len - skip, io->len - op->done);
 
-		if (io->op == TGT_BDEV_WRITE) {
+		if (io->op == NVTCP_TGT_BDEV_WRITE) {
 			io_uring_prep_write(sqe, fd, base, len, off);
 		} else {
 			io_uring_prep_read(sqe, fd, base, len, off);
 		}
-	} else if (io->op == TGT_BDEV_WRITE) {
+	} else if (io->op == NVTCP_TGT_BDEV_WRITE) {
 		io_uring_prep_writev(sqe, fd, &io->iov[i], (unsigned)(io->iovcnt - i), off);
 	} else {
 		io_uring_prep_readv(sqe, fd, &io->iov[i], (unsigned)(io->iovcnt - i), off);
 	}
-	if (io->op == TGT_BDEV_WRITE && io->fua) {
+	if (io->op == NVTCP_TGT_BDEV_WRITE && io->fua) {
 		sqe->rw_flags = RWF_DSYNC;
 	}
 }
 
 /* The byte range the zeroing of \p io works on now. */
 static void
-zero_range(const struct tgt_bdev_io *io, uint64_t *off, uint64_t *len)
+zero_range(const struct nvtcp_tgt_bdev_io *io, uint64_t *off, uint64_t *len)
 {
-	if (io->op == TGT_BDEV_WRITE_ZEROES) {
+	if (io->op == NVTCP_TGT_BDEV_WRITE_ZEROES) {
 		*off = io->offset;
 		*len = io->len;
 		return;
 	}
-	*off = io->ranges[op_of((struct tgt_bdev_io *)io)->range].slba << io->block_shift;
-	*len = (uint64_t)io->ranges[op_of((struct tgt_bdev_io *)io)->range].nlb << io->block_shift;
+	*off = io->ranges[op_of((struct nvtcp_tgt_bdev_io *)io)->range].slba << io->block_shift;
+	*len = (uint64_t)io->ranges[op_of((struct nvtcp_tgt_bdev_io *)io)->range].nlb << io->block_shift;
 }
 
 static uint8_t
-zero_method(const struct tgt_bdev_io *io)
+zero_method(const struct nvtcp_tgt_bdev_io *io)
 {
-	const uint8_t *steps = io->op == TGT_BDEV_WRITE_ZEROES ? g_wz_steps : g_dealloc_steps;
+	const uint8_t *steps = io->op == NVTCP_TGT_BDEV_WRITE_ZEROES ? g_wz_steps : g_dealloc_steps;
 
-	return steps[op_of((struct tgt_bdev_io *)io)->step];
+	return steps[op_of((struct nvtcp_tgt_bdev_io *)io)->step];
 }
 
 static void
-prep_zero(struct io_uring_sqe *sqe, const struct uring_ctx *ctx, struct tgt_bdev_io *io)
+prep_zero(struct io_uring_sqe *sqe, const struct uring_ctx *ctx, struct nvtcp_tgt_bdev_io *io)
 {
 	struct uring_op *op = op_of(io);
 	uint64_t off, len;
@@ -247,16 +243,16 @@ prep_zero(struct io_uring_sqe *sqe, const struct uring_ctx *ctx, struct tgt_bdev
 }
 
 static void
-prep(struct io_uring_sqe *sqe, struct tgt_bdev_io *io)
+prep(struct io_uring_sqe *sqe, struct nvtcp_tgt_bdev_io *io)
 {
 	const struct uring_ctx *ctx = io->bdev->ctx;
 
 	switch (io->op) {
-	case TGT_BDEV_READ:
-	case TGT_BDEV_WRITE:
+	case NVTCP_TGT_BDEV_READ:
+	case NVTCP_TGT_BDEV_WRITE:
 		prep_rw(sqe, ctx, io);
 		break;
-	case TGT_BDEV_FLUSH:
+	case NVTCP_TGT_BDEV_FLUSH:
 		io_uring_prep_fsync(sqe, ctx->fd, IORING_FSYNC_DATASYNC);
 		break;
 	default:
@@ -267,7 +263,7 @@ prep(struct io_uring_sqe *sqe, struct tgt_bdev_io *io)
 
 /* Prepare the next step of \p io, or queue it behind the others when there is no room. */
 static void
-queue(struct tgt_uring *u, struct tgt_bdev_io *io)
+queue(struct tgt_uring *u, struct nvtcp_tgt_bdev_io *io)
 {
 	struct io_uring_sqe *sqe = NULL;
 
@@ -286,7 +282,7 @@ queue(struct tgt_uring *u, struct tgt_bdev_io *io)
 static void
 drain_waiters(struct tgt_uring *u)
 {
-	struct tgt_bdev_io *io;
+	struct nvtcp_tgt_bdev_io *io;
 	struct io_uring_sqe *sqe;
 
 	while ((io = u->wait_head) != NULL &&
@@ -303,7 +299,7 @@ drain_waiters(struct tgt_uring *u)
 /* ---- Completions ---------------------------------------------------------------------------- */
 
 static void
-finish(struct tgt_bdev_io *io, int status)
+finish(struct nvtcp_tgt_bdev_io *io, int status)
 {
 	io->status = status;
 	io->cb(io);
@@ -311,13 +307,13 @@ finish(struct tgt_bdev_io *io, int status)
 
 /* Move a zeroing operation to its next non-empty range, or finish it. */
 static void
-zero_next_range(struct tgt_uring *u, struct tgt_bdev_io *io)
+zero_next_range(struct tgt_uring *u, struct nvtcp_tgt_bdev_io *io)
 {
 	struct uring_op *op = op_of(io);
 
 	op->done = 0;
 	op->step = 0;
-	if (io->op == TGT_BDEV_DEALLOCATE) {
+	if (io->op == NVTCP_TGT_BDEV_DEALLOCATE) {
 		while (++op->range < io->nranges && io->ranges[op->range].nlb == 0) {
 		}
 		if (op->range < io->nranges) {
@@ -330,7 +326,7 @@ zero_next_range(struct tgt_uring *u, struct tgt_bdev_io *io)
 
 /* Skip the zeroing methods this device is known not to support. */
 static void
-zero_skip_unsupported(struct tgt_bdev_io *io)
+zero_skip_unsupported(struct nvtcp_tgt_bdev_io *io)
 {
 	struct uring_ctx *ctx = io->bdev->ctx;
 	uint8_t m;
@@ -342,7 +338,7 @@ zero_skip_unsupported(struct tgt_bdev_io *io)
 }
 
 static void
-complete_zero(struct tgt_uring *u, struct tgt_bdev_io *io, int res)
+complete_zero(struct tgt_uring *u, struct nvtcp_tgt_bdev_io *io, int res)
 {
 	struct uring_ctx *ctx = io->bdev->ctx;
 	struct uring_op *op = op_of(io);
@@ -394,7 +390,7 @@ iov_zero_from(const struct iovec *iov, int iovcnt, uint64_t skip)
 }
 
 static void
-complete_rw(struct tgt_uring *u, struct tgt_bdev_io *io, int res)
+complete_rw(struct tgt_uring *u, struct nvtcp_tgt_bdev_io *io, int res)
 {
 	struct uring_ctx *ctx = io->bdev->ctx;
 	struct uring_op *op = op_of(io);
@@ -414,7 +410,7 @@ complete_rw(struct tgt_uring *u, struct tgt_bdev_io *io, int res)
 		return;
 	}
 	if (res == 0) {
-		if (io->op == TGT_BDEV_WRITE) {
+		if (io->op == NVTCP_TGT_BDEV_WRITE) {
 			finish(io, -EIO);
 			return;
 		}
@@ -435,18 +431,18 @@ complete_rw(struct tgt_uring *u, struct tgt_bdev_io *io, int res)
 }
 
 static void
-complete(struct tgt_uring *u, struct tgt_bdev_io *io, int res)
+complete(struct tgt_uring *u, struct nvtcp_tgt_bdev_io *io, int res)
 {
 	if (res == -EAGAIN || res == -EINTR) {
 		queue(u, io);
 		return;
 	}
 	switch (io->op) {
-	case TGT_BDEV_READ:
-	case TGT_BDEV_WRITE:
+	case NVTCP_TGT_BDEV_READ:
+	case NVTCP_TGT_BDEV_WRITE:
 		complete_rw(u, io, res);
 		break;
-	case TGT_BDEV_FLUSH:
+	case NVTCP_TGT_BDEV_FLUSH:
 		finish(io, res < 0 ? res : 0);
 		break;
 	default:
@@ -454,17 +450,17 @@ complete(struct tgt_uring *u, struct tgt_bdev_io *io, int res)
 	}
 }
 
-int
-tgt_bdev_uring_poll(struct tgt_pg *pg)
+static int
+uring_poll(void *reactor_ctx)
 {
-	struct tgt_uring *u = pg->uring;
+	struct tgt_uring *u = reactor_ctx;
 	struct io_uring_cqe *cqes[URING_REAP_BATCH];
-	struct tgt_bdev_io *ios[URING_REAP_BATCH];
+	struct nvtcp_tgt_bdev_io *ios[URING_REAP_BATCH];
 	int res[URING_REAP_BATCH];
 	unsigned n;
 	int total = 0;
 
-	if (u == NULL || u->init_rc != 0) {
+	if (u->init_rc != 0) {
 		return 0;
 	}
 	if (u->wait_head != NULL) {
@@ -477,7 +473,7 @@ tgt_bdev_uring_poll(struct tgt_pg *pg)
 			u->inflight += (uint32_t)rc;
 		} else if (rc < 0 && rc != -EAGAIN && rc != -EBUSY && rc != -EINTR) {
 			/* The SQEs stay in the ring and go out on the next poll. */
-			NVTCP_ERRLOG("reactor %u: io_uring_submit: %s\n", pg->idx, strerror(-rc));
+			NVTCP_ERRLOG("io_uring_submit: %s\n", strerror(-rc));
 		}
 	}
 	if (u->inflight == 0) {
@@ -504,16 +500,16 @@ tgt_bdev_uring_poll(struct tgt_pg *pg)
 /* ---- Operations ----------------------------------------------------------------------------- */
 
 static int
-uring_submit(struct tgt_bdev *bdev, struct tgt_bdev_io *io)
+uring_submit(struct nvtcp_tgt_bdev *bdev, struct nvtcp_tgt_bdev_io *io)
 {
 	struct uring_ctx *ctx = bdev->ctx;
 	struct uring_op *op = op_of(io);
 	struct tgt_uring *u;
 
 	switch (io->op) {
-	case TGT_BDEV_READ:
-	case TGT_BDEV_WRITE:
-	case TGT_BDEV_WRITE_ZEROES:
+	case NVTCP_TGT_BDEV_READ:
+	case NVTCP_TGT_BDEV_WRITE:
+	case NVTCP_TGT_BDEV_WRITE_ZEROES:
 		if (io->offset > bdev->size || io->len > bdev->size - io->offset) {
 			io->status = -ERANGE;
 			return 1;
@@ -523,9 +519,9 @@ uring_submit(struct tgt_bdev *bdev, struct tgt_bdev_io *io)
 			return 1;
 		}
 		break;
-	case TGT_BDEV_FLUSH:
+	case NVTCP_TGT_BDEV_FLUSH:
 		break;
-	case TGT_BDEV_DEALLOCATE:
+	case NVTCP_TGT_BDEV_DEALLOCATE:
 		for (uint32_t i = 0; i < io->nranges; i++) {
 			uint64_t off = io->ranges[i].slba << io->block_shift;
 			uint64_t len = (uint64_t)io->ranges[i].nlb << io->block_shift;
@@ -540,16 +536,16 @@ uring_submit(struct tgt_bdev *bdev, struct tgt_bdev_io *io)
 		io->status = -EINVAL;
 		return 1;
 	}
-	u = pg_uring(io->pg);
+	u = reactor_uring(io->reactor_ctx);
 	if (nvtcp_unlikely(u == NULL || u->init_rc != 0)) {
 		io->status = u == NULL ? -ENOMEM : u->init_rc;
 		return 1;
 	}
 	memset(op, 0, sizeof(*op));
-	if (io->op == TGT_BDEV_READ || io->op == TGT_BDEV_WRITE) {
+	if (io->op == NVTCP_TGT_BDEV_READ || io->op == NVTCP_TGT_BDEV_WRITE) {
 		op->direct = dio_ok(ctx, io);
-	} else if (io->op != TGT_BDEV_FLUSH) {
-		if (io->op == TGT_BDEV_DEALLOCATE) {
+	} else if (io->op != NVTCP_TGT_BDEV_FLUSH) {
+		if (io->op == NVTCP_TGT_BDEV_DEALLOCATE) {
 			while (op->range < io->nranges && io->ranges[op->range].nlb == 0) {
 				op->range++;
 			}
@@ -564,14 +560,8 @@ uring_submit(struct tgt_bdev *bdev, struct tgt_bdev_io *io)
 	return 0;
 }
 
-static void *
-uring_no_ptr(struct tgt_bdev *bdev, uint64_t off, uint64_t len)
-{
-	return NULL;
-}
-
 static void
-uring_destroy(struct tgt_bdev *bdev)
+uring_destroy(struct nvtcp_tgt_bdev *bdev)
 {
 	struct uring_ctx *ctx = bdev->ctx;
 
@@ -587,11 +577,16 @@ uring_destroy(struct tgt_bdev *bdev)
 	free(bdev);
 }
 
-static const struct tgt_bdev_ops g_uring_ops = {
+static int uring_create(const struct nvtcp_tgt_ns_opts *opts, uint32_t max_io_size,
+			struct nvtcp_tgt_bdev **bdev, char *err, size_t errlen);
+
+const struct nvtcp_tgt_bdev_ops tgt_bdev_uring_ops = {
 	.name = "uring",
+	.takes_path = true,
+	.create = uring_create,
 	.submit = uring_submit,
-	.read_ptr = uring_no_ptr,
-	.write_ptr = uring_no_ptr,
+	.poll = uring_poll,
+	.reactor_fini = uring_reactor_fini,
 	.destroy = uring_destroy,
 };
 
@@ -654,9 +649,9 @@ probe_io_uring(char *err, size_t errlen)
 
 int
 tgt_bdev_uring_create(const char *path, uint64_t size, uint32_t block_size, bool create,
-		      struct tgt_bdev **pbdev, char *err, size_t errlen)
+		      struct nvtcp_tgt_bdev **pbdev, char *err, size_t errlen)
 {
-	struct tgt_bdev *bdev;
+	struct nvtcp_tgt_bdev *bdev;
 	struct uring_ctx *ctx;
 	int rc;
 
@@ -680,7 +675,7 @@ tgt_bdev_uring_create(const char *path, uint64_t size, uint32_t block_size, bool
 	ctx->fd_direct = -1;
 	snprintf(ctx->path, sizeof(ctx->path), "%s", path);
 	bdev->ctx = ctx;
-	bdev->ops = &g_uring_ops;
+	bdev->ops = &tgt_bdev_uring_ops;
 	bdev->type = NVTCP_TGT_BACKEND_URING;
 	bdev->block_size = block_size;
 	/* The page cache (unaligned I/O) and the device's own cache need a flush. */
@@ -721,4 +716,12 @@ tgt_bdev_uring_create(const char *path, uint64_t size, uint32_t block_size, bool
 fail:
 	uring_destroy(bdev);
 	return rc;
+}
+
+static int
+uring_create(const struct nvtcp_tgt_ns_opts *opts, uint32_t max_io_size,
+	     struct nvtcp_tgt_bdev **bdev, char *err, size_t errlen)
+{
+	return tgt_bdev_uring_create(opts->path, opts->size, opts->block_size, opts->file_create,
+				     bdev, err, errlen);
 }

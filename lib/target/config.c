@@ -463,6 +463,7 @@ parse_ns(struct cfg *c, const char *q, struct json_object *o, struct cfg_ns *ns)
 	const char *backend = "malloc", *uuid = NULL, *nguid = NULL;
 	struct json_object *v;
 	char k[CFG_PATH_LEN];
+	const struct nvtcp_tgt_bdev_ops *ops;
 	uint64_t size = 0;
 	bool has_path;
 	int rc;
@@ -480,15 +481,22 @@ parse_ns(struct cfg *c, const char *q, struct json_object *o, struct cfg_ns *ns)
 	if (rc != 0) {
 		return rc;
 	}
-	if (nvtcp_tgt_backend_parse(backend, &n->backend) != 0) {
+	ops = nvtcp_tgt_bdev_find(backend);
+	if (ops == NULL) {
+		char names[128];
+
 		jpath_key(k, q, "backend");
-		return cfg_err(c, k, "'%s' is not malloc, null, file or uring", backend);
+		return cfg_err(c, k, "'%s' is not a backend (registered: %s)", backend,
+			       nvtcp_tgt_bdev_names(names, sizeof(names)));
+	}
+	if (nvtcp_tgt_backend_parse(backend, &n->backend) != 0) {
+		n->backend_name = backend;
 	}
 	if (n->block_size != 512 && n->block_size != 4096) {
 		jpath_key(k, q, "block_size");
 		return cfg_err(c, k, "must be 512 or 4096");
 	}
-	has_path = n->backend == NVTCP_TGT_BACKEND_FILE || n->backend == NVTCP_TGT_BACKEND_URING;
+	has_path = ops->takes_path;
 	jpath_key(k, q, "size");
 	if (json_object_object_get_ex(o, "size", &v)) {
 		if (get_u64(c, k, v, true, 1, UINT64_MAX, &size) != 0) {
@@ -508,7 +516,7 @@ parse_ns(struct cfg *c, const char *q, struct json_object *o, struct cfg_ns *ns)
 	}
 	if (!has_path && n->path != NULL) {
 		jpath_key(k, q, "path");
-		return cfg_err(c, k, "only the file and uring backends have a path");
+		return cfg_err(c, k, "the %s backend takes no path", backend);
 	}
 	if (uuid != NULL && uuid_parse(uuid, n->uuid) != 0) {
 		jpath_key(k, q, "uuid");
@@ -766,6 +774,9 @@ nvtcp_tgt_config_dma_bytes(const char *path, uint64_t *bytes, char *err, size_t 
 		for (size_t n = 0; n < d.subsys[i].nns; n++) {
 			const struct nvtcp_tgt_ns_opts *o = &d.subsys[i].ns[n].opts;
 
+			if (o->backend_name != NULL) {
+				continue;
+			}
 			if (o->backend == NVTCP_TGT_BACKEND_MALLOC) {
 				total += o->size;
 			} else if (o->backend == NVTCP_TGT_BACKEND_NULL) {

@@ -11,13 +11,14 @@
 
 #define FILE_SIZE (4u << 20)
 
-static struct tgt_pg g_pg;
+/* The uring backend's slot of the (one) reactor: its ring, made on first use. */
+static void *g_slot;
 static int g_done;
 static int g_status;
 static char g_path[64];
 
 static void
-io_cb(struct tgt_bdev_io *io)
+io_cb(struct nvtcp_tgt_bdev_io *io)
 {
 	g_done++;
 	g_status = io->status;
@@ -27,7 +28,7 @@ static void
 poll_until(int n)
 {
 	for (int i = 0; i < 20000 && g_done < n; i++) {
-		if (tgt_bdev_uring_poll(&g_pg) == 0) {
+		if (g_slot == NULL || uring_poll(g_slot) == 0) {
 			usleep(100);
 		}
 	}
@@ -35,11 +36,11 @@ poll_until(int n)
 }
 
 static int
-run_iov(struct tgt_bdev *b, enum tgt_bdev_op op, uint64_t off, uint64_t len,
+run_iov(struct nvtcp_tgt_bdev *b, enum nvtcp_tgt_bdev_op op, uint64_t off, uint64_t len,
 	const struct iovec *iov, int iovcnt, bool fua)
 {
-	struct tgt_bdev_io io = {.op = op, .offset = off, .len = len, .iov = iov,
-				 .iovcnt = iovcnt, .cb = io_cb, .pg = &g_pg, .bdev = b,
+	struct nvtcp_tgt_bdev_io io = {.op = op, .offset = off, .len = len, .iov = iov,
+				 .iovcnt = iovcnt, .cb = io_cb, .reactor_ctx = &g_slot, .bdev = b,
 				 .fua = fua, .block_shift = 9};
 
 	g_done = 0;
@@ -47,13 +48,13 @@ run_iov(struct tgt_bdev *b, enum tgt_bdev_op op, uint64_t off, uint64_t len,
 		return io.status;
 	}
 	/* Nothing reaches the kernel before the poll: one submission per poll. */
-	CU_ASSERT(g_pg.uring != NULL && g_pg.uring->inflight == 0);
+	CU_ASSERT(((struct tgt_uring *)g_slot) != NULL && ((struct tgt_uring *)g_slot)->inflight == 0);
 	poll_until(1);
 	return g_status;
 }
 
 static int
-run(struct tgt_bdev *b, enum tgt_bdev_op op, uint64_t off, uint64_t len, void *buf, bool fua)
+run(struct nvtcp_tgt_bdev *b, enum nvtcp_tgt_bdev_op op, uint64_t off, uint64_t len, void *buf, bool fua)
 {
 	struct iovec iov[2] = {{.iov_base = buf, .iov_len = len / 2},
 			       {.iov_base = (uint8_t *)buf + len / 2, .iov_len = len - len / 2}};
@@ -62,10 +63,10 @@ run(struct tgt_bdev *b, enum tgt_bdev_op op, uint64_t off, uint64_t len, void *b
 }
 
 static int
-dealloc(struct tgt_bdev *b, const struct nvtcp_nvme_dsm_range *r, uint32_t nr)
+dealloc(struct nvtcp_tgt_bdev *b, const struct nvtcp_nvme_dsm_range *r, uint32_t nr)
 {
-	struct tgt_bdev_io io = {.op = TGT_BDEV_DEALLOCATE, .ranges = r, .nranges = nr,
-				 .block_shift = 9, .cb = io_cb, .pg = &g_pg, .bdev = b};
+	struct nvtcp_tgt_bdev_io io = {.op = NVTCP_TGT_BDEV_DEALLOCATE, .ranges = r, .nranges = nr,
+				 .block_shift = 9, .cb = io_cb, .reactor_ctx = &g_slot, .bdev = b};
 
 	g_done = 0;
 	if (b->ops->submit(b, &io) == 1) {
@@ -87,10 +88,10 @@ fill(uint8_t seed)
 	}
 }
 
-static struct tgt_bdev *
+static struct nvtcp_tgt_bdev *
 open_new(void)
 {
-	struct tgt_bdev *b = NULL;
+	struct nvtcp_tgt_bdev *b = NULL;
 	char err[256];
 
 	unlink(g_path);
@@ -102,36 +103,36 @@ open_new(void)
 static void
 test_rw(void)
 {
-	struct tgt_bdev *b = open_new();
+	struct nvtcp_tgt_bdev *b = open_new();
 	struct uring_ctx *ctx = b->ctx;
 	char err[256];
 
 	CU_ASSERT(b->size == FILE_SIZE && b->volatile_cache && b->dealloc_zeroes);
-	CU_ASSERT(b->ops->read_ptr(b, 0, 512) == NULL && b->ops->write_ptr(b, 0, 512) == NULL);
+	CU_ASSERT(b->ops->read_ptr == NULL && b->ops->write_ptr == NULL);
 	/* ext4 (and most file systems) take O_DIRECT. */
 	CU_ASSERT(ctx->fd_direct >= 0);
 	fill(1);
 	/* Aligned: the direct descriptor. */
-	CU_ASSERT(run(b, TGT_BDEV_WRITE, 0, sizeof(g_data), g_data, false) == 0);
-	CU_ASSERT(run(b, TGT_BDEV_READ, 0, sizeof(g_data), g_back, false) == 0);
+	CU_ASSERT(run(b, NVTCP_TGT_BDEV_WRITE, 0, sizeof(g_data), g_data, false) == 0);
+	CU_ASSERT(run(b, NVTCP_TGT_BDEV_READ, 0, sizeof(g_data), g_back, false) == 0);
 	CU_ASSERT(memcmp(g_back, g_data, sizeof(g_data)) == 0);
 	/* Unaligned offset, length and buffer: the page cache, coherent with the above. */
-	CU_ASSERT(run(b, TGT_BDEV_WRITE, 512 * 1001, 1536, g_data + 7, true) == 0);
-	CU_ASSERT(run(b, TGT_BDEV_READ, 512 * 1001, 1536, g_back + 3, false) == 0);
+	CU_ASSERT(run(b, NVTCP_TGT_BDEV_WRITE, 512 * 1001, 1536, g_data + 7, true) == 0);
+	CU_ASSERT(run(b, NVTCP_TGT_BDEV_READ, 512 * 1001, 1536, g_back + 3, false) == 0);
 	CU_ASSERT(memcmp(g_back + 3, g_data + 7, 1536) == 0);
-	CU_ASSERT(run(b, TGT_BDEV_READ, 512 * 1000, 4096, g_back, false) == 0);
+	CU_ASSERT(run(b, NVTCP_TGT_BDEV_READ, 512 * 1000, 4096, g_back, false) == 0);
 	CU_ASSERT(memcmp(g_back + 512, g_data + 7, 1536) == 0);
-	CU_ASSERT(run(b, TGT_BDEV_FLUSH, 0, 0, NULL, false) == 0);
+	CU_ASSERT(run(b, NVTCP_TGT_BDEV_FLUSH, 0, 0, NULL, false) == 0);
 	/* Out of range fails inline; an unknown op too. */
-	CU_ASSERT(run(b, TGT_BDEV_READ, FILE_SIZE - 512, 1024, g_back, false) == -ERANGE);
-	CU_ASSERT(run(b, TGT_BDEV_WRITE_ZEROES, FILE_SIZE, 512, NULL, false) == -ERANGE);
-	CU_ASSERT(run(b, (enum tgt_bdev_op)99, 0, 512, NULL, false) == -EINVAL);
+	CU_ASSERT(run(b, NVTCP_TGT_BDEV_READ, FILE_SIZE - 512, 1024, g_back, false) == -ERANGE);
+	CU_ASSERT(run(b, NVTCP_TGT_BDEV_WRITE_ZEROES, FILE_SIZE, 512, NULL, false) == -ERANGE);
+	CU_ASSERT(run(b, (enum nvtcp_tgt_bdev_op)99, 0, 512, NULL, false) == -EINVAL);
 	tgt_bdev_destroy(b);
 
 	/* Reopened with a 4 KiB block: the size comes from the file, the data is there. */
 	CU_ASSERT_FATAL(tgt_bdev_uring_create(g_path, 0, 4096, false, &b, err, sizeof(err)) == 0);
 	CU_ASSERT(b->size == FILE_SIZE && b->block_size == 4096);
-	CU_ASSERT(run(b, TGT_BDEV_READ, 8192, 8192, g_back, false) == 0);
+	CU_ASSERT(run(b, NVTCP_TGT_BDEV_READ, 8192, 8192, g_back, false) == 0);
 	CU_ASSERT(memcmp(g_back, g_data + 8192, 8192) == 0);
 	tgt_bdev_destroy(b);
 }
@@ -139,7 +140,7 @@ test_rw(void)
 static void
 test_zeroes(void)
 {
-	struct tgt_bdev *b = open_new();
+	struct nvtcp_tgt_bdev *b = open_new();
 	struct nvtcp_nvme_dsm_range r[3] = {
 		{.slba = 8, .nlb = 8},     /* [4K, 8K) */
 		{.slba = 100, .nlb = 0},   /* empty: skipped */
@@ -148,16 +149,16 @@ test_zeroes(void)
 	struct nvtcp_nvme_dsm_range bad = {.slba = FILE_SIZE / 512, .nlb = 1};
 
 	fill(2);
-	CU_ASSERT(run(b, TGT_BDEV_WRITE, 0, sizeof(g_data), g_data, false) == 0);
-	CU_ASSERT(run(b, TGT_BDEV_WRITE_ZEROES, 32768, 8192, NULL, false) == 0);
-	CU_ASSERT(run(b, TGT_BDEV_READ, 0, sizeof(g_data), g_back, false) == 0);
+	CU_ASSERT(run(b, NVTCP_TGT_BDEV_WRITE, 0, sizeof(g_data), g_data, false) == 0);
+	CU_ASSERT(run(b, NVTCP_TGT_BDEV_WRITE_ZEROES, 32768, 8192, NULL, false) == 0);
+	CU_ASSERT(run(b, NVTCP_TGT_BDEV_READ, 0, sizeof(g_data), g_back, false) == 0);
 	CU_ASSERT(memcmp(g_back, g_data, 32768) == 0);
 	CU_ASSERT(memcmp(g_back + 32768, g_zero, 8192) == 0);
 	CU_ASSERT(memcmp(g_back + 40960, g_data + 40960, 65536 - 40960) == 0);
 
 	/* Deallocated blocks read as zeroes, as DLFEAT promises; the rest is untouched. */
 	CU_ASSERT(dealloc(b, r, 3) == 0);
-	CU_ASSERT(run(b, TGT_BDEV_READ, 0, 32768, g_back, false) == 0);
+	CU_ASSERT(run(b, NVTCP_TGT_BDEV_READ, 0, 32768, g_back, false) == 0);
 	CU_ASSERT(memcmp(g_back, g_data, 4096) == 0);
 	CU_ASSERT(memcmp(g_back + 4096, g_zero, 4096) == 0);
 	CU_ASSERT(memcmp(g_back + 8192, g_data + 8192, 20480 - 8192) == 0);
@@ -169,10 +170,10 @@ test_zeroes(void)
 	/* The last resort (writes of zeroes) when fallocate cannot do either. */
 	((struct uring_ctx *)b->ctx)->no_method[ZM_ZERO_RANGE] = true;
 	((struct uring_ctx *)b->ctx)->no_method[ZM_PUNCH_HOLE] = true;
-	CU_ASSERT(run(b, TGT_BDEV_WRITE, 0, sizeof(g_data), g_data, false) == 0);
-	CU_ASSERT(run(b, TGT_BDEV_WRITE_ZEROES, 512, 63 * 512, NULL, false) == 0);
+	CU_ASSERT(run(b, NVTCP_TGT_BDEV_WRITE, 0, sizeof(g_data), g_data, false) == 0);
+	CU_ASSERT(run(b, NVTCP_TGT_BDEV_WRITE_ZEROES, 512, 63 * 512, NULL, false) == 0);
 	CU_ASSERT(dealloc(b, r, 1) == 0);
-	CU_ASSERT(run(b, TGT_BDEV_READ, 0, sizeof(g_data), g_back, false) == 0);
+	CU_ASSERT(run(b, NVTCP_TGT_BDEV_READ, 0, sizeof(g_data), g_back, false) == 0);
 	CU_ASSERT(memcmp(g_back, g_data, 512) == 0);
 	CU_ASSERT(memcmp(g_back + 512, g_zero, 63 * 512) == 0);
 	CU_ASSERT(memcmp(g_back + 32768, g_data + 32768, 32768) == 0);
@@ -184,18 +185,18 @@ test_zeroes(void)
 static void
 test_short(void)
 {
-	struct tgt_bdev *b = open_new();
+	struct nvtcp_tgt_bdev *b = open_new();
 	struct iovec iov[3] = {{g_back, 4096}, {g_back + 4096, 4096}, {g_back + 8192, 8192}};
 
 	fill(3);
-	CU_ASSERT(run(b, TGT_BDEV_WRITE, 0, 16384, g_data, false) == 0);
+	CU_ASSERT(run(b, NVTCP_TGT_BDEV_WRITE, 0, 16384, g_data, false) == 0);
 	CU_ASSERT_FATAL(truncate(g_path, 6000) == 0);
 	memset(g_back, 0xAA, 16384);
-	CU_ASSERT(run_iov(b, TGT_BDEV_READ, 0, 16384, iov, 3, false) == 0);
+	CU_ASSERT(run_iov(b, NVTCP_TGT_BDEV_READ, 0, 16384, iov, 3, false) == 0);
 	CU_ASSERT(memcmp(g_back, g_data, 6000) == 0);
 	CU_ASSERT(memcmp(g_back + 6000, g_zero, 16384 - 6000) == 0);
 	/* Writes extend it again. */
-	CU_ASSERT(run_iov(b, TGT_BDEV_WRITE, 0, 16384, iov, 3, false) == 0);
+	CU_ASSERT(run_iov(b, NVTCP_TGT_BDEV_WRITE, 0, 16384, iov, 3, false) == 0);
 	tgt_bdev_destroy(b);
 }
 
@@ -204,28 +205,28 @@ static void
 test_full_ring(void)
 {
 	enum { N = 1500 };
-	static struct tgt_bdev_io ios[N];
+	static struct nvtcp_tgt_bdev_io ios[N];
 	static struct iovec iov[N];
-	struct tgt_bdev *b = open_new();
+	struct nvtcp_tgt_bdev *b = open_new();
 	uint32_t queued = 0;
 
 	fill(4);
-	CU_ASSERT(run(b, TGT_BDEV_WRITE, 0, sizeof(g_data), g_data, false) == 0);
+	CU_ASSERT(run(b, NVTCP_TGT_BDEV_WRITE, 0, sizeof(g_data), g_data, false) == 0);
 	g_done = 0;
 	for (int i = 0; i < N; i++) {
 		iov[i].iov_base = malloc(512);
 		iov[i].iov_len = 512;
-		ios[i] = (struct tgt_bdev_io){.op = TGT_BDEV_READ, .offset = (uint64_t)(i % 128) * 512,
+		ios[i] = (struct nvtcp_tgt_bdev_io){.op = NVTCP_TGT_BDEV_READ, .offset = (uint64_t)(i % 128) * 512,
 					      .len = 512, .iov = &iov[i], .iovcnt = 1,
-					      .cb = io_cb, .pg = &g_pg, .bdev = b};
+					      .cb = io_cb, .reactor_ctx = &g_slot, .bdev = b};
 		CU_ASSERT(b->ops->submit(b, &ios[i]) == 0);
 	}
-	for (struct tgt_bdev_io *io = g_pg.uring->wait_head; io != NULL; io = op_of(io)->next) {
+	for (struct nvtcp_tgt_bdev_io *io = ((struct tgt_uring *)g_slot)->wait_head; io != NULL; io = op_of(io)->next) {
 		queued++;
 	}
 	CU_ASSERT(queued > 0 && queued < N);
 	poll_until(N);
-	CU_ASSERT(g_pg.uring->inflight == 0 && g_pg.uring->wait_head == NULL);
+	CU_ASSERT(((struct tgt_uring *)g_slot)->inflight == 0 && ((struct tgt_uring *)g_slot)->wait_head == NULL);
 	for (int i = 0; i < N; i++) {
 		CU_ASSERT(ios[i].status == 0);
 		CU_ASSERT(memcmp(iov[i].iov_base, g_data + (i % 128) * 512, 512) == 0);
@@ -237,7 +238,7 @@ test_full_ring(void)
 static void
 test_open_errors(void)
 {
-	struct tgt_bdev *b = NULL;
+	struct nvtcp_tgt_bdev *b = NULL;
 	char err[256];
 
 	unlink(g_path);
@@ -275,7 +276,9 @@ suite_init(void)
 static int
 suite_fini(void)
 {
-	tgt_bdev_uring_pg_fini(&g_pg);
+	if (g_slot != NULL) {
+		uring_reactor_fini(g_slot);
+	}
 	unlink(g_path);
 	ut_env_teardown();
 	return 0;
