@@ -371,10 +371,12 @@ check_args(struct app *a, uint64_t *dma_bytes)
 		}
 		for (uint32_t n = 0; n < s->nns; n++) {
 			if (parse_ns_spec(&s->ns[n]) != 0) {
-				fprintf(stderr, PROG ": --ns: '%s' is not malloc:SIZE[:512|4096], "
-					"null:SIZE[:512|4096], file:PATH[:512|4096] or "
-					"uring:PATH[:512|4096] (SIZE a "
-					"multiple of the block size)\n", s->ns[n].spec);
+				char names[128];
+
+				fprintf(stderr, PROG ": --ns: '%s' is not BACKEND:SIZE[:512|4096] "
+					"(malloc, null) or BACKEND:PATH[:512|4096] (file, uring), "
+					"SIZE a multiple of the block size; backends: %s\n",
+					s->ns[n].spec, nvtcp_tgt_bdev_names(names, sizeof(names)));
 				return -EINVAL;
 			}
 			if (s->ns[n].opts.backend_name != NULL) {
