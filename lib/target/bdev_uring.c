@@ -305,6 +305,19 @@ finish(struct nvtcp_tgt_bdev_io *io, int status)
 	io->cb(io);
 }
 
+/* Skip the zeroing methods this device is known not to support. */
+static void
+zero_skip_unsupported(struct nvtcp_tgt_bdev_io *io)
+{
+	struct uring_ctx *ctx = io->bdev->ctx;
+	uint8_t m;
+
+	while ((m = zero_method(io)) != ZM_WRITE &&
+	       __atomic_load_n(&ctx->no_method[m], __ATOMIC_RELAXED)) {
+		op_of(io)->step++;
+	}
+}
+
 /* Move a zeroing operation to its next non-empty range, or finish it. */
 static void
 zero_next_range(struct tgt_uring *u, struct nvtcp_tgt_bdev_io *io)
@@ -317,24 +330,12 @@ zero_next_range(struct tgt_uring *u, struct nvtcp_tgt_bdev_io *io)
 		while (++op->range < io->nranges && io->ranges[op->range].nlb == 0) {
 		}
 		if (op->range < io->nranges) {
+			zero_skip_unsupported(io);
 			queue(u, io);
 			return;
 		}
 	}
 	finish(io, 0);
-}
-
-/* Skip the zeroing methods this device is known not to support. */
-static void
-zero_skip_unsupported(struct nvtcp_tgt_bdev_io *io)
-{
-	struct uring_ctx *ctx = io->bdev->ctx;
-	uint8_t m;
-
-	while ((m = zero_method(io)) != ZM_WRITE &&
-	       __atomic_load_n(&ctx->no_method[m], __ATOMIC_RELAXED)) {
-		op_of(io)->step++;
-	}
 }
 
 static void
