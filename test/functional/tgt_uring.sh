@@ -6,7 +6,8 @@
 # each: tgt_host verify (random 512 B..1 MiB I/O, so both the O_DIRECT and the page-cache
 # paths, Compare, Write Zeroes, Deallocate reading zeroes, Flush; without and with digests)
 # and nvtcp_perf -V (4 KiB randrw, QD32, verified). Then the data persists: a dump through
-# the target equals the backing file/device, and equals a dump taken after a restart.
+# the target equals the backing file/device, and equals a dump taken after a restart (which
+# configures the same namespaces from a JSON file).
 set -uo pipefail
 . "$(dirname "$0")/tgt_lib.sh"
 
@@ -89,8 +90,17 @@ for i in "${!NAMES[@]}"; do
 done
 tgt_stop
 
-# The data is still there after a restart.
-tgt_start uring2 "${TGT_ARGS[@]}" || finish
+# The data is still there after a restart, this time configured by JSON ("backend": "uring").
+{
+	echo '{"listeners": [{"address": "127.0.0.1", "port": 0}], "subsystems": ['
+	for i in "${!NAMES[@]}"; do
+		((i == 0)) || echo ','
+		echo "{\"nqn\": \"$NQN-${NAMES[$i]}\", \"namespaces\": [{\"backend\": \"uring\","
+		echo " \"path\": \"${DEVS[$i]}\", \"block_size\": ${BS[$i]}}]}"
+	done
+	echo ']}'
+} >"$TMP/uring.json"
+tgt_start uring2 -m 0x1 --config "$TMP/uring.json" || finish
 P=${TGT_PORTS[0]}
 for i in "${!NAMES[@]}"; do
 	n=${NAMES[$i]}
@@ -99,6 +109,11 @@ for i in "${!NAMES[@]}"; do
 	check "data persisted across the restart, uring $n" \
 		cmp "$TMP/before-$n.bin" "$TMP/after-$n.bin"
 done
+uuids() { grep -o 'namespace 1: uring.*uuid [0-9a-f-]*' "$1" | sed 's/.*uuid //' | sort; }
+uuids "$TMP/uring.log" >"$TMP/uuids1"
+uuids "$TMP/uring2.log" >"$TMP/uuids2"
+check "namespace UUIDs (${#NAMES[@]}) stable across the restart" bash -c \
+	"[ \$(wc -l <'$TMP/uuids1') = ${#NAMES[@]} ] && cmp '$TMP/uuids1' '$TMP/uuids2'"
 tgt_stop
 
 # A path that cannot be opened is refused with a message naming it.
