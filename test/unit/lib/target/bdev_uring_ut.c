@@ -1,10 +1,16 @@
 /*
  * Unit tests of lib/target/bdev_uring.c on a real io_uring and a temporary file: every
- * operation, the direct and page-cache paths, short transfers, a full ring, and the errors of
- * opening.
+ * operation, the direct and page-cache paths (and the fall-back from one to the other), short
+ * transfers, a full ring, no io_uring at all, and the errors of opening.
  */
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include "tgt_ut.h"
 #include "target/bdev_uring.c"
@@ -235,6 +241,58 @@ test_full_ring(void)
 	tgt_bdev_destroy(b);
 }
 
+/* A device that wants more alignment than it reported: the direct attempt fails with EINVAL,
+ * the operation is redone through the page cache, and the namespace stops trying O_DIRECT. */
+static void
+test_dio_fallback(void)
+{
+	struct nvtcp_tgt_bdev *b = open_new();
+	struct uring_ctx *ctx = b->ctx;
+
+	CU_ASSERT_FATAL(ctx->fd_direct >= 0);
+	ctx->dio_off_mask = 0;
+	ctx->dio_mem_mask = 0;
+	fill(5);
+	CU_ASSERT(run(b, NVTCP_TGT_BDEV_WRITE, 4096, 4096, g_data + 1, false) == 0);
+	CU_ASSERT(ctx->no_dio);
+	CU_ASSERT(run(b, NVTCP_TGT_BDEV_READ, 4096, 4096, g_back, false) == 0);
+	CU_ASSERT(memcmp(g_back, g_data + 1, 4096) == 0);
+	tgt_bdev_destroy(b);
+}
+
+/* Without io_uring (here: a seccomp filter failing io_uring_setup with ENOSYS, as some
+ * container runtimes do) the namespace is refused, and the message says what to use. */
+static void
+test_no_io_uring(void)
+{
+	pid_t pid = fork();
+	int status = -1;
+
+	CU_ASSERT_FATAL(pid >= 0);
+	if (pid == 0) {
+		struct sock_filter f[] = {
+			BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+			BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
+			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		};
+		struct sock_fprog prog = {.len = NVTCP_COUNTOF(f), .filter = f};
+		struct nvtcp_tgt_bdev *b = NULL;
+		char err[256] = "";
+		int rc;
+
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+		    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) {
+			_exit(2);
+		}
+		rc = tgt_bdev_uring_create(g_path, FILE_SIZE, 512, true, &b, err, sizeof(err));
+		_exit(rc == -ENOSYS && strstr(err, "io_uring is not available") != NULL &&
+		      strstr(err, "use the file backend") != NULL ? 0 : 1);
+	}
+	CU_ASSERT(waitpid(pid, &status, 0) == pid);
+	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 static void
 test_open_errors(void)
 {
@@ -293,6 +351,8 @@ add_tests(void)
 	CU_ADD_TEST(s, test_zeroes);
 	CU_ADD_TEST(s, test_short);
 	CU_ADD_TEST(s, test_full_ring);
+	CU_ADD_TEST(s, test_dio_fallback);
+	CU_ADD_TEST(s, test_no_io_uring);
 	CU_ADD_TEST(s, test_open_errors);
 }
 
