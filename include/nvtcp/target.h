@@ -24,6 +24,9 @@
  *
  * Errors are negative errno values; functions that take \p err write a one-line message that
  * names the offending value there as well (may be NULL).
+ *
+ * Namespace backends (malloc, null, file, uring, or an application's own) implement the
+ * interface of nvtcp/target_bdev.h.
  */
 #ifndef NVTCP_TARGET_H
 #define NVTCP_TARGET_H
@@ -358,8 +361,10 @@ int nvtcp_tgt_backend_parse(const char *name, enum nvtcp_tgt_backend *backend);
  * \param nsid Set to the NSID given (may be NULL).
  * \param err One-line message on failure.
  * \param errlen Size of \p err.
- * \return 0, -ENOENT (no subsystem), -EEXIST (NSID taken), -EINVAL, -ENOSPC (no free NSID),
- *         -ENOMEM (the DMA memory of a malloc namespace), or the file's errno.
+ * \return 0, -ENOENT (no subsystem), -EEXIST (NSID taken), -EINVAL (also: an unknown
+ *         backend, or a backend that takes a path given none), -ENOSPC (no free NSID),
+ *         -ENOMEM (the DMA memory of a malloc namespace), or the backend's error (the file's
+ *         errno; -ENOSYS and the like when the uring backend finds no io_uring).
  */
 int nvtcp_tgt_add_ns(struct nvtcp_tgt *tgt, const char *nqn, const struct nvtcp_tgt_ns_opts *opts,
 		     uint32_t *nsid, char *err, size_t errlen);
