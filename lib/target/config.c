@@ -514,6 +514,10 @@ parse_ns(struct cfg *c, const char *q, struct json_object *o, struct cfg_ns *ns)
 		jpath_key(k, q, "path");
 		return cfg_err(c, k, "missing (required by the %s backend)", backend);
 	}
+	if (json_object_object_get_ex(o, "workers", NULL) && ops != &tgt_bdev_file_ops) {
+		jpath_key(k, q, "workers");
+		return cfg_err(c, k, "only the file backend has worker threads");
+	}
 	if (!has_path && n->path != NULL) {
 		jpath_key(k, q, "path");
 		return cfg_err(c, k, "the %s backend takes no path", backend);
