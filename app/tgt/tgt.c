@@ -20,6 +20,7 @@
 #include "nvtcp/log.h"
 #include "nvtcp/reactor.h"
 #include "nvtcp/target.h"
+#include "nvtcp/target_bdev.h"
 #include "nvtcp/util.h"
 
 #define PROG "nvtcp_tgt"
@@ -68,6 +69,7 @@ struct app_ns {
 	const char *spec;
 	struct nvtcp_tgt_ns_opts opts;
 	char path[4096];
+	char backend[32];
 };
 
 struct app_subsys {
@@ -110,7 +112,8 @@ usage(void)
 	       "  --subsys NQN            add an NVM subsystem (repeatable)\n"
 	       "  --ns SPEC               namespace of the last --subsys (repeatable):\n"
 	       "                          malloc:SIZE[:BLOCKSIZE], null:SIZE[:BLOCKSIZE],\n"
-	       "                          file:PATH[:BLOCKSIZE] (BLOCKSIZE 512 or 4096)\n"
+	       "                          file:PATH[:BLOCKSIZE], uring:PATH[:BLOCKSIZE]\n"
+	       "                          (BLOCKSIZE 512 or 4096)\n"
 	       "  --allow-host NQN        allow only these hosts on the last --subsys\n"
 	       "  --serial SN, --model MN serial and model number of the last --subsys\n"
 	       "  --discovery-port PORT   also listen on PORT (e.g. 8009) for discovery\n"
@@ -187,13 +190,14 @@ parse_opt(int ch, const char *arg, void *ctx)
 	}
 }
 
-/* "malloc:1G", "null:64M:4096", "file:/path[:4096]". */
+/* "malloc:1G", "null:64M:4096", "file:/path[:4096]", "uring:/dev/loop0[:4096]". */
 static int
 parse_ns_spec(struct app_ns *ns)
 {
 	const char *spec = ns->spec, *colon = strchr(spec, ':'), *last;
 	struct nvtcp_tgt_ns_opts *o = &ns->opts;
-	char kind[16], rest[4096];
+	const struct nvtcp_tgt_bdev_ops *ops;
+	char kind[32], rest[4096];
 	uint64_t v;
 
 	nvtcp_tgt_ns_opts_init(o);
@@ -204,17 +208,23 @@ parse_ns_spec(struct app_ns *ns)
 	memcpy(kind, spec, (size_t)(colon - spec));
 	kind[colon - spec] = '\0';
 	snprintf(rest, sizeof(rest), "%s", colon + 1);
-	if (nvtcp_tgt_backend_parse(kind, &o->backend) != 0) {
+	/* Any registered backend; the built-in ones also by their enum (memory estimate). */
+	ops = nvtcp_tgt_bdev_find(kind);
+	if (ops == NULL) {
 		return -EINVAL;
+	}
+	if (nvtcp_tgt_backend_parse(kind, &o->backend) != 0) {
+		snprintf(ns->backend, sizeof(ns->backend), "%s", kind);
+		o->backend_name = ns->backend;
 	}
 	last = strrchr(rest, ':');
 	if (last != NULL && (strcmp(last + 1, "512") == 0 || strcmp(last + 1, "4096") == 0)) {
 		o->block_size = (uint32_t)atoi(last + 1);
 		rest[last - rest] = '\0';
-	} else if (last != NULL && o->backend != NVTCP_TGT_BACKEND_FILE) {
+	} else if (last != NULL && !ops->takes_path) {
 		return -EINVAL;
 	}
-	if (o->backend == NVTCP_TGT_BACKEND_FILE) {
+	if (ops->takes_path) {
 		snprintf(ns->path, sizeof(ns->path), "%s", rest);
 		o->path = ns->path;
 		return 0;
@@ -376,10 +386,16 @@ check_args(struct app *a, uint64_t *dma_bytes)
 		}
 		for (uint32_t n = 0; n < s->nns; n++) {
 			if (parse_ns_spec(&s->ns[n]) != 0) {
-				fprintf(stderr, PROG ": --ns: '%s' is not malloc:SIZE[:512|4096], "
-					"null:SIZE[:512|4096] or file:PATH[:512|4096] (SIZE a "
-					"multiple of the block size)\n", s->ns[n].spec);
+				char names[128];
+
+				fprintf(stderr, PROG ": --ns: '%s' is not BACKEND:SIZE[:512|4096] "
+					"(malloc, null) or BACKEND:PATH[:512|4096] (file, uring), "
+					"SIZE a multiple of the block size; backends: %s\n",
+					s->ns[n].spec, nvtcp_tgt_bdev_names(names, sizeof(names)));
 				return -EINVAL;
+			}
+			if (s->ns[n].opts.backend_name != NULL) {
+				continue;
 			}
 			if (s->ns[n].opts.backend == NVTCP_TGT_BACKEND_MALLOC) {
 				*dma_bytes += s->ns[n].opts.size;

@@ -24,6 +24,9 @@
  *
  * Errors are negative errno values; functions that take \p err write a one-line message that
  * names the offending value there as well (may be NULL).
+ *
+ * Namespace backends (malloc, null, file, uring, or an application's own) implement the
+ * interface of nvtcp/target_bdev.h.
  */
 #ifndef NVTCP_TARGET_H
 #define NVTCP_TARGET_H
@@ -319,19 +322,31 @@ enum nvtcp_tgt_backend {
 	NVTCP_TGT_BACKEND_NULL = 1,
 	/** A regular file or block device, through worker threads. */
 	NVTCP_TGT_BACKEND_FILE = 2,
+	/**
+	 * A regular file or block device through io_uring, polled by the reactors (no worker
+	 * threads); O_DIRECT for aligned I/O. Needs io_uring in the kernel (else the namespace
+	 * is refused: use the file backend).
+	 */
+	NVTCP_TGT_BACKEND_URING = 3,
 };
 
 /** Namespace options. Initialise with nvtcp_tgt_ns_opts_init(). */
 struct nvtcp_tgt_ns_opts {
 	/** NSID, 1..max_namespaces; 0 (default) = the lowest free one. */
 	uint32_t nsid;
-	/** Backend. */
+	/** Backend (a built-in one; see \p backend_name for the others). */
 	enum nvtcp_tgt_backend backend;
-	/** Size in bytes (malloc, null; file: 0 = the file's size). A multiple of block_size. */
+	/**
+	 * Backend by name: any backend registered with nvtcp_tgt_bdev_register() (see
+	 * nvtcp/target_bdev.h), built-in ones included. NULL (default) = \p backend.
+	 */
+	const char *backend_name;
+	/** Size in bytes (malloc, null, backends without a path; file, uring: 0 = the file's
+	 *  size). A multiple of block_size. */
 	uint64_t size;
 	/** Logical block size: 512 (default) or 4096. */
 	uint32_t block_size;
-	/** File or block device (file backend). */
+	/** File or block device (file and uring backends, and others that take a path). */
 	const char *path;
 	/** Worker threads of a file namespace. Default 2; 1..16. */
 	uint32_t file_workers;
@@ -355,7 +370,8 @@ struct nvtcp_tgt_ns_opts {
 void nvtcp_tgt_ns_opts_init(struct nvtcp_tgt_ns_opts *opts);
 
 /**
- * Parse a backend name ("malloc", "null", "file").
+ * Parse a built-in backend name ("malloc", "null", "file", "uring"); other registered
+ * backends are found with nvtcp_tgt_bdev_find() and named in opts.backend_name.
  *
  * \return 0 or -EINVAL.
  */
@@ -371,8 +387,10 @@ int nvtcp_tgt_backend_parse(const char *name, enum nvtcp_tgt_backend *backend);
  * \param nsid Set to the NSID given (may be NULL).
  * \param err One-line message on failure.
  * \param errlen Size of \p err.
- * \return 0, -ENOENT (no subsystem), -EEXIST (NSID taken), -EINVAL, -ENOSPC (no free NSID),
- *         -ENOMEM (the DMA memory of a malloc namespace), or the file's errno.
+ * \return 0, -ENOENT (no subsystem), -EEXIST (NSID taken), -EINVAL (also: an unknown
+ *         backend, or a backend that takes a path given none), -ENOSPC (no free NSID),
+ *         -ENOMEM (the DMA memory of a malloc namespace), or the backend's error (the file's
+ *         errno; -ENOSYS and the like when the uring backend finds no io_uring).
  */
 int nvtcp_tgt_add_ns(struct nvtcp_tgt *tgt, const char *nqn, const struct nvtcp_tgt_ns_opts *opts,
 		     uint32_t *nsid, char *err, size_t errlen);

@@ -1,6 +1,7 @@
 /*
- * Namespace backends behind one small asynchronous interface: malloc (RAM from DMA-safe
- * memory) and null here, file in bdev_file.c. Also the per-reactor data buffer pool.
+ * The registry of namespace backends (nvtcp/target_bdev.h) and two of the built-in ones:
+ * malloc (RAM from DMA-safe memory) and null here; file in bdev_file.c, uring in
+ * bdev_uring.c. Also the per-reactor data buffer pool.
  *
  * malloc and null complete every operation inline: a memcpy is cheaper than any handoff, and
  * the hot paths (reads and writes without data digests) never call them at all -- the
@@ -8,6 +9,7 @@
  * (read_ptr()/write_ptr()).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,10 +55,130 @@ tgt_bufpool_fini(struct tgt_bufpool *bp)
 	memset(bp, 0, sizeof(*bp));
 }
 
-/* ---- Shared helpers --------------------------------------------------------------------- */
+/* ---- Registry ---------------------------------------------------------------------------- */
+
+/* The built-in backends first, at the indexes of enum nvtcp_tgt_backend. Appended to only (on
+ * the management thread); data reactors read the count with acquire. */
+static const struct nvtcp_tgt_bdev_ops *g_bdevs[NVTCP_TGT_BDEV_MAX] = {
+	[NVTCP_TGT_BACKEND_MALLOC] = &tgt_bdev_malloc_ops,
+	[NVTCP_TGT_BACKEND_NULL] = &tgt_bdev_null_ops,
+	[NVTCP_TGT_BACKEND_FILE] = &tgt_bdev_file_ops,
+	[NVTCP_TGT_BACKEND_URING] = &tgt_bdev_uring_ops,
+};
+static uint32_t g_nbdevs = NVTCP_TGT_BACKEND_URING + 1;
+
+uint32_t
+tgt_bdev_count(void)
+{
+	return __atomic_load_n(&g_nbdevs, __ATOMIC_ACQUIRE);
+}
+
+const struct nvtcp_tgt_bdev_ops *
+tgt_bdev_ops_at(uint32_t type)
+{
+	return type < tgt_bdev_count() ? g_bdevs[type] : NULL;
+}
+
+int
+nvtcp_tgt_bdev_register(const struct nvtcp_tgt_bdev_ops *ops)
+{
+	uint32_t n = tgt_bdev_count();
+
+	if (ops == NULL || ops->name == NULL || ops->name[0] == '\0' ||
+	    strchr(ops->name, ':') != NULL || ops->create == NULL || ops->submit == NULL ||
+	    ops->destroy == NULL) {
+		return -EINVAL;
+	}
+	if (nvtcp_tgt_bdev_find(ops->name) != NULL) {
+		return -EEXIST;
+	}
+	if (n == NVTCP_TGT_BDEV_MAX) {
+		return -ENOSPC;
+	}
+	g_bdevs[n] = ops;
+	__atomic_store_n(&g_nbdevs, n + 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+int
+tgt_bdev_ns_type(const struct nvtcp_tgt_ns_opts *opts)
+{
+	uint32_t n = tgt_bdev_count();
+
+	if (opts->backend_name == NULL) {
+		return opts->backend <= NVTCP_TGT_BACKEND_URING ? (int)opts->backend : -1;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		if (strcmp(g_bdevs[i]->name, opts->backend_name) == 0) {
+			return (int)i;
+		}
+	}
+	return -1;
+}
+
+const struct nvtcp_tgt_bdev_ops *
+nvtcp_tgt_bdev_find(const char *name)
+{
+	uint32_t n = tgt_bdev_count();
+
+	for (uint32_t i = 0; name != NULL && i < n; i++) {
+		if (strcmp(g_bdevs[i]->name, name) == 0) {
+			return g_bdevs[i];
+		}
+	}
+	return NULL;
+}
+
+const char *
+nvtcp_tgt_bdev_names(char *buf, size_t len)
+{
+	uint32_t n = tgt_bdev_count();
+	size_t off = 0;
+
+	if (len == 0) {
+		return buf;
+	}
+	buf[0] = '\0';
+	for (uint32_t i = 0; i < n && off < len; i++) {
+		int w = snprintf(buf + off, len - off, "%s%s", i > 0 ? ", " : "", g_bdevs[i]->name);
+
+		if (w < 0) {
+			break;
+		}
+		off += (size_t)w;
+	}
+	return buf;
+}
+
+int
+tgt_bdev_poll(struct tgt_pg *pg)
+{
+	uint32_t n = tgt_bdev_count();
+	int work = 0;
+
+	for (uint32_t t = 0; t < n; t++) {
+		if (pg->bdev_ctx[t] != NULL && g_bdevs[t]->poll != NULL) {
+			work += g_bdevs[t]->poll(pg->bdev_ctx[t]);
+		}
+	}
+	return work;
+}
 
 void
-tgt_bdev_destroy(struct tgt_bdev *bdev)
+tgt_bdev_pg_fini(struct tgt_pg *pg)
+{
+	uint32_t n = tgt_bdev_count();
+
+	for (uint32_t t = 0; t < n; t++) {
+		if (pg->bdev_ctx[t] != NULL && g_bdevs[t]->reactor_fini != NULL) {
+			g_bdevs[t]->reactor_fini(pg->bdev_ctx[t]);
+		}
+		pg->bdev_ctx[t] = NULL;
+	}
+}
+
+void
+tgt_bdev_destroy(struct nvtcp_tgt_bdev *bdev)
 {
 	if (bdev != NULL) {
 		bdev->ops->destroy(bdev);
@@ -64,7 +186,7 @@ tgt_bdev_destroy(struct tgt_bdev *bdev)
 }
 
 static int
-mem_range_ok(const struct tgt_bdev *bdev, uint64_t off, uint64_t len)
+mem_range_ok(const struct nvtcp_tgt_bdev *bdev, uint64_t off, uint64_t len)
 {
 	return off <= bdev->size && len <= bdev->size - off;
 }
@@ -72,7 +194,7 @@ mem_range_ok(const struct tgt_bdev *bdev, uint64_t off, uint64_t len)
 /* ---- malloc ------------------------------------------------------------------------------- */
 
 static void *
-malloc_ptr(struct tgt_bdev *bdev, uint64_t off, uint64_t len)
+malloc_ptr(struct nvtcp_tgt_bdev *bdev, uint64_t off, uint64_t len)
 {
 	if (!mem_range_ok(bdev, off, len)) {
 		return NULL;
@@ -81,34 +203,34 @@ malloc_ptr(struct tgt_bdev *bdev, uint64_t off, uint64_t len)
 }
 
 static int
-malloc_submit(struct tgt_bdev *bdev, struct tgt_bdev_io *io)
+malloc_submit(struct nvtcp_tgt_bdev *bdev, struct nvtcp_tgt_bdev_io *io)
 {
 	uint8_t *base = bdev->ctx;
 
 	io->status = 0;
 	switch (io->op) {
-	case TGT_BDEV_READ:
-	case TGT_BDEV_WRITE:
+	case NVTCP_TGT_BDEV_READ:
+	case NVTCP_TGT_BDEV_WRITE:
 		if (!mem_range_ok(bdev, io->offset, io->len)) {
 			io->status = -ERANGE;
 			break;
 		}
-		if (io->op == TGT_BDEV_READ) {
+		if (io->op == NVTCP_TGT_BDEV_READ) {
 			nvtcp_iov_from_buf(io->iov, io->iovcnt, 0, base + io->offset, io->len);
 		} else {
 			nvtcp_iov_to_buf(io->iov, io->iovcnt, 0, base + io->offset, io->len);
 		}
 		break;
-	case TGT_BDEV_FLUSH:
+	case NVTCP_TGT_BDEV_FLUSH:
 		break;
-	case TGT_BDEV_WRITE_ZEROES:
+	case NVTCP_TGT_BDEV_WRITE_ZEROES:
 		if (!mem_range_ok(bdev, io->offset, io->len)) {
 			io->status = -ERANGE;
 			break;
 		}
 		memset(base + io->offset, 0, io->len);
 		break;
-	case TGT_BDEV_DEALLOCATE:
+	case NVTCP_TGT_BDEV_DEALLOCATE:
 		/* Deallocated blocks read as zeroes (DLFEAT says so): zero them. */
 		for (uint32_t i = 0; i < io->nranges; i++) {
 			uint64_t off = io->ranges[i].slba << io->block_shift;
@@ -126,14 +248,28 @@ malloc_submit(struct tgt_bdev *bdev, struct tgt_bdev_io *io)
 }
 
 static void
-malloc_destroy(struct tgt_bdev *bdev)
+malloc_destroy(struct nvtcp_tgt_bdev *bdev)
 {
 	nvtcp_dma_free(bdev->ctx);
 	free(bdev);
 }
 
-static const struct tgt_bdev_ops g_malloc_ops = {
+static int
+malloc_create(const struct nvtcp_tgt_ns_opts *opts, uint32_t max_io_size,
+	      struct nvtcp_tgt_bdev **bdev, char *err, size_t errlen)
+{
+	int rc = tgt_bdev_malloc_create(opts->size, opts->block_size, bdev);
+
+	if (rc != 0) {
+		snprintf(err, errlen, "malloc namespace of %llu bytes: %s (more DMA memory? see -s)",
+			 (unsigned long long)opts->size, strerror(-rc));
+	}
+	return rc;
+}
+
+const struct nvtcp_tgt_bdev_ops tgt_bdev_malloc_ops = {
 	.name = "malloc",
+	.create = malloc_create,
 	.submit = malloc_submit,
 	.read_ptr = malloc_ptr,
 	.write_ptr = malloc_ptr,
@@ -141,9 +277,9 @@ static const struct tgt_bdev_ops g_malloc_ops = {
 };
 
 int
-tgt_bdev_malloc_create(uint64_t size, uint32_t block_size, struct tgt_bdev **pbdev)
+tgt_bdev_malloc_create(uint64_t size, uint32_t block_size, struct nvtcp_tgt_bdev **pbdev)
 {
-	struct tgt_bdev *bdev;
+	struct nvtcp_tgt_bdev *bdev;
 
 	if (size == 0 || size % block_size != 0) {
 		return -EINVAL;
@@ -163,7 +299,7 @@ tgt_bdev_malloc_create(uint64_t size, uint32_t block_size, struct tgt_bdev **pbd
 	for (uint64_t off = 0; off < size; off += 4096) {
 		((volatile uint8_t *)bdev->ctx)[off] = 0;
 	}
-	bdev->ops = &g_malloc_ops;
+	bdev->ops = &tgt_bdev_malloc_ops;
 	bdev->type = NVTCP_TGT_BACKEND_MALLOC;
 	bdev->size = size;
 	bdev->block_size = block_size;
@@ -180,7 +316,7 @@ struct null_ctx {
 };
 
 static void *
-null_read_ptr(struct tgt_bdev *bdev, uint64_t off, uint64_t len)
+null_read_ptr(struct nvtcp_tgt_bdev *bdev, uint64_t off, uint64_t len)
 {
 	struct null_ctx *ctx = bdev->ctx;
 
@@ -191,16 +327,16 @@ null_read_ptr(struct tgt_bdev *bdev, uint64_t off, uint64_t len)
 }
 
 static void *
-null_write_ptr(struct tgt_bdev *bdev, uint64_t off, uint64_t len)
+null_write_ptr(struct nvtcp_tgt_bdev *bdev, uint64_t off, uint64_t len)
 {
 	return NULL;
 }
 
 static int
-null_submit(struct tgt_bdev *bdev, struct tgt_bdev_io *io)
+null_submit(struct nvtcp_tgt_bdev *bdev, struct nvtcp_tgt_bdev_io *io)
 {
 	io->status = 0;
-	if (io->op == TGT_BDEV_READ) {
+	if (io->op == NVTCP_TGT_BDEV_READ) {
 		if (!mem_range_ok(bdev, io->offset, io->len)) {
 			io->status = -ERANGE;
 			return 1;
@@ -213,7 +349,7 @@ null_submit(struct tgt_bdev *bdev, struct tgt_bdev_io *io)
 }
 
 static void
-null_destroy(struct tgt_bdev *bdev)
+null_destroy(struct nvtcp_tgt_bdev *bdev)
 {
 	struct null_ctx *ctx = bdev->ctx;
 
@@ -222,8 +358,21 @@ null_destroy(struct tgt_bdev *bdev)
 	free(bdev);
 }
 
-static const struct tgt_bdev_ops g_null_ops = {
+static int
+null_create(const struct nvtcp_tgt_ns_opts *opts, uint32_t max_io_size,
+	    struct nvtcp_tgt_bdev **bdev, char *err, size_t errlen)
+{
+	int rc = tgt_bdev_null_create(opts->size, opts->block_size, max_io_size, bdev);
+
+	if (rc != 0) {
+		snprintf(err, errlen, "null namespace: %s", strerror(-rc));
+	}
+	return rc;
+}
+
+const struct nvtcp_tgt_bdev_ops tgt_bdev_null_ops = {
 	.name = "null",
+	.create = null_create,
 	.submit = null_submit,
 	.read_ptr = null_read_ptr,
 	.write_ptr = null_write_ptr,
@@ -231,9 +380,10 @@ static const struct tgt_bdev_ops g_null_ops = {
 };
 
 int
-tgt_bdev_null_create(uint64_t size, uint32_t block_size, uint32_t max_io, struct tgt_bdev **pbdev)
+tgt_bdev_null_create(uint64_t size, uint32_t block_size, uint32_t max_io,
+		     struct nvtcp_tgt_bdev **pbdev)
 {
-	struct tgt_bdev *bdev;
+	struct nvtcp_tgt_bdev *bdev;
 	struct null_ctx *ctx;
 
 	if (size == 0 || size % block_size != 0 || max_io == 0) {
@@ -254,8 +404,9 @@ tgt_bdev_null_create(uint64_t size, uint32_t block_size, uint32_t max_io, struct
 		return -ENOMEM;
 	}
 	ctx->max_io = max_io;
-	bdev->ops = &g_null_ops;
+	bdev->ops = &tgt_bdev_null_ops;
 	bdev->type = NVTCP_TGT_BACKEND_NULL;
+	bdev->read_ptr_stable = true;
 	bdev->size = size;
 	bdev->block_size = block_size;
 	bdev->ctx = ctx;

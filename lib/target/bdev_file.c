@@ -4,9 +4,10 @@
  *
  * Submissions travel to the workers through one MP_MC ring per namespace (any reactor
  * produces, any worker consumes); a worker with nothing to do sleeps on a semaphore, which
- * submitters post. Completions travel back through the submitting pg's MP_SC ring, which its
- * poller drains (tgt_bdev_file_poll()), so every completion callback runs on the reactor that
- * submitted the operation.
+ * submitters post. Completions travel back through an MP_SC ring of the submitting reactor
+ * (the backend's per-reactor slot, created there on first use, shared by its file namespaces),
+ * which the backend's poll function drains, so every completion callback runs on the reactor
+ * that submitted the operation.
  *
  * O_DIRECT is used when the file accepts it and an operation's offset, length and every
  * buffer are 4 KiB aligned (pool buffers always are); other operations go through the page
@@ -47,7 +48,7 @@ struct file_ctx {
 };
 
 static bool
-dio_ok(const struct file_ctx *ctx, const struct tgt_bdev_io *io)
+dio_ok(const struct file_ctx *ctx, const struct nvtcp_tgt_bdev_io *io)
 {
 	if (ctx->fd_direct < 0 || (io->offset | io->len) % FILE_DIO_ALIGN != 0) {
 		return false;
@@ -62,7 +63,7 @@ dio_ok(const struct file_ctx *ctx, const struct tgt_bdev_io *io)
 
 /* preadv/pwritev until done: regular files may return short counts. */
 static int
-file_rw(struct file_ctx *ctx, struct tgt_bdev_io *io)
+file_rw(struct file_ctx *ctx, struct nvtcp_tgt_bdev_io *io)
 {
 	struct iovec iov[TGT_REQ_IOV_MAX];
 	uint64_t done = 0;
@@ -78,7 +79,7 @@ file_rw(struct file_ctx *ctx, struct tgt_bdev_io *io)
 		if (n < 0) {
 			return n;
 		}
-		if (io->op == TGT_BDEV_WRITE) {
+		if (io->op == NVTCP_TGT_BDEV_WRITE) {
 			flags = io->fua ? RWF_DSYNC : 0;
 			rc = pwritev2(fd, iov, n, (off_t)(io->offset + done), flags);
 		} else {
@@ -97,7 +98,7 @@ file_rw(struct file_ctx *ctx, struct tgt_bdev_io *io)
 			return -errno;
 		}
 		if (rc == 0) {
-			if (io->op == TGT_BDEV_READ) {
+			if (io->op == NVTCP_TGT_BDEV_READ) {
 				/* Beyond the end of a sparse or short file: zeroes. */
 				for (int i = 0; i < n; i++) {
 					memset(iov[i].iov_base, 0, iov[i].iov_len);
@@ -143,22 +144,22 @@ file_write_zeroes(struct file_ctx *ctx, uint64_t off, uint64_t len)
 }
 
 static void
-file_do(struct tgt_bdev *bdev, struct tgt_bdev_io *io)
+file_do(struct nvtcp_tgt_bdev *bdev, struct nvtcp_tgt_bdev_io *io)
 {
 	struct file_ctx *ctx = bdev->ctx;
 
 	switch (io->op) {
-	case TGT_BDEV_READ:
-	case TGT_BDEV_WRITE:
+	case NVTCP_TGT_BDEV_READ:
+	case NVTCP_TGT_BDEV_WRITE:
 		io->status = file_rw(ctx, io);
 		break;
-	case TGT_BDEV_FLUSH:
+	case NVTCP_TGT_BDEV_FLUSH:
 		io->status = fdatasync(ctx->fd) == 0 ? 0 : -errno;
 		break;
-	case TGT_BDEV_WRITE_ZEROES:
+	case NVTCP_TGT_BDEV_WRITE_ZEROES:
 		io->status = file_write_zeroes(ctx, io->offset, io->len);
 		break;
-	case TGT_BDEV_DEALLOCATE:
+	case NVTCP_TGT_BDEV_DEALLOCATE:
 		/* Advisory (DLFEAT does not promise zeroes): a failure to punch is no error. */
 		for (uint32_t i = 0; i < io->nranges && !ctx->blockdev; i++) {
 			(void)fallocate(ctx->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
@@ -173,11 +174,13 @@ file_do(struct tgt_bdev *bdev, struct tgt_bdev_io *io)
 }
 
 static void
-file_complete(struct tgt_bdev_io *io)
+file_complete(struct nvtcp_tgt_bdev_io *io)
 {
+	struct nvtcp_ring *cpl = *io->reactor_ctx;
+
 	/* The ring holds more than any pg can have in flight; a full ring means the pg is
 	 * momentarily behind, so wait for room rather than lose a completion. */
-	while (nvtcp_ring_enqueue(io->pg->file_cpl, &io, 1) != 1) {
+	while (nvtcp_ring_enqueue(cpl, &io, 1) != 1) {
 		sched_yield();
 	}
 }
@@ -185,9 +188,9 @@ file_complete(struct tgt_bdev_io *io)
 static void *
 file_worker(void *arg)
 {
-	struct tgt_bdev *bdev = arg;
+	struct nvtcp_tgt_bdev *bdev = arg;
 	struct file_ctx *ctx = bdev->ctx;
-	struct tgt_bdev_io *io;
+	struct nvtcp_tgt_bdev_io *io;
 
 	for (;;) {
 		while (sem_wait(&ctx->sem) != 0 && errno == EINTR) {
@@ -205,14 +208,24 @@ file_worker(void *arg)
 }
 
 static int
-file_submit(struct tgt_bdev *bdev, struct tgt_bdev_io *io)
+file_submit(struct nvtcp_tgt_bdev *bdev, struct nvtcp_tgt_bdev_io *io)
 {
 	struct file_ctx *ctx = bdev->ctx;
 
-	if (io->op == TGT_BDEV_READ || io->op == TGT_BDEV_WRITE ||
-	    io->op == TGT_BDEV_WRITE_ZEROES) {
+	if (io->op == NVTCP_TGT_BDEV_READ || io->op == NVTCP_TGT_BDEV_WRITE ||
+	    io->op == NVTCP_TGT_BDEV_WRITE_ZEROES) {
 		if (io->offset > bdev->size || io->len > bdev->size - io->offset) {
 			io->status = -ERANGE;
+			return 1;
+		}
+	}
+	if (nvtcp_unlikely(*io->reactor_ctx == NULL)) {
+		/* First file I/O on this reactor: its completion ring. Workers read the slot only
+		 * after the enqueue below, which orders the store before them. */
+		*io->reactor_ctx = nvtcp_ring_create(NVTCP_RING_MP_SC, FILE_RING_SIZE,
+						     sizeof(void *), NVTCP_ENV_NUMA_ANY);
+		if (*io->reactor_ctx == NULL) {
+			io->status = -ENOMEM;
 			return 1;
 		}
 	}
@@ -224,30 +237,31 @@ file_submit(struct tgt_bdev *bdev, struct tgt_bdev_io *io)
 	return 0;
 }
 
-int
-tgt_bdev_file_poll(struct tgt_pg *pg)
+static int
+file_poll(void *reactor_ctx)
 {
-	struct tgt_bdev_io *ios[64];
+	struct nvtcp_ring *cpl = reactor_ctx;
+	struct nvtcp_tgt_bdev_io *ios[64];
 	size_t n;
 
-	if (pg->file_cpl == NULL || nvtcp_ring_count(pg->file_cpl) == 0) {
+	if (nvtcp_ring_count(cpl) == 0) {
 		return 0;
 	}
-	n = nvtcp_ring_dequeue(pg->file_cpl, ios, NVTCP_COUNTOF(ios));
+	n = nvtcp_ring_dequeue(cpl, ios, NVTCP_COUNTOF(ios));
 	for (size_t i = 0; i < n; i++) {
 		ios[i]->cb(ios[i]);
 	}
 	return (int)n;
 }
 
-static void *
-file_no_ptr(struct tgt_bdev *bdev, uint64_t off, uint64_t len)
+static void
+file_reactor_fini(void *reactor_ctx)
 {
-	return NULL;
+	nvtcp_ring_free(reactor_ctx);
 }
 
 static void
-file_destroy(struct tgt_bdev *bdev)
+file_destroy(struct nvtcp_tgt_bdev *bdev)
 {
 	struct file_ctx *ctx = bdev->ctx;
 
@@ -272,82 +286,101 @@ file_destroy(struct tgt_bdev *bdev)
 	free(bdev);
 }
 
-static const struct tgt_bdev_ops g_file_ops = {
+static int file_create(const struct nvtcp_tgt_ns_opts *opts, uint32_t max_io_size,
+		       struct nvtcp_tgt_bdev **bdev, char *err, size_t errlen);
+
+const struct nvtcp_tgt_bdev_ops tgt_bdev_file_ops = {
 	.name = "file",
+	.takes_path = true,
+	.create = file_create,
 	.submit = file_submit,
-	.read_ptr = file_no_ptr,
-	.write_ptr = file_no_ptr,
+	.poll = file_poll,
+	.reactor_fini = file_reactor_fini,
 	.destroy = file_destroy,
 };
 
-static int
-file_open(struct file_ctx *ctx, const char *path, uint64_t *size, bool create, char *err,
-	  size_t errlen)
+int
+tgt_bdev_path_open(const char *path, uint64_t *size, bool create, int *pfd, bool *blockdev,
+		   char *err, size_t errlen)
 {
 	struct stat st;
 	int flags = O_RDWR | O_CLOEXEC;
+	int fd, rc;
 
-	ctx->fd = open(path, flags);
-	if (ctx->fd < 0 && errno == ENOENT && create) {
+	*blockdev = false;
+	fd = open(path, flags);
+	if (fd < 0 && errno == ENOENT && create) {
 		if (*size == 0) {
 			snprintf(err, errlen, "%s does not exist and no size was given", path);
 			return -EINVAL;
 		}
-		ctx->fd = open(path, flags | O_CREAT | O_EXCL, 0600);
+		fd = open(path, flags | O_CREAT | O_EXCL, 0600);
 	}
-	if (ctx->fd < 0) {
-		int rc = -errno;
-
+	if (fd < 0) {
+		rc = -errno;
 		snprintf(err, errlen, "cannot open %s: %s", path, strerror(-rc));
 		return rc;
 	}
-	if (fstat(ctx->fd, &st) != 0) {
-		int rc = -errno;
-
+	if (fstat(fd, &st) != 0) {
+		rc = -errno;
 		snprintf(err, errlen, "cannot stat %s: %s", path, strerror(-rc));
-		return rc;
+		goto fail;
 	}
 	if (S_ISBLK(st.st_mode)) {
 		uint64_t dev_size = 0;
 
-		ctx->blockdev = true;
-		if (ioctl(ctx->fd, BLKGETSIZE64, &dev_size) != 0) {
-			int rc = -errno;
-
+		*blockdev = true;
+		if (ioctl(fd, BLKGETSIZE64, &dev_size) != 0) {
+			rc = -errno;
 			snprintf(err, errlen, "cannot get the size of %s: %s", path, strerror(-rc));
-			return rc;
+			goto fail;
 		}
-		if (*size == 0 || *size > dev_size) {
-			if (*size > dev_size) {
-				snprintf(err, errlen, "%s holds %llu bytes, less than the size asked",
-					 path, (unsigned long long)dev_size);
-				return -EINVAL;
-			}
+		if (*size > dev_size) {
+			snprintf(err, errlen, "%s holds %llu bytes, less than the size asked", path,
+				 (unsigned long long)dev_size);
+			rc = -EINVAL;
+			goto fail;
+		}
+		if (*size == 0) {
 			*size = dev_size;
 		}
 	} else if (S_ISREG(st.st_mode)) {
 		if (*size == 0) {
 			*size = (uint64_t)st.st_size;
-		} else if ((uint64_t)st.st_size < *size &&
-			   ftruncate(ctx->fd, (off_t)*size) != 0) {
-			int rc = -errno;
-
+		} else if ((uint64_t)st.st_size < *size && ftruncate(fd, (off_t)*size) != 0) {
+			rc = -errno;
 			snprintf(err, errlen, "cannot extend %s: %s", path, strerror(-rc));
-			return rc;
+			goto fail;
 		}
 	} else {
 		snprintf(err, errlen, "%s is neither a regular file nor a block device", path);
-		return -EINVAL;
+		rc = -EINVAL;
+		goto fail;
 	}
-	ctx->fd_direct = open(path, O_RDWR | O_CLOEXEC | O_DIRECT);
+	*pfd = fd;
 	return 0;
+fail:
+	close(fd);
+	return rc;
+}
+
+static int
+file_open(struct file_ctx *ctx, const char *path, uint64_t *size, bool create, char *err,
+	  size_t errlen)
+{
+	int rc = tgt_bdev_path_open(path, size, create, &ctx->fd, &ctx->blockdev, err, errlen);
+
+	if (rc == 0) {
+		ctx->fd_direct = open(path, O_RDWR | O_CLOEXEC | O_DIRECT);
+	}
+	return rc;
 }
 
 int
 tgt_bdev_file_create(const char *path, uint64_t size, uint32_t block_size, bool create,
-		     uint32_t workers, struct tgt_bdev **pbdev, char *err, size_t errlen)
+		     uint32_t workers, struct nvtcp_tgt_bdev **pbdev, char *err, size_t errlen)
 {
-	struct tgt_bdev *bdev;
+	struct nvtcp_tgt_bdev *bdev;
 	struct file_ctx *ctx;
 	int rc;
 
@@ -372,7 +405,7 @@ tgt_bdev_file_create(const char *path, uint64_t size, uint32_t block_size, bool 
 	sem_init(&ctx->sem, 0, 0);
 	snprintf(ctx->path, sizeof(ctx->path), "%s", path);
 	bdev->ctx = ctx;
-	bdev->ops = &g_file_ops;
+	bdev->ops = &tgt_bdev_file_ops;
 	bdev->type = NVTCP_TGT_BACKEND_FILE;
 	bdev->block_size = block_size;
 	bdev->volatile_cache = true;
@@ -411,4 +444,12 @@ tgt_bdev_file_create(const char *path, uint64_t size, uint32_t block_size, bool 
 fail:
 	file_destroy(bdev);
 	return rc;
+}
+
+static int
+file_create(const struct nvtcp_tgt_ns_opts *opts, uint32_t max_io_size,
+	    struct nvtcp_tgt_bdev **bdev, char *err, size_t errlen)
+{
+	return tgt_bdev_file_create(opts->path, opts->size, opts->block_size, opts->file_create,
+				    opts->file_workers, bdev, err, errlen);
 }

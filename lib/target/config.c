@@ -476,7 +476,9 @@ parse_ns(struct cfg *c, const char *q, struct json_object *o, struct cfg_ns *ns)
 	const char *backend = "malloc", *uuid = NULL, *nguid = NULL;
 	struct json_object *v;
 	char k[CFG_PATH_LEN];
+	const struct nvtcp_tgt_bdev_ops *ops;
 	uint64_t size = 0;
+	bool has_path;
 	int rc;
 
 	nvtcp_tgt_ns_opts_init(n);
@@ -492,14 +494,22 @@ parse_ns(struct cfg *c, const char *q, struct json_object *o, struct cfg_ns *ns)
 	if (rc != 0) {
 		return rc;
 	}
-	if (nvtcp_tgt_backend_parse(backend, &n->backend) != 0) {
+	ops = nvtcp_tgt_bdev_find(backend);
+	if (ops == NULL) {
+		char names[128];
+
 		jpath_key(k, q, "backend");
-		return cfg_err(c, k, "'%s' is not malloc, null or file", backend);
+		return cfg_err(c, k, "'%s' is not a backend (registered: %s)", backend,
+			       nvtcp_tgt_bdev_names(names, sizeof(names)));
+	}
+	if (nvtcp_tgt_backend_parse(backend, &n->backend) != 0) {
+		n->backend_name = backend;
 	}
 	if (n->block_size != 512 && n->block_size != 4096) {
 		jpath_key(k, q, "block_size");
 		return cfg_err(c, k, "must be 512 or 4096");
 	}
+	has_path = ops->takes_path;
 	jpath_key(k, q, "size");
 	if (json_object_object_get_ex(o, "size", &v)) {
 		if (get_u64(c, k, v, true, 1, UINT64_MAX, &size) != 0) {
@@ -509,17 +519,21 @@ parse_ns(struct cfg *c, const char *q, struct json_object *o, struct cfg_ns *ns)
 			return cfg_err(c, k, "%llu is not a multiple of the block size %u",
 				       (unsigned long long)size, n->block_size);
 		}
-	} else if (n->backend != NVTCP_TGT_BACKEND_FILE) {
+	} else if (!has_path) {
 		return cfg_err(c, k, "missing (required by the %s backend)", backend);
 	}
 	n->size = size;
-	if (n->backend == NVTCP_TGT_BACKEND_FILE && n->path == NULL) {
+	if (has_path && n->path == NULL) {
 		jpath_key(k, q, "path");
-		return cfg_err(c, k, "missing (required by the file backend)");
+		return cfg_err(c, k, "missing (required by the %s backend)", backend);
 	}
-	if (n->backend != NVTCP_TGT_BACKEND_FILE && n->path != NULL) {
+	if (json_object_object_get_ex(o, "workers", NULL) && ops != &tgt_bdev_file_ops) {
+		jpath_key(k, q, "workers");
+		return cfg_err(c, k, "only the file backend has worker threads");
+	}
+	if (!has_path && n->path != NULL) {
 		jpath_key(k, q, "path");
-		return cfg_err(c, k, "only the file backend has a path");
+		return cfg_err(c, k, "the %s backend takes no path", backend);
 	}
 	if (uuid != NULL && uuid_parse(uuid, n->uuid) != 0) {
 		jpath_key(k, q, "uuid");
@@ -777,6 +791,9 @@ nvtcp_tgt_config_dma_bytes(const char *path, uint64_t *bytes, char *err, size_t 
 		for (size_t n = 0; n < d.subsys[i].nns; n++) {
 			const struct nvtcp_tgt_ns_opts *o = &d.subsys[i].ns[n].opts;
 
+			if (o->backend_name != NULL) {
+				continue;
+			}
 			if (o->backend == NVTCP_TGT_BACKEND_MALLOC) {
 				total += o->size;
 			} else if (o->backend == NVTCP_TGT_BACKEND_NULL) {

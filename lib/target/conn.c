@@ -396,7 +396,7 @@ tgt_req_get_bufs(struct tgt_req *req)
 	uint32_t cmp = 0;
 
 	if (req->cmd.opc == NVTCP_NVME_OPC_COMPARE && conn->qid > 0 && req->ns != NULL &&
-	    req->ns->bdev->ops->read_ptr(req->ns->bdev, 0, 0) == NULL) {
+	    tgt_bdev_read_ptr(req->ns->bdev, 0, 0) == NULL) {
 		cmp = n;
 	}
 	/*

@@ -252,7 +252,7 @@ static void
 req_write_dest(struct tgt_req *req)
 {
 	struct tgt_conn *conn = req->conn;
-	struct tgt_bdev *bdev;
+	struct nvtcp_tgt_bdev *bdev;
 	void *p;
 
 	if (conn->qid == 0 || req->cmd.opc != NVTCP_NVME_OPC_WRITE) {
@@ -268,8 +268,8 @@ req_write_dest(struct tgt_req *req)
 	if (conn->params.ddgst) {
 		return;
 	}
-	p = bdev->ops->write_ptr(bdev, nvtcp_nvme_rw_slba(&req->cmd) << req->ns->block_shift,
-				 req->xfer_len);
+	p = tgt_bdev_write_ptr(bdev, nvtcp_nvme_rw_slba(&req->cmd) << req->ns->block_shift,
+			       req->xfer_len);
 	req_set_direct(req, p);
 }
 
@@ -278,7 +278,7 @@ static void
 req_read_dest(struct tgt_req *req)
 {
 	struct tgt_conn *conn = req->conn;
-	struct tgt_bdev *bdev;
+	struct nvtcp_tgt_bdev *bdev;
 	void *p;
 
 	if (conn->qid == 0 || req->cmd.opc != NVTCP_NVME_OPC_READ) {
@@ -287,11 +287,11 @@ req_read_dest(struct tgt_req *req)
 	bdev = req->ns->bdev;
 	/* With data digests the digest must match the bytes sent even if a write on another
 	 * queue changes the blocks meanwhile: copy first (the zeroes never change). */
-	if (conn->params.ddgst && bdev->type != NVTCP_TGT_BACKEND_NULL) {
+	if (conn->params.ddgst && !bdev->read_ptr_stable) {
 		return;
 	}
-	p = bdev->ops->read_ptr(bdev, nvtcp_nvme_rw_slba(&req->cmd) << req->ns->block_shift,
-				req->xfer_len);
+	p = tgt_bdev_read_ptr(bdev, nvtcp_nvme_rw_slba(&req->cmd) << req->ns->block_shift,
+			      req->xfer_len);
 	req_set_direct(req, p);
 }
 
@@ -500,7 +500,7 @@ io_compare_equal(struct tgt_req *req, const uint8_t *ns_data)
 }
 
 static void
-io_done(struct tgt_bdev_io *io)
+io_done(struct nvtcp_tgt_bdev_io *io)
 {
 	struct tgt_req *req = NVTCP_CONTAINEROF(io, struct tgt_req, bio);
 
@@ -519,11 +519,11 @@ io_done(struct tgt_bdev_io *io)
 }
 
 static void
-io_submit(struct tgt_req *req, enum tgt_bdev_op op, uint64_t off, uint64_t len,
+io_submit(struct tgt_req *req, enum nvtcp_tgt_bdev_op op, uint64_t off, uint64_t len,
 	  const struct iovec *iov, int iovcnt)
 {
-	struct tgt_bdev_io *io = &req->bio;
-	struct tgt_bdev *bdev = req->ns->bdev;
+	struct nvtcp_tgt_bdev_io *io = &req->bio;
+	struct nvtcp_tgt_bdev *bdev = req->ns->bdev;
 
 	io->op = op;
 	io->offset = off;
@@ -532,7 +532,7 @@ io_submit(struct tgt_req *req, enum tgt_bdev_op op, uint64_t off, uint64_t len,
 	io->iovcnt = iovcnt;
 	io->status = 0;
 	io->cb = io_done;
-	io->pg = req->conn->pg;
+	io->reactor_ctx = &req->conn->pg->bdev_ctx[bdev->type];
 	io->bdev = bdev;
 	io->block_shift = req->ns->block_shift;
 	if (bdev->ops->submit(bdev, io) == 1) {
@@ -545,7 +545,7 @@ io_dsm(struct tgt_req *req)
 {
 	const struct nvtcp_nvme_dsm_range *r = req->iov[0].iov_base;
 	uint32_t nr = (req->cmd.cdw10 & 0xFF) + 1;
-	struct tgt_bdev_io *io = &req->bio;
+	struct nvtcp_tgt_bdev_io *io = &req->bio;
 
 	/* At most 256 ranges of 16 bytes: one buffer (at least 16 KiB) holds them all. */
 	for (uint32_t i = 0; i < nr; i++) {
@@ -562,14 +562,14 @@ io_dsm(struct tgt_req *req)
 	}
 	io->ranges = r;
 	io->nranges = nr;
-	io_submit(req, TGT_BDEV_DEALLOCATE, 0, 0, NULL, 0);
+	io_submit(req, NVTCP_TGT_BDEV_DEALLOCATE, 0, 0, NULL, 0);
 }
 
 static void
 io_execute(struct tgt_req *req)
 {
 	struct tgt_ns *ns = req->ns;
-	struct tgt_bdev *bdev = ns->bdev;
+	struct nvtcp_tgt_bdev *bdev = ns->bdev;
 	const struct nvtcp_nvme_cmd *cmd = &req->cmd;
 	uint64_t off = nvtcp_nvme_rw_slba(cmd) << ns->block_shift;
 	uint64_t len = (uint64_t)nvtcp_nvme_rw_nlb(cmd) << ns->block_shift;
@@ -580,7 +580,7 @@ io_execute(struct tgt_req *req)
 			tgt_req_complete(req);
 			return;
 		}
-		io_submit(req, TGT_BDEV_READ, off, len, req->iov, req->iovcnt);
+		io_submit(req, NVTCP_TGT_BDEV_READ, off, len, req->iov, req->iovcnt);
 		return;
 	case NVTCP_NVME_OPC_WRITE:
 		if (req->data_kind == TGT_DATA_DIRECT || req->data_kind == TGT_DATA_DISCARD) {
@@ -590,10 +590,10 @@ io_execute(struct tgt_req *req)
 		}
 		req->bio.fua = (cmd->cdw12 & NVTCP_NVME_RW_CDW12_FUA) != 0 ||
 			       !__atomic_load_n(&req->conn->ctrlr->vwc, __ATOMIC_RELAXED);
-		io_submit(req, TGT_BDEV_WRITE, off, len, req->iov, req->iovcnt);
+		io_submit(req, NVTCP_TGT_BDEV_WRITE, off, len, req->iov, req->iovcnt);
 		return;
 	case NVTCP_NVME_OPC_COMPARE: {
-		void *p = bdev->ops->read_ptr(bdev, off, len);
+		void *p = tgt_bdev_read_ptr(bdev, off, len);
 
 		if (p != NULL) {
 			if (!io_compare_equal(req, p)) {
@@ -607,18 +607,18 @@ io_execute(struct tgt_req *req)
 			req->cmp_iov[i].iov_base = req->cmp_bufs[i];
 			req->cmp_iov[i].iov_len = req->iov[i].iov_len;
 		}
-		io_submit(req, TGT_BDEV_READ, off, len, req->cmp_iov, (int)req->cmp_nbufs);
+		io_submit(req, NVTCP_TGT_BDEV_READ, off, len, req->cmp_iov, (int)req->cmp_nbufs);
 		return;
 	}
 	case NVTCP_NVME_OPC_WRITE_ZEROES:
-		io_submit(req, TGT_BDEV_WRITE_ZEROES, off, len, NULL, 0);
+		io_submit(req, NVTCP_TGT_BDEV_WRITE_ZEROES, off, len, NULL, 0);
 		return;
 	case NVTCP_NVME_OPC_FLUSH:
 		if (!bdev->volatile_cache) {
 			tgt_req_complete(req);
 			return;
 		}
-		io_submit(req, TGT_BDEV_FLUSH, 0, 0, NULL, 0);
+		io_submit(req, NVTCP_TGT_BDEV_FLUSH, 0, 0, NULL, 0);
 		return;
 	case NVTCP_NVME_OPC_DATASET_MANAGEMENT:
 		io_dsm(req);

@@ -338,6 +338,8 @@ nvtcp_tgt_backend_parse(const char *name, enum nvtcp_tgt_backend *backend)
 		*backend = NVTCP_TGT_BACKEND_NULL;
 	} else if (strcmp(name, "file") == 0) {
 		*backend = NVTCP_TGT_BACKEND_FILE;
+	} else if (strcmp(name, "uring") == 0) {
+		*backend = NVTCP_TGT_BACKEND_URING;
 	} else {
 		return -EINVAL;
 	}
@@ -355,16 +357,6 @@ all_zero(const uint8_t *b, size_t n)
 	return true;
 }
 
-static const char *
-backend_name(enum nvtcp_tgt_backend b)
-{
-	switch (b) {
-	case NVTCP_TGT_BACKEND_MALLOC: return "malloc";
-	case NVTCP_TGT_BACKEND_NULL: return "null";
-	case NVTCP_TGT_BACKEND_FILE: return "file";
-	default: return "?";
-	}
-}
 
 /*
  * Default namespace UUID. A file namespace keeps its data across restarts, so its identity must
@@ -375,13 +367,13 @@ backend_name(enum nvtcp_tgt_backend b)
  */
 static void
 ns_uuid_default(const char *nqn, uint32_t nsid, const struct nvtcp_tgt_ns_opts *opts,
-		uuid_t out)
+		const struct nvtcp_tgt_bdev_ops *ops, uuid_t out)
 {
 	char name[NVTCP_NQN_MAX_LEN + PATH_MAX + 32];
 	uuid_t base;
 	int n;
 
-	if (opts->backend != NVTCP_TGT_BACKEND_FILE || opts->path == NULL) {
+	if (!ops->takes_path || opts->path == NULL) {
 		uuid_generate(out);
 		return;
 	}
@@ -396,11 +388,12 @@ nvtcp_tgt_add_ns(struct nvtcp_tgt *tgt, const char *nqn, const struct nvtcp_tgt_
 		 uint32_t *pnsid, char *err, size_t errlen)
 {
 	struct tgt_subsys *s = nqn != NULL ? tgt_subsys_find(tgt, nqn) : NULL;
-	struct tgt_bdev *bdev = NULL;
+	const struct nvtcp_tgt_bdev_ops *ops;
+	struct nvtcp_tgt_bdev *bdev = NULL;
 	struct tgt_ns *ns;
 	uint32_t nsid;
-	char uuid_str[40];
-	int rc;
+	char uuid_str[40], names[128];
+	int rc, type;
 
 	if (s == NULL || s->discovery) {
 		ERR("no subsystem %s", nqn != NULL ? nqn : "");
@@ -414,11 +407,26 @@ nvtcp_tgt_add_ns(struct nvtcp_tgt *tgt, const char *nqn, const struct nvtcp_tgt_
 		ERR("namespace block size %u: must be 512 or 4096", opts->block_size);
 		return -EINVAL;
 	}
+	type = tgt_bdev_ns_type(opts);
+	if (type < 0) {
+		if (opts->backend_name != NULL) {
+			ERR("unknown backend '%s' (registered: %s)", opts->backend_name,
+			    nvtcp_tgt_bdev_names(names, sizeof(names)));
+		} else {
+			ERR("unknown backend %d", opts->backend);
+		}
+		return -EINVAL;
+	}
+	ops = tgt_bdev_ops_at((uint32_t)type);
 	if (opts->nsid > s->max_ns) {
 		ERR("NSID %u is above max_namespaces %u of %s", opts->nsid, s->max_ns, nqn);
 		return -EINVAL;
 	}
-	if (opts->backend != NVTCP_TGT_BACKEND_FILE &&
+	if (ops->takes_path && (opts->path == NULL || opts->path[0] == '\0')) {
+		ERR("the %s backend needs a path", ops->name);
+		return -EINVAL;
+	}
+	if (!ops->takes_path &&
 	    (opts->size == 0 || opts->size % opts->block_size != 0)) {
 		ERR("namespace size %llu: must be a non-zero multiple of the block size %u",
 		    (unsigned long long)opts->size, opts->block_size);
@@ -437,29 +445,22 @@ nvtcp_tgt_add_ns(struct nvtcp_tgt *tgt, const char *nqn, const struct nvtcp_tgt_
 		return -EEXIST;
 	}
 
-	switch (opts->backend) {
-	case NVTCP_TGT_BACKEND_MALLOC:
-		rc = tgt_bdev_malloc_create(opts->size, opts->block_size, &bdev);
-		if (rc != 0) {
-			ERR("malloc namespace of %llu bytes: %s (more DMA memory? see -s)",
-			    (unsigned long long)opts->size, strerror(-rc));
+	if (err != NULL && errlen > 0) {
+		err[0] = '\0';
+	}
+	rc = ops->create(opts, tgt->opts.max_io_size, &bdev, err, errlen);
+	if (rc == 0 && (bdev == NULL || bdev->size < bdev->block_size || bdev->block_size == 0 ||
+			bdev->size % bdev->block_size != 0 || bdev->block_size != opts->block_size)) {
+		ERR("the %s backend made an invalid namespace (size %llu, block size %u)", ops->name,
+		    bdev != NULL ? (unsigned long long)bdev->size : 0ull,
+		    bdev != NULL ? bdev->block_size : 0);
+		if (bdev != NULL) {
+			ops->destroy(bdev);
 		}
-		break;
-	case NVTCP_TGT_BACKEND_NULL:
-		rc = tgt_bdev_null_create(opts->size, opts->block_size, tgt->opts.max_io_size,
-					  &bdev);
-		if (rc != 0) {
-			ERR("null namespace: %s", strerror(-rc));
-		}
-		break;
-	case NVTCP_TGT_BACKEND_FILE:
-		rc = tgt_bdev_file_create(opts->path, opts->size, opts->block_size,
-					  opts->file_create, opts->file_workers, &bdev, err,
-					  errlen);
-		break;
-	default:
-		ERR("unknown backend %d", opts->backend);
-		rc = -EINVAL;
+		return -EINVAL;
+	}
+	if (rc != 0 && err != NULL && errlen > 0 && err[0] == '\0') {
+		ERR("%s namespace: %s", ops->name, strerror(-rc));
 	}
 	if (rc != 0) {
 		return rc;
@@ -475,6 +476,8 @@ nvtcp_tgt_add_ns(struct nvtcp_tgt *tgt, const char *nqn, const struct nvtcp_tgt_
 		ERR("out of memory");
 		return -ENOMEM;
 	}
+	bdev->ops = ops;
+	bdev->type = (uint32_t)type;
 	ns->nsid = nsid;
 	ns->subsys = s;
 	ns->bdev = bdev;
@@ -482,7 +485,7 @@ nvtcp_tgt_add_ns(struct nvtcp_tgt *tgt, const char *nqn, const struct nvtcp_tgt_
 	ns->block_shift = opts->block_size == 512 ? 9 : 12;
 	ns->num_blocks = bdev->size >> ns->block_shift;
 	if (all_zero(opts->uuid, sizeof(opts->uuid))) {
-		ns_uuid_default(s->nqn, nsid, opts, ns->uuid);
+		ns_uuid_default(s->nqn, nsid, opts, ops, ns->uuid);
 	} else {
 		memcpy(ns->uuid, opts->uuid, sizeof(ns->uuid));
 	}
@@ -495,10 +498,9 @@ nvtcp_tgt_add_ns(struct nvtcp_tgt *tgt, const char *nqn, const struct nvtcp_tgt_
 	__atomic_store_n(&s->ns[nsid - 1], ns, __ATOMIC_RELEASE);
 	uuid_unparse_lower(ns->uuid, uuid_str);
 	NVTCP_NOTICELOG("subsystem %s: namespace %u: %s, %llu blocks of %u bytes, uuid %s%s%s\n",
-			s->nqn, nsid, backend_name(opts->backend),
+			s->nqn, nsid, ops->name,
 			(unsigned long long)ns->num_blocks, ns->block_size, uuid_str,
-			opts->backend == NVTCP_TGT_BACKEND_FILE ? ", " : "",
-			opts->backend == NVTCP_TGT_BACKEND_FILE ? opts->path : "");
+			ops->takes_path ? ", " : "", ops->takes_path ? opts->path : "");
 	if (pnsid != NULL) {
 		*pnsid = nsid;
 	}

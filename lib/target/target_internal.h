@@ -33,6 +33,7 @@
 #include "nvtcp/reactor.h"
 #include "nvtcp/sock.h"
 #include "nvtcp/target.h"
+#include "nvtcp/target_bdev.h"
 #include "nvtcp/tcp_pdu.h"
 #include "nvtcp/util.h"
 
@@ -72,7 +73,7 @@ struct tgt_req;
 struct tgt_ctrlr;
 struct tgt_subsys;
 struct tgt_ns;
-struct tgt_bdev;
+struct nvtcp_tgt_bdev;
 
 /* Relaxed single-writer counters that other threads may read. */
 #define TGT_STAT_ADD(field, v) \
@@ -116,70 +117,53 @@ tgt_bufpool_put(struct tgt_bufpool *bp, void **bufs, uint32_t n)
 }
 
 /* ============================================================================================
- * Backends (bdev.c, bdev_file.c)
+ * Backends (bdev.c, bdev_file.c, bdev_uring.c)
  * ========================================================================================= */
 
-enum tgt_bdev_op {
-	TGT_BDEV_READ,
-	TGT_BDEV_WRITE,
-	TGT_BDEV_FLUSH,
-	TGT_BDEV_WRITE_ZEROES,
-	TGT_BDEV_DEALLOCATE,
-};
+/* The interface is public (nvtcp/target_bdev.h); the built-in backends implement it. */
+extern const struct nvtcp_tgt_bdev_ops tgt_bdev_malloc_ops;
+extern const struct nvtcp_tgt_bdev_ops tgt_bdev_null_ops;
+extern const struct nvtcp_tgt_bdev_ops tgt_bdev_file_ops;
+extern const struct nvtcp_tgt_bdev_ops tgt_bdev_uring_ops;
 
-/* One backend operation. Completion runs on the submitting pg's reactor. */
-struct tgt_bdev_io {
-	enum tgt_bdev_op op;
-	bool fua;
-	uint64_t offset;          /* bytes */
-	uint64_t len;             /* bytes */
-	const struct iovec *iov;  /* READ/WRITE data */
-	int iovcnt;
-	/* DEALLOCATE: byte ranges. */
-	const struct nvtcp_nvme_dsm_range *ranges;
-	uint32_t nranges;
-	uint32_t block_shift;
-	int status;               /* 0 or negative errno */
-	void (*cb)(struct tgt_bdev_io *io);
-	struct tgt_pg *pg;
-	struct tgt_bdev *bdev;
-};
+/* Registered backends: index = nvtcp_tgt_bdev.type = slot in tgt_pg.bdev_ctx[]. */
+uint32_t tgt_bdev_count(void);
+const struct nvtcp_tgt_bdev_ops *tgt_bdev_ops_at(uint32_t type);
+/* The registry index of a namespace's backend (backend_name, else the enum), or -1. */
+int tgt_bdev_ns_type(const struct nvtcp_tgt_ns_opts *opts);
+/* Run the poll function of every backend that has state on \p pg (pg poller). */
+int tgt_bdev_poll(struct tgt_pg *pg);
+/* Free every backend's state on \p pg (on its reactor, when it stops). */
+void tgt_bdev_pg_fini(struct tgt_pg *pg);
 
-struct tgt_bdev_ops {
-	const char *name;
-	/*
-	 * Start an operation: returns 1 when it completed inline (io->status set, no callback),
-	 * 0 when the callback will run later on io->pg's reactor.
-	 */
-	int (*submit)(struct tgt_bdev *bdev, struct tgt_bdev_io *io);
-	/* Memory holding bytes [off, off + len) for zero-copy reads/writes, or NULL. */
-	void *(*read_ptr)(struct tgt_bdev *bdev, uint64_t off, uint64_t len);
-	void *(*write_ptr)(struct tgt_bdev *bdev, uint64_t off, uint64_t len);
-	void (*destroy)(struct tgt_bdev *bdev);
-};
-
-struct tgt_bdev {
-	const struct tgt_bdev_ops *ops;
-	enum nvtcp_tgt_backend type;
-	uint64_t size;
-	uint32_t block_size;
-	/* Writes are dropped (null): the payload is discarded, not received anywhere. */
-	bool discard_writes;
-	/* Deallocated blocks read as zeroes (DLFEAT). */
-	bool dealloc_zeroes;
-	/* Writes are volatile until FLUSH (file backend on the page cache). */
-	bool volatile_cache;
-	void *ctx;
-};
-
-int tgt_bdev_malloc_create(uint64_t size, uint32_t block_size, struct tgt_bdev **bdev);
+int tgt_bdev_malloc_create(uint64_t size, uint32_t block_size, struct nvtcp_tgt_bdev **bdev);
 int tgt_bdev_null_create(uint64_t size, uint32_t block_size, uint32_t max_io,
-			 struct tgt_bdev **bdev);
+			 struct nvtcp_tgt_bdev **bdev);
 int tgt_bdev_file_create(const char *path, uint64_t size, uint32_t block_size, bool create,
-			 uint32_t workers, struct tgt_bdev **bdev, char *err, size_t errlen);
-void tgt_bdev_destroy(struct tgt_bdev *bdev);
-/* Drain file backend completions queued for \p pg (called by the pg poller). */
-int tgt_bdev_file_poll(struct tgt_pg *pg);
+			 uint32_t workers, struct nvtcp_tgt_bdev **bdev, char *err, size_t errlen);
+/*
+ * Open a regular file or block device read-write (creating a file of *size bytes when asked);
+ * *size becomes the device's or file's size when it is 0. Shared by the file and uring
+ * backends.
+ */
+int tgt_bdev_path_open(const char *path, uint64_t *size, bool create, int *fd, bool *blockdev,
+		       char *err, size_t errlen);
+int tgt_bdev_uring_create(const char *path, uint64_t size, uint32_t block_size, bool create,
+			  struct nvtcp_tgt_bdev **bdev, char *err, size_t errlen);
+void tgt_bdev_destroy(struct nvtcp_tgt_bdev *bdev);
+
+/* Zero-copy memory of a backend, when it has the (optional) function and the memory. */
+static inline void *
+tgt_bdev_read_ptr(struct nvtcp_tgt_bdev *bdev, uint64_t off, uint64_t len)
+{
+	return bdev->ops->read_ptr != NULL ? bdev->ops->read_ptr(bdev, off, len) : NULL;
+}
+
+static inline void *
+tgt_bdev_write_ptr(struct nvtcp_tgt_bdev *bdev, uint64_t off, uint64_t len)
+{
+	return bdev->ops->write_ptr != NULL ? bdev->ops->write_ptr(bdev, off, len) : NULL;
+}
 
 /* ============================================================================================
  * Subsystems and namespaces (subsys.c)
@@ -188,7 +172,7 @@ int tgt_bdev_file_poll(struct tgt_pg *pg);
 struct tgt_ns {
 	uint32_t nsid;
 	struct tgt_subsys *subsys;
-	struct tgt_bdev *bdev;
+	struct nvtcp_tgt_bdev *bdev;
 	uint64_t num_blocks;
 	uint32_t block_size;
 	uint32_t block_shift;
@@ -363,8 +347,8 @@ struct tgt_pg {
 	struct nvtcp_poller *poller;
 	struct nvtcp_poller *timer;
 	struct tgt_bufpool bufs;
-	/* File backend completions (MP_SC: workers produce, this pg consumes). */
-	struct nvtcp_ring *file_cpl;
+	/* Per-reactor state of each backend type (nvtcp_tgt_bdev_io.reactor_ctx). */
+	void *bdev_ctx[NVTCP_TGT_BDEV_MAX];
 	TAILQ_HEAD(, tgt_conn) conns;
 	/* Requests waiting for data buffers, in arrival order. */
 	TAILQ_HEAD(, tgt_req) buf_wait;
@@ -505,7 +489,7 @@ struct tgt_req {
 	bool pdu_ctl_busy;
 	bool pdu_data_busy;
 	struct tgt_ns *ns;
-	struct tgt_bdev_io bio;
+	struct nvtcp_tgt_bdev_io bio;
 	/* Compare: a second set of buffers with the namespace data. */
 	struct iovec cmp_iov[TGT_REQ_IOV_MAX];
 	void *cmp_bufs[TGT_REQ_IOV_MAX];

@@ -316,13 +316,15 @@ pg_poll(void *arg)
 	uint64_t before = pg->work;
 	int work;
 
-	work = tgt_bdev_file_poll(pg);
 	if (!TAILQ_EMPTY(&pg->buf_wait) || !TAILQ_EMPTY(&pg->rx_wait)) {
 		tgt_pg_retry_waiters(pg);
 	}
 	/* A poll that only found nothing to read is idle, whatever the callbacks count says
 	 * (a group of one socket calls it on every poll). */
 	nvtcp_sock_group_poll(pg->group, 0);
+	/* Last: what the commands of this poll submitted to backends goes out in one batch
+	 * (uring), then their completions. */
+	work = tgt_bdev_poll(pg);
 	return work > 0 || pg->work != before ? NVTCP_POLLER_BUSY : NVTCP_POLLER_IDLE;
 }
 
@@ -407,10 +409,9 @@ pg_start(void *arg)
 	 * queue here is limited exactly as before. */
 	pg->host_buf_cap = NVTCP_MAX((uint32_t)((uint64_t)tgt->opts.buf_count *
 						tgt->opts.host_buf_share / 100), pg->conn_buf_cap);
-	pg->file_cpl = nvtcp_ring_create(NVTCP_RING_MP_SC, 65536, sizeof(void *), numa);
 	pg->poller = nvtcp_poller_register(pg_poll, pg, 0);
 	pg->timer = nvtcp_poller_register(pg_timer, pg, TGT_PG_TIMER_US);
-	if (pg->file_cpl == NULL || pg->poller == NULL || pg->timer == NULL) {
+	if (pg->poller == NULL || pg->timer == NULL) {
 		goto out;
 	}
 	pg->started = true;
@@ -426,8 +427,7 @@ pg_fini(struct tgt_pg *pg)
 	if (pg->group != NULL) {
 		nvtcp_sock_group_destroy(&pg->group);
 	}
-	nvtcp_ring_free(pg->file_cpl);
-	pg->file_cpl = NULL;
+	tgt_bdev_pg_fini(pg);
 	tgt_bufpool_fini(&pg->bufs);
 	pg->started = false;
 }

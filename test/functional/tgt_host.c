@@ -6,6 +6,7 @@
  *   tgt_host kato    --port P --subnqn NQN
  *   tgt_host garbage --port P --subnqn NQN [--denied-subnqn NQN]
  *   tgt_host reset   --port P --subnqn NQN [--qpairs N] [--digest ...]
+ *   tgt_host dump    --port P --subnqn NQN --out FILE --bytes N
  *
  * verify: discovery log, Identify (controller, namespace list, namespace, descriptors),
  * random verified writes and reads of 512 B..1 MiB on several I/O queues at once (in-capsule
@@ -15,6 +16,8 @@
  * same QIDs connect again once re-enabled and serve verified I/O; CC.SHN deletes them too.
  * garbage: a misbehaving host, one rule broken per connection, each answered by the right
  * status or C2HTermReq (FES/FEI), while the target keeps serving.
+ * dump: read the first N bytes of namespace 1 into FILE (tests compare it with the backing
+ * file, or with a dump taken before a restart).
  *
  * Prints one line per check and "<MODE> PASSED" / "<MODE> FAILED"; exit 0 / 1.
  */
@@ -43,6 +46,8 @@ struct args {
 	uint32_t qd;
 	uint32_t max_bs;
 	uint64_t seed;
+	const char *out;
+	uint64_t bytes;
 };
 
 static int g_failures;
@@ -464,6 +469,50 @@ cmd_verify(const struct args *a)
 	CHECK(st == 0, "shutdown: %d", st);
 	ctrl_close(&c);
 	printf("VERIFY %s\n", g_failures ? "FAILED" : "PASSED");
+	return g_failures ? 1 : 0;
+}
+
+/* ---- dump ------------------------------------------------------------------------------ */
+
+static int
+cmd_dump(const struct args *a)
+{
+	struct ctrl c;
+	uint32_t chunk = 128 * 1024;
+	uint8_t *buf = malloc(chunk);
+	FILE *f = fopen(a->out, "wb");
+
+	if (buf == NULL || f == NULL) {
+		printf("FAIL cannot open %s\n", a->out);
+		free(buf);
+		if (f != NULL) {
+			fclose(f);
+		}
+		return 1;
+	}
+	if (ctrl_connect(&c, a, a->subnqn, 30000) == 0) {
+		check_identify(&c, a);
+		if (g_failures == 0 && ctrl_add_io(&c, a, 1, 0) == 0) {
+			CHECK(a->bytes % c.block_size == 0 && a->bytes <= c.nsze * c.block_size,
+			      "--bytes %llu: not whole blocks of the namespace",
+			      (unsigned long long)a->bytes);
+			for (uint64_t off = 0; off < a->bytes && g_failures == 0; off += chunk) {
+				uint32_t len = (uint32_t)NVTCP_MIN((uint64_t)chunk, a->bytes - off);
+				struct nvtcp_nvme_cmd cmd;
+
+				rw_sqe(&cmd, NVTCP_NVME_OPC_READ, off / c.block_size,
+				       len / c.block_size);
+				CHECK(th_exec(&c.io[0], &cmd, buf, len, false, NULL) == 0,
+				      "read off %llu", (unsigned long long)off);
+				CHECK(fwrite(buf, 1, len, f) == len, "write %s", a->out);
+			}
+		}
+		CHECK(th_shutdown(&c.admin) == 0, "shutdown");
+	}
+	ctrl_close(&c);
+	CHECK(fclose(f) == 0, "close %s", a->out);
+	free(buf);
+	printf("DUMP %s\n", g_failures ? "FAILED" : "PASSED");
 	return g_failures ? 1 : 0;
 }
 
@@ -1183,7 +1232,8 @@ usage(void)
 	fprintf(stderr, "usage: tgt_host verify|kato|garbage|reset --port P --subnqn NQN "
 		"[--addr A] "
 		"[--digest none|hdgst|ddgst|both] [--qpairs N] [--ios N] [--qd N] [--seed S] "
-		"[--max-bs B] [--denied-subnqn NQN]\n");
+		"[--max-bs B] [--denied-subnqn NQN]\n"
+		"       tgt_host dump --port P --subnqn NQN --out FILE --bytes N\n");
 }
 
 int
@@ -1195,7 +1245,9 @@ main(int argc, char **argv)
 		{"qpairs", required_argument, NULL, 'q'}, {"ios", required_argument, NULL, 'i'},
 		{"qd", required_argument, NULL, 'Q'}, {"seed", required_argument, NULL, 's'},
 		{"max-bs", required_argument, NULL, 'b'},
-		{"denied-subnqn", required_argument, NULL, 'D'}, {NULL, 0, NULL, 0},
+		{"denied-subnqn", required_argument, NULL, 'D'},
+		{"out", required_argument, NULL, 'o'}, {"bytes", required_argument, NULL, 'B'},
+		{NULL, 0, NULL, 0},
 	};
 	struct args a = {.addr = "127.0.0.1", .qpairs = 4, .ios = 2000, .qd = 4,
 			 .max_bs = 1024 * 1024, .seed = (uint64_t)time(NULL)};
@@ -1223,6 +1275,8 @@ main(int argc, char **argv)
 		case 'Q': a.qd = (uint32_t)atoi(optarg); break;
 		case 's': a.seed = strtoull(optarg, NULL, 0); break;
 		case 'b': a.max_bs = (uint32_t)atoi(optarg); break;
+		case 'o': a.out = optarg; break;
+		case 'B': a.bytes = strtoull(optarg, NULL, 0); break;
 		default: usage(); return 2;
 		}
 	}
@@ -1244,6 +1298,13 @@ main(int argc, char **argv)
 	}
 	if (strcmp(mode, "reset") == 0) {
 		return cmd_reset(&a);
+	}
+	if (strcmp(mode, "dump") == 0) {
+		if (a.out == NULL || a.bytes == 0) {
+			usage();
+			return 2;
+		}
+		return cmd_dump(&a);
 	}
 	usage();
 	return 2;

@@ -7,24 +7,25 @@
 
 #include "tgt_ut.h"
 
-static struct tgt_pg g_pg;
+/* The file backend's slot of the (one) reactor: its completion ring, made on first use. */
+static void *g_slot;
 static int g_done;
 static int g_status;
 
 static void
-io_cb(struct tgt_bdev_io *io)
+io_cb(struct nvtcp_tgt_bdev_io *io)
 {
 	g_done++;
 	g_status = io->status;
 }
 
 static int
-run(struct tgt_bdev *b, enum tgt_bdev_op op, uint64_t off, uint64_t len, void *buf, bool fua)
+run(struct nvtcp_tgt_bdev *b, enum nvtcp_tgt_bdev_op op, uint64_t off, uint64_t len, void *buf, bool fua)
 {
 	struct iovec iov[2] = {{.iov_base = buf, .iov_len = len / 2},
 			       {.iov_base = (uint8_t *)buf + len / 2, .iov_len = len - len / 2}};
-	struct tgt_bdev_io io = {.op = op, .offset = off, .len = len, .iov = iov,
-				 .iovcnt = buf ? 2 : 0, .cb = io_cb, .pg = &g_pg, .bdev = b,
+	struct nvtcp_tgt_bdev_io io = {.op = op, .offset = off, .len = len, .iov = iov,
+				 .iovcnt = buf ? 2 : 0, .cb = io_cb, .reactor_ctx = &g_slot, .bdev = b,
 				 .fua = fua, .block_shift = 9};
 
 	g_done = 0;
@@ -32,7 +33,9 @@ run(struct tgt_bdev *b, enum tgt_bdev_op op, uint64_t off, uint64_t len, void *b
 		return io.status;
 	}
 	for (int i = 0; i < 5000 && g_done == 0; i++) {
-		tgt_bdev_file_poll(&g_pg);
+		if (g_slot != NULL) {
+			tgt_bdev_file_ops.poll(g_slot);
+		}
 		usleep(1000);
 	}
 	CU_ASSERT(g_done == 1);
@@ -43,7 +46,7 @@ static void
 test_file_io(void)
 {
 	char path[] = "/tmp/nvtcp_bdev_file_utXXXXXX";
-	struct tgt_bdev *b = NULL;
+	struct nvtcp_tgt_bdev *b = NULL;
 	static uint8_t data[65536] __attribute__((aligned(4096)));
 	static uint8_t back[65536] __attribute__((aligned(4096)));
 	static uint8_t zero[65536];
@@ -60,42 +63,44 @@ test_file_io(void)
 	/* Created with a size. */
 	CU_ASSERT_FATAL(tgt_bdev_file_create(path, 4 << 20, 512, true, 2, &b, err,
 					     sizeof(err)) == 0);
-	CU_ASSERT(b->size == 4 << 20 && b->volatile_cache && b->ops->read_ptr(b, 0, 512) == NULL);
+	CU_ASSERT(b->size == 4 << 20 && b->volatile_cache && b->ops->read_ptr == NULL);
 	for (uint32_t i = 0; i < sizeof(data); i++) {
 		data[i] = (uint8_t)(i * 31);
 	}
 	/* Aligned (O_DIRECT when the file system allows it) and unaligned (page cache). */
-	CU_ASSERT(run(b, TGT_BDEV_WRITE, 0, sizeof(data), data, false) == 0);
-	CU_ASSERT(run(b, TGT_BDEV_READ, 0, sizeof(back), back, false) == 0);
+	CU_ASSERT(run(b, NVTCP_TGT_BDEV_WRITE, 0, sizeof(data), data, false) == 0);
+	CU_ASSERT(run(b, NVTCP_TGT_BDEV_READ, 0, sizeof(back), back, false) == 0);
 	CU_ASSERT(memcmp(back, data, sizeof(data)) == 0);
-	CU_ASSERT(run(b, TGT_BDEV_WRITE, 512 * 1001, 1536, data, true) == 0);
-	CU_ASSERT(run(b, TGT_BDEV_READ, 512 * 1001, 1536, back, false) == 0);
+	CU_ASSERT(run(b, NVTCP_TGT_BDEV_WRITE, 512 * 1001, 1536, data, true) == 0);
+	CU_ASSERT(run(b, NVTCP_TGT_BDEV_READ, 512 * 1001, 1536, back, false) == 0);
 	CU_ASSERT(memcmp(back, data, 1536) == 0);
-	CU_ASSERT(run(b, TGT_BDEV_FLUSH, 0, 0, NULL, false) == 0);
-	CU_ASSERT(run(b, TGT_BDEV_WRITE_ZEROES, 4096, 8192, NULL, false) == 0);
-	CU_ASSERT(run(b, TGT_BDEV_READ, 0, 16384, back, false) == 0);
+	CU_ASSERT(run(b, NVTCP_TGT_BDEV_FLUSH, 0, 0, NULL, false) == 0);
+	CU_ASSERT(run(b, NVTCP_TGT_BDEV_WRITE_ZEROES, 4096, 8192, NULL, false) == 0);
+	CU_ASSERT(run(b, NVTCP_TGT_BDEV_READ, 0, 16384, back, false) == 0);
 	CU_ASSERT(memcmp(back, data, 4096) == 0);
 	CU_ASSERT(memcmp(back + 4096, zero, 8192) == 0);
 	CU_ASSERT(memcmp(back + 12288, data + 12288, 4096) == 0);
 	{
-		struct tgt_bdev_io io = {.op = TGT_BDEV_DEALLOCATE, .ranges = &r, .nranges = 1,
-					 .block_shift = 9, .cb = io_cb, .pg = &g_pg, .bdev = b};
+		struct nvtcp_tgt_bdev_io io = {.op = NVTCP_TGT_BDEV_DEALLOCATE, .ranges = &r, .nranges = 1,
+					 .block_shift = 9, .cb = io_cb, .reactor_ctx = &g_slot, .bdev = b};
 
 		g_done = 0;
 		CU_ASSERT(b->ops->submit(b, &io) == 0);
 		for (int i = 0; i < 5000 && g_done == 0; i++) {
-			tgt_bdev_file_poll(&g_pg);
+			if (g_slot != NULL) {
+				tgt_bdev_file_ops.poll(g_slot);
+			}
 			usleep(1000);
 		}
 		CU_ASSERT(g_done == 1 && g_status == 0);
 	}
 	/* Out of range fails inline. */
-	CU_ASSERT(run(b, TGT_BDEV_READ, (4 << 20) - 512, 1024, back, false) == -ERANGE);
+	CU_ASSERT(run(b, NVTCP_TGT_BDEV_READ, (4 << 20) - 512, 1024, back, false) == -ERANGE);
 	tgt_bdev_destroy(b);
 	/* Reopened: the size comes from the file, the data is there. */
 	CU_ASSERT_FATAL(tgt_bdev_file_create(path, 0, 4096, false, 1, &b, err, sizeof(err)) == 0);
 	CU_ASSERT(b->size == 4 << 20);
-	CU_ASSERT(run(b, TGT_BDEV_READ, 12288, 4096, back, false) == 0);
+	CU_ASSERT(run(b, NVTCP_TGT_BDEV_READ, 12288, 4096, back, false) == 0);
 	CU_ASSERT(memcmp(back, data + 12288, 4096) == 0);
 	tgt_bdev_destroy(b);
 	unlink(path);
@@ -111,15 +116,15 @@ suite_init(void)
 	if (ut_env_setup("bdev_file_ut") != 0) {
 		return -1;
 	}
-	g_pg.file_cpl = nvtcp_ring_create(NVTCP_RING_MP_SC, 1024, sizeof(void *),
-					  NVTCP_ENV_NUMA_ANY);
-	return g_pg.file_cpl != NULL ? 0 : -1;
+	return 0;
 }
 
 static int
 suite_fini(void)
 {
-	nvtcp_ring_free(g_pg.file_cpl);
+	if (g_slot != NULL) {
+		tgt_bdev_file_ops.reactor_fini(g_slot);
+	}
 	ut_env_teardown();
 	return 0;
 }

@@ -1,6 +1,6 @@
 /*
- * Unit tests of lib/target/bdev.c: the per-reactor buffer pool and the malloc and null
- * backends (inline completion, zero-copy pointers, bounds).
+ * Unit tests of lib/target/bdev.c: the per-reactor buffer pool, the backend registry, and the
+ * malloc and null backends (inline completion, zero-copy pointers, bounds).
  */
 #include "tgt_ut.h"
 
@@ -36,16 +36,16 @@ test_bufpool(void)
 }
 
 static void
-cb_unused(struct tgt_bdev_io *io)
+cb_unused(struct nvtcp_tgt_bdev_io *io)
 {
 	CU_FAIL("inline backends never call back");
 }
 
 static int
-submit(struct tgt_bdev *bdev, enum tgt_bdev_op op, uint64_t off, uint64_t len, void *buf)
+submit(struct nvtcp_tgt_bdev *bdev, enum nvtcp_tgt_bdev_op op, uint64_t off, uint64_t len, void *buf)
 {
 	struct iovec iov = {.iov_base = buf, .iov_len = len};
-	struct tgt_bdev_io io = {.op = op, .offset = off, .len = len, .iov = &iov,
+	struct nvtcp_tgt_bdev_io io = {.op = op, .offset = off, .len = len, .iov = &iov,
 				 .iovcnt = buf ? 1 : 0, .cb = cb_unused, .bdev = bdev};
 
 	CU_ASSERT(bdev->ops->submit(bdev, &io) == 1);
@@ -55,10 +55,10 @@ submit(struct tgt_bdev *bdev, enum tgt_bdev_op op, uint64_t off, uint64_t len, v
 static void
 test_malloc(void)
 {
-	struct tgt_bdev *b = NULL;
+	struct nvtcp_tgt_bdev *b = NULL;
 	uint8_t data[8192], back[8192], zero[8192] = {0};
 	struct nvtcp_nvme_dsm_range r = {.nlb = 2, .slba = 4};
-	struct tgt_bdev_io io = {.op = TGT_BDEV_DEALLOCATE, .ranges = &r, .nranges = 1,
+	struct nvtcp_tgt_bdev_io io = {.op = NVTCP_TGT_BDEV_DEALLOCATE, .ranges = &r, .nranges = 1,
 				 .block_shift = 9, .cb = cb_unused};
 
 	CU_ASSERT(tgt_bdev_malloc_create(1000, 512, &b) == -EINVAL);
@@ -66,29 +66,29 @@ test_malloc(void)
 	CU_ASSERT(b->size == 1 << 20 && b->block_size == 512 && b->dealloc_zeroes);
 	CU_ASSERT(!b->discard_writes && !b->volatile_cache);
 	memset(data, 0x5A, sizeof(data));
-	CU_ASSERT(submit(b, TGT_BDEV_WRITE, 4096, sizeof(data), data) == 0);
-	CU_ASSERT(submit(b, TGT_BDEV_READ, 4096, sizeof(back), back) == 0);
+	CU_ASSERT(submit(b, NVTCP_TGT_BDEV_WRITE, 4096, sizeof(data), data) == 0);
+	CU_ASSERT(submit(b, NVTCP_TGT_BDEV_READ, 4096, sizeof(back), back) == 0);
 	CU_ASSERT(memcmp(back, data, sizeof(data)) == 0);
 	/* Zero-copy pointers cover exactly the namespace. */
 	CU_ASSERT(memcmp(b->ops->read_ptr(b, 4096, 8192), data, 8192) == 0);
 	CU_ASSERT(b->ops->write_ptr(b, (1 << 20) - 512, 512) != NULL);
 	CU_ASSERT(b->ops->write_ptr(b, (1 << 20) - 512, 1024) == NULL);
-	CU_ASSERT(submit(b, TGT_BDEV_READ, (1 << 20) - 512, 1024, back) == -ERANGE);
+	CU_ASSERT(submit(b, NVTCP_TGT_BDEV_READ, (1 << 20) - 512, 1024, back) == -ERANGE);
 	/* Write Zeroes and deallocate. */
-	CU_ASSERT(submit(b, TGT_BDEV_WRITE_ZEROES, 4096, 1024, NULL) == 0);
+	CU_ASSERT(submit(b, NVTCP_TGT_BDEV_WRITE_ZEROES, 4096, 1024, NULL) == 0);
 	io.bdev = b;
 	CU_ASSERT(b->ops->submit(b, &io) == 1 && io.status == 0);
-	CU_ASSERT(submit(b, TGT_BDEV_READ, 0, sizeof(back), back) == 0);
+	CU_ASSERT(submit(b, NVTCP_TGT_BDEV_READ, 0, sizeof(back), back) == 0);
 	CU_ASSERT(memcmp(back, zero, 4096 + 1024) == 0);
 	CU_ASSERT(memcmp(back + 5120, data + 1024, 3072) == 0);
-	CU_ASSERT(submit(b, TGT_BDEV_FLUSH, 0, 0, NULL) == 0);
+	CU_ASSERT(submit(b, NVTCP_TGT_BDEV_FLUSH, 0, 0, NULL) == 0);
 	tgt_bdev_destroy(b);
 }
 
 static void
 test_null(void)
 {
-	struct tgt_bdev *b = NULL;
+	struct nvtcp_tgt_bdev *b = NULL;
 	uint8_t data[4096], zero[4096] = {0};
 
 	CU_ASSERT_FATAL(tgt_bdev_null_create(1ull << 40, 4096, 1 << 20, &b) == 0);
@@ -97,10 +97,10 @@ test_null(void)
 	CU_ASSERT(memcmp(b->ops->read_ptr(b, 1ull << 30, 4096), zero, 4096) == 0);
 	CU_ASSERT(b->ops->read_ptr(b, 0, 2 << 20) == NULL);
 	memset(data, 1, sizeof(data));
-	CU_ASSERT(submit(b, TGT_BDEV_WRITE, 0, sizeof(data), data) == 0);
-	CU_ASSERT(submit(b, TGT_BDEV_READ, 0, sizeof(data), data) == 0);
+	CU_ASSERT(submit(b, NVTCP_TGT_BDEV_WRITE, 0, sizeof(data), data) == 0);
+	CU_ASSERT(submit(b, NVTCP_TGT_BDEV_READ, 0, sizeof(data), data) == 0);
 	CU_ASSERT(memcmp(data, zero, sizeof(data)) == 0);
-	CU_ASSERT(submit(b, TGT_BDEV_READ, (1ull << 40) - 2048, 4096, data) == -ERANGE);
+	CU_ASSERT(submit(b, NVTCP_TGT_BDEV_READ, (1ull << 40) - 2048, 4096, data) == -ERANGE);
 	tgt_bdev_destroy(b);
 }
 
@@ -117,6 +117,87 @@ suite_fini(void)
 	return 0;
 }
 
+static int
+reg_create(const struct nvtcp_tgt_ns_opts *opts, uint32_t max_io_size,
+	   struct nvtcp_tgt_bdev **bdev, char *err, size_t errlen)
+{
+	return -ENOTSUP;
+}
+
+static int
+reg_submit(struct nvtcp_tgt_bdev *bdev, struct nvtcp_tgt_bdev_io *io)
+{
+	io->status = 0;
+	return 1;
+}
+
+static void
+reg_destroy(struct nvtcp_tgt_bdev *bdev)
+{
+}
+
+static void
+test_registry(void)
+{
+	static char names[NVTCP_TGT_BDEV_MAX][16];
+	static struct nvtcp_tgt_bdev_ops extra[NVTCP_TGT_BDEV_MAX];
+	struct nvtcp_tgt_bdev_ops ops = {.name = "ut", .create = reg_create, .submit = reg_submit,
+					 .destroy = reg_destroy};
+	static struct nvtcp_tgt_bdev_ops good;
+	struct nvtcp_tgt_ns_opts o;
+	char buf[256];
+	uint32_t n;
+
+	/* The built-in backends, at their enum indexes. */
+	CU_ASSERT(nvtcp_tgt_bdev_find("malloc") == &tgt_bdev_malloc_ops);
+	CU_ASSERT(nvtcp_tgt_bdev_find("uring") == &tgt_bdev_uring_ops);
+	CU_ASSERT(nvtcp_tgt_bdev_find("tape") == NULL && nvtcp_tgt_bdev_find(NULL) == NULL);
+	CU_ASSERT(strcmp(nvtcp_tgt_bdev_names(buf, sizeof(buf)), "malloc, null, file, uring") == 0);
+	nvtcp_tgt_ns_opts_init(&o);
+	o.backend = NVTCP_TGT_BACKEND_FILE;
+	CU_ASSERT(tgt_bdev_ns_type(&o) == NVTCP_TGT_BACKEND_FILE);
+	o.backend_name = "null";
+	CU_ASSERT(tgt_bdev_ns_type(&o) == NVTCP_TGT_BACKEND_NULL);
+	o.backend_name = "ut";
+	CU_ASSERT(tgt_bdev_ns_type(&o) == -1);
+
+	/* Bad registrations. */
+	CU_ASSERT(nvtcp_tgt_bdev_register(NULL) == -EINVAL);
+	ops.name = "a:b";
+	CU_ASSERT(nvtcp_tgt_bdev_register(&ops) == -EINVAL);
+	ops.name = "";
+	CU_ASSERT(nvtcp_tgt_bdev_register(&ops) == -EINVAL);
+	ops.name = "ut";
+	ops.submit = NULL;
+	CU_ASSERT(nvtcp_tgt_bdev_register(&ops) == -EINVAL);
+	ops.submit = reg_submit;
+	ops.name = "malloc";
+	CU_ASSERT(nvtcp_tgt_bdev_register(&ops) == -EEXIST);
+
+	good = ops;
+	good.name = "ut";
+	CU_ASSERT(nvtcp_tgt_bdev_register(&good) == 0);
+	CU_ASSERT(nvtcp_tgt_bdev_register(&good) == -EEXIST);
+	CU_ASSERT(nvtcp_tgt_bdev_find("ut") == &good);
+	CU_ASSERT(tgt_bdev_ns_type(&o) == NVTCP_TGT_BACKEND_URING + 1);
+	CU_ASSERT(tgt_bdev_ops_at(NVTCP_TGT_BACKEND_URING + 1) == &good);
+	CU_ASSERT(strstr(nvtcp_tgt_bdev_names(buf, sizeof(buf)), ", uring, ut") != NULL);
+	/* A small buffer is truncated, not overrun. */
+	CU_ASSERT(strlen(nvtcp_tgt_bdev_names(buf, 8)) == 7);
+	/* Up to the limit, then no room. */
+	n = tgt_bdev_count();
+	for (uint32_t i = n; i < NVTCP_TGT_BDEV_MAX; i++) {
+		snprintf(names[i], sizeof(names[i]), "x%u", i);
+		extra[i] = ops;
+		extra[i].name = names[i];
+		CU_ASSERT(nvtcp_tgt_bdev_register(&extra[i]) == 0);
+	}
+	CU_ASSERT(tgt_bdev_count() == NVTCP_TGT_BDEV_MAX);
+	ops.name = "one-more";
+	CU_ASSERT(nvtcp_tgt_bdev_register(&ops) == -ENOSPC);
+	CU_ASSERT(tgt_bdev_ops_at(NVTCP_TGT_BDEV_MAX) == NULL);
+}
+
 static void
 add_tests(void)
 {
@@ -125,6 +206,7 @@ add_tests(void)
 	CU_ADD_TEST(s, test_bufpool);
 	CU_ADD_TEST(s, test_malloc);
 	CU_ADD_TEST(s, test_null);
+	CU_ADD_TEST(s, test_registry);
 }
 
 NVTCP_UT_MAIN(add_tests)

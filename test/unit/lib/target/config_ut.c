@@ -133,7 +133,18 @@ test_bad_documents(void)
 		     "$.subsystems[0].namespaces[0].path: missing");
 	expect_error("{\"subsystems\": [{\"nqn\": \"nqn.2024-01.io.nvtcp:a\", \"namespaces\": "
 		     "[{\"backend\": \"tape\", \"size\": 4096}]}]}",
-		     "$.subsystems[0].namespaces[0].backend: 'tape'");
+		     "$.subsystems[0].namespaces[0].backend: 'tape' is not a backend (registered: "
+		     "malloc, null, file, uring)");
+	expect_error("{\"subsystems\": [{\"nqn\": \"nqn.2024-01.io.nvtcp:a\", \"namespaces\": "
+		     "[{\"backend\": \"uring\"}]}]}",
+		     "$.subsystems[0].namespaces[0].path: missing (required by the uring backend)");
+	expect_error("{\"subsystems\": [{\"nqn\": \"nqn.2024-01.io.nvtcp:a\", \"namespaces\": "
+		     "[{\"backend\": \"null\", \"size\": 4096, \"path\": \"/tmp/x\"}]}]}",
+		     "$.subsystems[0].namespaces[0].path: the null backend takes no path");
+	expect_error("{\"subsystems\": [{\"nqn\": \"nqn.2024-01.io.nvtcp:a\", \"namespaces\": "
+		     "[{\"backend\": \"uring\", \"path\": \"/tmp/x\", \"workers\": 4}]}]}",
+		     "$.subsystems[0].namespaces[0].workers: only the file backend has worker "
+		     "threads");
 	expect_error("{\"subsystems\": [{\"nqn\": \"nqn.2024-01.io.nvtcp:a\", \"namespaces\": "
 		     "[{\"nsid\": 2, \"size\": 4096}, {\"nsid\": 2, \"size\": 4096}]}]}",
 		     "$.subsystems[0].namespaces[1].nsid: 2 is used twice");
