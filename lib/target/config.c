@@ -367,6 +367,8 @@ struct cfg_subsys {
 	size_t nhosts;
 	struct cfg_ns *ns;
 	size_t nns;
+	struct cfg_listener *listeners;
+	size_t nlisteners;
 };
 
 struct cfg_doc {
@@ -378,26 +380,27 @@ struct cfg_doc {
 
 static const char *const g_listener_keys[] = {"address", "port", NULL};
 static const char *const g_subsys_keys[] = {
-	"nqn", "serial", "model", "allow_any_host", "hosts", "max_namespaces", "namespaces", NULL};
+	"nqn", "serial", "model", "allow_any_host", "hosts", "max_namespaces", "namespaces",
+	"listeners", NULL};
 static const char *const g_ns_keys[] = {
 	"nsid", "backend", "size", "block_size", "path", "workers", "create", "uuid", "nguid", NULL};
 
+/* A "listeners" array (top level or of a subsystem) at JSON path \p p. */
 static int
-parse_listeners(struct cfg *c, struct json_object *arr, struct cfg_doc *d)
+parse_listeners(struct cfg *c, const char *p, struct json_object *arr,
+		struct cfg_listener **out, size_t *count)
 {
-	const char *p = "$.listeners";
-
 	if (!json_object_is_type(arr, json_type_array)) {
 		return cfg_err(c, p, "must be an array");
 	}
-	d->nlisteners = json_object_array_length(arr);
-	d->listeners = calloc(d->nlisteners + 1, sizeof(*d->listeners));
-	if (d->listeners == NULL) {
+	*count = json_object_array_length(arr);
+	*out = calloc(*count + 1, sizeof(**out));
+	if (*out == NULL) {
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < d->nlisteners; i++) {
+	for (size_t i = 0; i < *count; i++) {
 		struct json_object *o = json_object_array_get_idx(arr, i), *v;
-		struct cfg_listener *l = &d->listeners[i];
+		struct cfg_listener *l = &(*out)[i];
 		char q[CFG_PATH_LEN], k[CFG_PATH_LEN];
 		uint64_t port;
 		int rc;
@@ -568,6 +571,22 @@ parse_subsys(struct cfg *c, const char *q, struct json_object *o, struct cfg_sub
 			}
 		}
 	}
+	if (json_object_object_get_ex(o, "listeners", &v)) {
+		jpath_key(k, q, "listeners");
+		rc = parse_listeners(c, k, v, &s->listeners, &s->nlisteners);
+		for (size_t i = 0; rc == 0 && i < s->nlisteners; i++) {
+			if (strcmp(s->listeners[i].port, "0") == 0) {
+				char e[CFG_PATH_LEN], f[CFG_PATH_LEN];
+
+				jpath_idx(e, k, i);
+				jpath_key(f, e, "port");
+				rc = cfg_err(c, f, "0 is not allowed for a subsystem's listener");
+			}
+		}
+		if (rc != 0) {
+			return rc;
+		}
+	}
 	if (json_object_object_get_ex(o, "namespaces", &v)) {
 		jpath_key(k, q, "namespaces");
 		if (!json_object_is_type(v, json_type_array)) {
@@ -608,6 +627,7 @@ doc_free(struct cfg_doc *d)
 	for (size_t i = 0; i < d->nsubsys; i++) {
 		free(d->subsys[i].hosts);
 		free(d->subsys[i].ns);
+		free(d->subsys[i].listeners);
 	}
 	free(d->subsys);
 	free(d->listeners);
@@ -625,7 +645,7 @@ parse_doc(struct cfg *c, struct json_object *doc, struct cfg_doc *d,
 		rc = parse_opts(c, v, opts);
 	}
 	if (rc == 0 && json_object_object_get_ex(doc, "listeners", &v)) {
-		rc = parse_listeners(c, v, d);
+		rc = parse_listeners(c, "$.listeners", v, &d->listeners, &d->nlisteners);
 	}
 	if (rc == 0 && json_object_object_get_ex(doc, "subsystems", &v)) {
 		if (!json_object_is_type(v, json_type_array)) {
@@ -725,6 +745,17 @@ nvtcp_tgt_config_load(struct nvtcp_tgt *tgt, const char *path, char *err, size_t
 				char k[CFG_PATH_LEN], e[CFG_PATH_LEN];
 
 				jpath_key(k, q, "namespaces");
+				jpath_idx(e, k, n);
+				cfg_err(&c, e, "%s", why);
+			}
+		}
+		for (size_t n = 0; rc == 0 && n < s->nlisteners; n++) {
+			rc = nvtcp_tgt_subsys_add_listener(tgt, s->nqn, s->listeners[n].addr,
+							   s->listeners[n].port, why, sizeof(why));
+			if (rc != 0) {
+				char k[CFG_PATH_LEN], e[CFG_PATH_LEN];
+
+				jpath_key(k, q, "listeners");
 				jpath_idx(e, k, n);
 				cfg_err(&c, e, "%s", why);
 			}

@@ -71,6 +71,7 @@ struct tgt_ctrlr;
 struct tgt_subsys;
 struct tgt_ns;
 struct tgt_bdev;
+struct tgt_listener;
 
 /* Relaxed single-writer counters that other threads may read. */
 #define TGT_STAT_ADD(field, v) \
@@ -206,6 +207,12 @@ struct tgt_host {
 	TAILQ_ENTRY(tgt_host) link;
 };
 
+/* A listen address of one subsystem: a reference on a shared tgt_listener (M). */
+struct tgt_subsys_listener {
+	struct tgt_listener *l;
+	TAILQ_ENTRY(tgt_subsys_listener) link;
+};
+
 struct tgt_subsys {
 	struct nvtcp_tgt *tgt;
 	char nqn[NVTCP_NQN_MAX_LEN + 1];
@@ -218,8 +225,13 @@ struct tgt_subsys {
 	/* Published namespaces: read with tgt_subsys_ns() from any reactor. */
 	struct tgt_ns **ns;
 	TAILQ_HEAD(, tgt_host) hosts;
+	/* Its own listeners, on top of the global ones (M). */
+	TAILQ_HEAD(, tgt_subsys_listener) listeners;
 	/* Registered controllers (M). */
 	TAILQ_HEAD(, tgt_ctrlr) ctrlrs;
+	/* nvtcp_tgt_remove_subsys_async() completion, once the controllers are gone. */
+	nvtcp_tgt_done_fn removed_cb;
+	void *removed_cb_arg;
 	TAILQ_ENTRY(tgt_subsys) link;
 };
 
@@ -252,6 +264,10 @@ void *tgt_discovery_log_build(struct nvtcp_tgt *tgt, const char *hostnqn, const 
  * Listeners and the target (tgt.c)
  * ========================================================================================= */
 
+/*
+ * One listening socket. It serves every subsystem when \p global (nvtcp_tgt_add_listener()),
+ * and the subsystems that reference it (subsys_refs) otherwise; it closes when neither holds.
+ */
 struct tgt_listener {
 	char addr[64];
 	char port[16];
@@ -259,6 +275,8 @@ struct tgt_listener {
 	uint16_t portid;
 	uint8_t adrfam;
 	bool wildcard;
+	bool global;
+	uint32_t subsys_refs;
 	struct nvtcp_sock *sock;
 	TAILQ_ENTRY(tgt_listener) link;
 };
@@ -338,6 +356,20 @@ struct nvtcp_tgt {
 };
 
 int tgt_listener_open(struct nvtcp_tgt *tgt, struct tgt_listener *l, char *err, size_t errlen);
+/* The listener of a port ID, or NULL once it is gone (M). */
+struct tgt_listener *tgt_listener_by_portid(struct nvtcp_tgt *tgt, uint16_t portid);
+/* Find the listener of addr:port (port as a decimal string) (M). */
+struct tgt_listener *tgt_listener_find(struct nvtcp_tgt *tgt, const char *addr, const char *port);
+/* Validate addr and port and allocate a closed listener (not linked). */
+int tgt_listener_new(struct nvtcp_tgt *tgt, const char *addr, const char *port,
+		     struct tgt_listener **out, char *err, size_t errlen);
+/* Link a new listener, opening it when the target runs; frees it on failure (M). */
+int tgt_listener_insert(struct nvtcp_tgt *tgt, struct tgt_listener *l, char *err, size_t errlen);
+/* Close and free a listener nothing holds any more (M). */
+void tgt_listener_release(struct nvtcp_tgt *tgt, struct tgt_listener *l);
+/* May a host reach \p subsys through the listener of \p portid? (M) */
+bool tgt_subsys_listener_allowed(struct nvtcp_tgt *tgt, const struct tgt_subsys *subsys,
+				 uint16_t portid);
 /* Send a message to a pg's or the management reactor; waits for room in a full ring. */
 void tgt_send_msg(struct nvtcp_reactor *reactor, nvtcp_msg_fn fn, void *arg);
 /* The pg of the calling reactor (NULL when it has none). */
@@ -463,6 +495,9 @@ struct tgt_conn {
 	char peer[64];
 	char local_addr[64];
 	uint16_t local_port;
+	/* Port ID of the listener that accepted it (constant after creation); 0 for a
+	 * connection created without a listener, which no listener rule restricts. */
+	uint16_t portid;
 	char hostnqn[NVTCP_NQN_MAX_LEN + 1];
 	char close_reason[96];
 	struct tgt_stats stats;
@@ -544,6 +579,8 @@ struct tgt_ctrlr {
 	struct tgt_pg *pg;
 	uint16_t cntlid;
 	bool discovery;
+	/* Listener its admin queue came in through. */
+	uint16_t portid;
 	char hostnqn[NVTCP_NQN_MAX_LEN + 1];
 	uint8_t hostid[16];
 	TAILQ_ENTRY(tgt_ctrlr) subsys_link; /* M */
@@ -607,6 +644,10 @@ void tgt_ctrlrs_ns_changed(struct tgt_subsys *subsys, uint32_t nsid);
 void tgt_ctrlrs_disc_changed(struct nvtcp_tgt *tgt);
 /* Teardown every controller of a subsystem (M). */
 void tgt_subsys_teardown_ctrlrs(struct tgt_subsys *subsys);
+/* Teardown the controllers of a subsystem of one host (hostnqn != NULL) or whose admin queue
+ * came through one listener (portid != 0) (M). Returns how many. */
+uint32_t tgt_subsys_teardown_some(struct tgt_subsys *subsys, const char *hostnqn,
+				  uint16_t portid, const char *reason);
 static inline bool
 tgt_ctrlr_ready(const struct tgt_ctrlr *ctrlr)
 {
