@@ -110,6 +110,7 @@ tgt_ns_free(struct tgt_ns *ns)
 	}
 	tgt_bdev_destroy(ns->bdev);
 	free(ns->inflight);
+	free(ns->path);
 	free(ns);
 }
 
@@ -621,8 +622,13 @@ nvtcp_tgt_add_ns(struct nvtcp_tgt *tgt, const char *nqn, const struct nvtcp_tgt_
 	ns = calloc(1, sizeof(*ns));
 	if (ns != NULL) {
 		ns->inflight = calloc(tgt->npgs, sizeof(*ns->inflight));
+		ns->path = opts->path != NULL ? strdup(opts->path) : NULL;
 	}
-	if (ns == NULL || ns->inflight == NULL) {
+	if (ns == NULL || ns->inflight == NULL || (opts->path != NULL && ns->path == NULL)) {
+		if (ns != NULL) {
+			free(ns->inflight);
+			free(ns->path);
+		}
 		free(ns);
 		tgt_bdev_destroy(bdev);
 		ERR("out of memory");
@@ -631,6 +637,8 @@ nvtcp_tgt_add_ns(struct nvtcp_tgt *tgt, const char *nqn, const struct nvtcp_tgt_
 	ns->nsid = nsid;
 	ns->subsys = s;
 	ns->bdev = bdev;
+	ns->backend = opts->backend;
+	ns->file_workers = opts->file_workers;
 	ns->block_size = opts->block_size;
 	ns->block_shift = opts->block_size == 512 ? 9 : 12;
 	ns->num_blocks = bdev->size >> ns->block_shift;

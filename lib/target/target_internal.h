@@ -193,6 +193,10 @@ struct tgt_ns {
 	uint32_t block_shift;
 	uint8_t uuid[16];
 	uint8_t nguid[16];
+	/* How it was made (reported by RPC, saved by save_config). */
+	enum nvtcp_tgt_backend backend;
+	char *path;               /* file backend */
+	uint32_t file_workers;
 	/* Commands in flight per pg, each on its own cache line, written only by that pg. */
 	struct {
 		uint64_t n;
@@ -664,5 +668,45 @@ int64_t tgt_admin_data_len(const struct tgt_req *req);
 /* Copy \p len bytes of a log page starting at the request's offset into its data. */
 void tgt_req_fill_log(struct tgt_req *req, const void *log, size_t log_len);
 uint32_t tgt_mdts(const struct nvtcp_tgt *tgt);
+
+/* ============================================================================================
+ * JSON helpers of the configuration file, shared with the RPC methods (config.c)
+ * ========================================================================================= */
+
+struct json_object;
+
+#define TGT_CFG_PATH_LEN 160
+
+/* Where errors go: "<file>: <path>: <message>" (file = the config file or the RPC method). */
+struct tgt_cfg {
+	const char *file;
+	char *err;
+	size_t errlen;
+};
+
+/* Write the error; returns -EINVAL. */
+int tgt_cfg_err(struct tgt_cfg *c, const char *jpath, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* parent.key (key alone when parent is ""), parent[i]. */
+void tgt_cfg_jpath_key(char *dst, const char *parent, const char *key);
+void tgt_cfg_jpath_idx(char *dst, const char *parent, size_t i);
+/* \p obj must be an object whose keys are all in \p keys (NULL-terminated). */
+int tgt_cfg_check_keys(struct tgt_cfg *c, const char *jpath, struct json_object *obj,
+		       const char *const *keys);
+/* A number in min..max, or a size string ("64K", "1G") when \p size. */
+int tgt_cfg_get_u64(struct tgt_cfg *c, const char *jpath, struct json_object *v, bool size,
+		    uint64_t min, uint64_t max, uint64_t *out);
+/* Optional members: *out is left alone when the key is absent. */
+int tgt_cfg_get_u32(struct tgt_cfg *c, const char *parent, struct json_object *obj,
+		    const char *key, bool size, uint64_t min, uint64_t max, uint32_t *out);
+int tgt_cfg_get_bool(struct tgt_cfg *c, const char *parent, struct json_object *obj,
+		     const char *key, bool *out);
+int tgt_cfg_get_str(struct tgt_cfg *c, const char *parent, struct json_object *obj,
+		    const char *key, const char **out);
+/* 32 hex digits (dashes ignored). */
+int tgt_cfg_parse_hex16(const char *s, uint8_t out[16]);
+/* A namespace object (config "namespaces" entry, RPC "namespace"); strings point into \p o. */
+int tgt_cfg_parse_ns(struct tgt_cfg *c, const char *q, struct json_object *o,
+		     struct nvtcp_tgt_ns_opts *opts);
 
 #endif /* NVTCP_TARGET_INTERNAL_H */

@@ -9,7 +9,7 @@ set -uo pipefail
 expect_error() {
 	local what=$1 want=$2 lines rc
 	shift 2
-	timeout 20 "$TGT_BIN" "$@" >"$TMP/err.out" 2>"$TMP/err.log"
+	timeout 20 "$TGT_BIN" --rpc-socket "$TMP/err.sock" "$@" >"$TMP/err.out" 2>"$TMP/err.log"
 	rc=$?
 	lines=$(grep -vc '^\[' "$TMP/err.log")
 	if [ "$rc" = 0 ] || [ "$rc" = 124 ] || ! grep -qF -- "$want" "$TMP/err.log" || [ "$lines" != 1 ]; then
