@@ -361,6 +361,15 @@ nvtcp_jsonrpc_server_call(struct nvtcp_jsonrpc_server *server, const char *reque
 	doc = json_tokener_parse_ex(tok, request, (int)len);
 	jerr = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
+	if (jerr == json_tokener_continue) {
+		/* The whole document is here: a terminating NUL ends a bare top-level value. */
+		doc = json_tokener_parse_ex(tok, "", 1);
+		jerr = json_tokener_get_error(tok);
+		end = len;
+		if (jerr != json_tokener_success) {
+			jerr = json_tokener_continue;
+		}
+	}
 	json_tokener_free(tok);
 	if (jerr == json_tokener_continue) {
 		snprintf(msg, sizeof(msg), "Parse error: incomplete JSON document");
