@@ -320,6 +320,7 @@ nvtcp_tgt_subsys_remove_host(struct nvtcp_tgt *tgt, const char *nqn, const char 
 {
 	struct tgt_subsys *s = nqn != NULL ? tgt_subsys_find(tgt, nqn) : NULL;
 	struct tgt_host *h;
+	uint32_t n;
 
 	if (s == NULL || s->discovery || hostnqn == NULL) {
 		return -ENOENT;
@@ -330,9 +331,10 @@ nvtcp_tgt_subsys_remove_host(struct nvtcp_tgt *tgt, const char *nqn, const char 
 			free(h);
 			/* With any host allowed, the host may stay: only a withdrawn right ends
 			 * its controllers. */
-			if (!s->allow_any) {
-				tgt_subsys_teardown_some(s, hostnqn, 0, "host removed from the subsystem");
-			}
+			n = s->allow_any ? 0 : tgt_subsys_teardown_some(s, hostnqn, 0,
+									"host removed from the subsystem");
+			NVTCP_NOTICELOG("subsystem %s: host %s removed (%u controllers torn down)\n",
+					s->nqn, hostnqn, n);
 			tgt_discovery_changed(tgt);
 			return 0;
 		}
