@@ -394,8 +394,10 @@ check_args(struct app *a, uint64_t *dma_bytes)
 			}
 		}
 	}
-	if (a->nlisten == 0 && a->config == NULL) {
-		fprintf(stderr, PROG ": nothing to listen on: give --listen ADDR:PORT or --config\n");
+	/* With the RPC socket, listeners may come later (nvmf_subsystem_add_listener). */
+	if (a->nlisten == 0 && a->config == NULL && strcmp(a->rpc_socket, "none") == 0) {
+		fprintf(stderr, PROG ": nothing to listen on: give --listen ADDR:PORT, --config or "
+			"--rpc-socket\n");
 		return -EINVAL;
 	}
 	return 0;

@@ -36,7 +36,8 @@ expect_error "bad --subsys" "--subsys: 'demo'" --listen 127.0.0.1:0 --subsys dem
 expect_error "bad --allow-host" "--allow-host: 'me'" --listen 127.0.0.1:0 --subsys "$NQN" \
 	--allow-host me
 expect_error "unknown option" "unknown option '--bogus'" --bogus
-expect_error "nothing to listen on" "nothing to listen on" --subsys "$NQN"
+expect_error "nothing to listen on" "nothing to listen on" --rpc-socket none --subsys "$NQN"
+expect_error "bad --rpc-socket" "--rpc-socket: '' must be" --rpc-socket "" --subsys "$NQN"
 expect_error "missing --config file" "$TMP/none.json" --config "$TMP/none.json"
 printf '{"subsystems": [{"nqn": "%s", "namespaces": [{"size": "1M", "block_size": 520}]}]}\n' \
 	"$NQN" >"$TMP/bad.json"
