@@ -65,6 +65,7 @@ install: all
 	install -m 0644 include/nvtcp/*.h $(DESTDIR)$(PREFIX)/include/nvtcp/
 	$(call nvtcp_pc_gen,$(PREFIX)/lib,$(PREFIX)/include) > $(DESTDIR)$(PREFIX)/lib/pkgconfig/nvtcp.pc
 	$(if $(wildcard $(BIN_DIR)/nvtcp_*),install -m 0755 $(wildcard $(BIN_DIR)/nvtcp_*) $(DESTDIR)$(PREFIX)/bin/)
+	install -m 0755 scripts/nvtcp-rpc $(DESTDIR)$(PREFIX)/bin/
 
 clean:
 	rm -rf build build-san build-fuzz

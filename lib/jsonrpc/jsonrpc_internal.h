@@ -51,6 +51,8 @@ struct jsonrpc_conn {
 	bool eof;
 	/* Close once the queued output is written (after a parse error). */
 	bool closing;
+	/* Close at the next poll without writing more (unread output, out of memory). */
+	bool doomed;
 	TAILQ_ENTRY(jsonrpc_conn) link;
 };
 

@@ -121,7 +121,7 @@ answer(struct nvtcp_jsonrpc_request *req, struct json_object *result, int code, 
 	if (resp == NULL) {
 		NVTCP_ERRLOG("jsonrpc: out of memory building a response\n");
 		if (conn != NULL) {
-			conn->closing = true;
+			conn->doomed = true;
 		}
 		return;
 	}
@@ -182,7 +182,7 @@ reject(struct nvtcp_jsonrpc_server *server, struct jsonrpc_conn *conn,
 	if (resp == NULL) {
 		NVTCP_ERRLOG("jsonrpc: out of memory building a response\n");
 		if (conn != NULL) {
-			conn->closing = true;
+			conn->doomed = true;
 		}
 		return;
 	}

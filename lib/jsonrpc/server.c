@@ -86,14 +86,13 @@ jsonrpc_conn_queue(struct jsonrpc_conn *conn, const char *data, size_t len)
 	size_t need = pending + len + 1;
 	char *out;
 
-	if (conn->closing && conn->closing_since_ms == 0) {
+	if (conn->doomed) {
 		return;
 	}
 	if (need > conn->server->opts.max_pending_output) {
 		NVTCP_INFOLOG("jsonrpc: client %lu: does not read its responses (%zu bytes queued)\n",
 			      (unsigned long)conn->id, pending);
-		conn->closing = true;
-		conn->closing_since_ms = 0;
+		conn->doomed = true;
 		return;
 	}
 	if (conn->out_off > 0) {
@@ -108,8 +107,7 @@ jsonrpc_conn_queue(struct jsonrpc_conn *conn, const char *data, size_t len)
 		if (out == NULL) {
 			NVTCP_ERRLOG("jsonrpc: client %lu: out of memory queueing a response\n",
 				     (unsigned long)conn->id);
-			conn->closing = true;
-			conn->closing_since_ms = 0;
+			conn->doomed = true;
 			return;
 		}
 		conn->out = out;
@@ -170,7 +168,8 @@ conn_process(struct jsonrpc_conn *conn)
 	int docs = 0;
 	char msg[160];
 
-	while (conn->pending == NULL && !conn->closing && conn->in_len > 0 && docs < DOC_BUDGET) {
+	while (conn->pending == NULL && !conn->closing && !conn->doomed && conn->in_len > 0 &&
+	       docs < DOC_BUDGET) {
 		struct json_object *doc;
 		enum json_tokener_error jerr;
 		size_t skip = 0, used, feed;
@@ -230,7 +229,7 @@ conn_read(struct jsonrpc_conn *conn)
 	size_t limit = conn->server->opts.max_request_size;
 	size_t budget = READ_BUDGET;
 
-	while (budget > 0 && !conn->eof && !conn->closing) {
+	while (budget > 0 && !conn->eof && !conn->closing && !conn->doomed) {
 		size_t room, want;
 		ssize_t n;
 
@@ -342,7 +341,14 @@ conn_service(struct jsonrpc_conn *conn, uint64_t now)
 	uint32_t tmo = server->opts.idle_timeout_ms;
 	int work = 0;
 
-	if (conn->pending == NULL && !conn->closing && conn->in_len > 0) {
+	if (conn->doomed) {
+		conn_close(conn, true, "its responses could not be queued");
+		return 1;
+	}
+	if (conn->pending != NULL) {
+		/* The server is the slow one: the idle timeout counts from the answer. */
+		conn->last_input_ms = now;
+	} else if (!conn->closing && conn->in_len > 0) {
 		work += conn_process(conn);
 	}
 	if (conn->out_len > conn->out_off) {
@@ -353,11 +359,11 @@ conn_service(struct jsonrpc_conn *conn, uint64_t now)
 		}
 		work++;
 	}
+	if (conn->doomed) {
+		conn_close(conn, true, "its responses could not be queued");
+		return 1;
+	}
 	if (conn->closing) {
-		if (conn->closing_since_ms == 0) {
-			conn_close(conn, true, "too much unread output");
-			return 1;
-		}
 		if (conn->out_len == conn->out_off || now - conn->closing_since_ms > CLOSING_GRACE_MS) {
 			conn_close(conn, true, "after a parse error");
 			return 1;

@@ -478,6 +478,47 @@ test_one_in_flight_and_disconnect(void)
 	CU_ASSERT_EQUAL(access(g_path, F_OK), -1);
 }
 
+/* Input buffered behind a slow handler is not timed out for the handler's slowness. */
+static void
+test_timeout_counts_from_answer(void)
+{
+	struct nvtcp_jsonrpc_server_opts opts;
+	struct nvtcp_jsonrpc_server *s;
+	struct nvtcp_jsonrpc_server_stats st;
+	char buf[1024];
+	bool eof;
+	int fd;
+
+	nvtcp_jsonrpc_server_opts_init(&opts);
+	opts.idle_timeout_ms = 50;
+	s = server_start(&opts);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	g_nasync = 0;
+	fd = client_connect();
+	client_send(fd, "{\"jsonrpc\":\"2.0\",\"method\":\"async\",\"id\":1}"
+		    "{\"jsonrpc\":\"2.0\",");
+	poll_ms(150);
+	CU_ASSERT_EQUAL_FATAL(g_nasync, 1);
+	nvtcp_jsonrpc_send_result(g_async[0], NULL);
+	client_recv(fd, buf, sizeof(buf), 1, 1000, &eof);
+	CU_ASSERT_STRING_EQUAL(buf, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":true}\n");
+	CU_ASSERT_FALSE(eof);
+	poll_ms(10);
+	client_send(fd, "\"method\":\"echo\",\"id\":2}");
+	client_recv(fd, buf, sizeof(buf), 1, 1000, &eof);
+	CU_ASSERT_STRING_EQUAL(buf, "{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":true}\n");
+	nvtcp_jsonrpc_server_get_stats(s, &st);
+	CU_ASSERT_EQUAL(st.clients_closed, 0);
+	/* Now silence mid-request: closed. */
+	client_send(fd, "{");
+	client_recv(fd, buf, sizeof(buf), 1, 1000, &eof);
+	CU_ASSERT(eof);
+	close(fd);
+	nvtcp_jsonrpc_server_get_stats(s, &st);
+	CU_ASSERT_EQUAL(st.clients_closed, 1);
+	nvtcp_jsonrpc_server_destroy(s);
+}
+
 static void
 add_tests(void)
 {
@@ -489,6 +530,7 @@ add_tests(void)
 	CU_ADD_TEST(s, test_idle_timeout_and_max_clients);
 	CU_ADD_TEST(s, test_unread_output);
 	CU_ADD_TEST(s, test_one_in_flight_and_disconnect);
+	CU_ADD_TEST(s, test_timeout_counts_from_answer);
 }
 
 NVTCP_UT_MAIN(add_tests)
