@@ -141,6 +141,13 @@ obj_add_u64(struct json_object *o, const char *key, uint64_t val)
 	json_object_object_add(o, key, json_object_new_uint64(val));
 }
 
+/* A reactor's core, -1 for one outside the launcher (SPDK's "lcore"). */
+static struct json_object *
+lcore_json(uint32_t core)
+{
+	return json_object_new_int64(core == NVTCP_ENV_CORE_NONE ? -1 : (int64_t)core);
+}
+
 /* ---- spdk_get_version, framework_get_reactors ------------------------------------------- */
 
 static const char *const g_no_keys[] = {NULL};
@@ -186,8 +193,7 @@ rpc_get_reactors(struct nvtcp_jsonrpc_request *req, struct json_object *params, 
 
 		nvtcp_tgt_get_reactor_stats(r.tgt, i, &s);
 		nvtcp_reactor_get_stats(r.tgt->pgs[i].reactor, &rs);
-		json_object_object_add(o, "lcore", json_object_new_int64(
-					       s.core == NVTCP_ENV_CORE_NONE ? -1 : (int64_t)s.core));
+		json_object_object_add(o, "lcore", lcore_json(s.core));
 		obj_add_u64(o, "busy", rs.busy_ticks);
 		obj_add_u64(o, "idle", rs.idle_ticks);
 		obj_add_u64(o, "iterations", rs.iterations);
@@ -728,8 +734,7 @@ stats_conns_done(void *cb_arg, struct nvtcp_tgt_conn_stats_list *list)
 		nvtcp_tgt_get_reactor_stats(tgt, i, &s);
 		snprintf(name, sizeof(name), "nvtcp_poll_group_%03u", i);
 		obj_add_str(o, "name", name);
-		json_object_object_add(o, "lcore", json_object_new_int64(
-					       s.core == NVTCP_ENV_CORE_NONE ? -1 : (int64_t)s.core));
+		json_object_object_add(o, "lcore", lcore_json(s.core));
 		obj_add_u64(o, "connections", s.connections);
 		obj_add_u64(o, "accepted", s.accepted);
 		obj_add_u64(o, "bufs_free", s.bufs_free);

@@ -331,8 +331,8 @@ nvtcp_tgt_subsys_remove_host(struct nvtcp_tgt *tgt, const char *nqn, const char 
 			free(h);
 			/* With any host allowed, the host may stay: only a withdrawn right ends
 			 * its controllers. */
-			n = s->allow_any ? 0 : tgt_subsys_teardown_some(s, hostnqn, 0,
-									"host removed from the subsystem");
+			n = s->allow_any ? 0 :
+			    tgt_subsys_teardown_some(s, hostnqn, 0, "host removed from the subsystem");
 			NVTCP_NOTICELOG("subsystem %s: host %s removed (%u controllers torn down)\n",
 					s->nqn, hostnqn, n);
 			tgt_discovery_changed(tgt);
