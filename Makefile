@@ -5,7 +5,7 @@ include mk/nvtcp.common.mk
 
 PREFIX ?= /usr/local
 DESTDIR ?=
-VERSION := 0.1.0
+VERSION := $(shell sed -n 's/^#define NVTCP_VERSION_STRING "\(.*\)"/\1/p' include/nvtcp/version.h)
 
 SHARED_LIB := $(LIB_DIR)/libnvtcp.so
 PC_FILE := $(LIB_DIR)/pkgconfig/nvtcp.pc

@@ -33,7 +33,7 @@ cleanup() {
 		kill -KILL "$TGT_PID" 2>/dev/null
 		wait "$TGT_PID" 2>/dev/null
 	fi
-	rm -f "$LOG"
+	rm -f "$LOG" "$LOG.sock"
 }
 trap cleanup EXIT
 trap 'echo "demo: interrupted" >&2; exit 130' INT TERM
@@ -58,7 +58,8 @@ echo "nvtcp demo: $where"
 "$ROOT/scripts/setup.sh" status 2>/dev/null | sed 's/^/  /'
 
 # Port 0: the target picks a free port and prints it, so the demo never collides.
-"$BIN/nvtcp_tgt" -m "$TGT_MASK" --listen 127.0.0.1:0 --subsys "$NQN" --ns malloc:256M \
+"$BIN/nvtcp_tgt" -m "$TGT_MASK" --rpc-socket "$LOG.sock" --listen 127.0.0.1:0 --subsys "$NQN" \
+	--ns malloc:256M \
 	--c2h-success always > "$LOG" 2>&1 &
 TGT_PID=$!
 PORT=

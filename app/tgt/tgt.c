@@ -4,8 +4,9 @@
  *   nvtcp_tgt -m 0x3 --listen 127.0.0.1:4420 --subsys nqn.2024-01.io.nvtcp:demo --ns malloc:1G
  *   nvtcp_tgt --config target.json
  *
- * Prints "nvtcp_tgt: ready" on stdout once every listener is open (scripts wait for that
- * line), per-reactor statistics on SIGUSR1 and at exit, and stops cleanly on SIGINT/SIGTERM.
+ * Prints "nvtcp_tgt: ready" on stdout once every listener and the RPC socket are open (scripts
+ * wait for that line), per-reactor statistics on SIGUSR1 and at exit, and stops cleanly on
+ * SIGINT/SIGTERM. The JSON-RPC control plane (doc/target.md) listens on --rpc-socket.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,13 +18,16 @@
 #include "nvtcp/app.h"
 #include "nvtcp/env.h"
 #include "nvtcp/fabrics.h"
+#include "nvtcp/jsonrpc.h"
 #include "nvtcp/log.h"
 #include "nvtcp/reactor.h"
 #include "nvtcp/target.h"
 #include "nvtcp/target_bdev.h"
+#include "nvtcp/target_rpc.h"
 #include "nvtcp/util.h"
 
 #define PROG "nvtcp_tgt"
+#define DEFAULT_RPC_SOCKET "/var/tmp/nvtcp.sock"
 #define MAX_ITEMS 64
 
 enum {
@@ -43,6 +47,7 @@ enum {
 	OPT_CONFIG,
 	OPT_MAX_CONNS_PER_HOST,
 	OPT_MAX_CONNS_PER_ADDR,
+	OPT_RPC_SOCKET,
 };
 
 static const struct option g_long[] = {
@@ -62,6 +67,7 @@ static const struct option g_long[] = {
 	{"config", required_argument, NULL, OPT_CONFIG},
 	{"max-connections-per-host", required_argument, NULL, OPT_MAX_CONNS_PER_HOST},
 	{"max-connections-per-addr", required_argument, NULL, OPT_MAX_CONNS_PER_ADDR},
+	{"rpc-socket", required_argument, NULL, OPT_RPC_SOCKET},
 	{NULL, 0, NULL, 0},
 };
 
@@ -97,6 +103,8 @@ struct app {
 	const char *max_conns_per_addr;
 	const char *c2h_success;
 	const char *config;
+	const char *rpc_socket;
+	struct nvtcp_jsonrpc_server *rpc;
 	/* Which option was out of order (it is reported after parsing, by name). */
 	const char *order_error;
 	struct nvtcp_tgt_opts opts;
@@ -128,6 +136,9 @@ usage(void)
 	       "  --max-connections-per-addr N  connections of one source address (default 256)\n"
 	       "                          (other limits: JSON options, see doc/target.md)\n"
 	       "  --config FILE           JSON configuration (see doc/target.md)\n"
+	       "  --rpc-socket PATH       JSON-RPC control socket (default " DEFAULT_RPC_SOCKET
+	       ";\n"
+	       "                          'none' disables it)\n"
 	       "Prints '" PROG ": ready' on stdout once listening; SIGUSR1 prints statistics.\n");
 }
 
@@ -185,6 +196,7 @@ parse_opt(int ch, const char *arg, void *ctx)
 	case OPT_CONFIG: a->config = arg; return 0;
 	case OPT_MAX_CONNS_PER_HOST: a->max_conns_per_host = arg; return 0;
 	case OPT_MAX_CONNS_PER_ADDR: a->max_conns_per_addr = arg; return 0;
+	case OPT_RPC_SOCKET: a->rpc_socket = arg; return 0;
 	default:
 		return -EINVAL;
 	}
@@ -296,6 +308,15 @@ check_args(struct app *a, uint64_t *dma_bytes)
 	char err[512];
 	int rc;
 
+	if (a->rpc_socket == NULL) {
+		a->rpc_socket = DEFAULT_RPC_SOCKET;
+	}
+	if (strcmp(a->rpc_socket, "none") != 0 && (a->rpc_socket[0] == '\0' ||
+						     strlen(a->rpc_socket) > 107)) {
+		fprintf(stderr, PROG ": --rpc-socket: '%s' must be 1..107 characters (or none)\n",
+			a->rpc_socket);
+		return -EINVAL;
+	}
 	if (a->order_error != NULL) {
 		fprintf(stderr, PROG ": %s: applies to the last --subsys, and none was given before "
 			"it\n", a->order_error);
@@ -404,8 +425,10 @@ check_args(struct app *a, uint64_t *dma_bytes)
 			}
 		}
 	}
-	if (a->nlisten == 0 && a->config == NULL) {
-		fprintf(stderr, PROG ": nothing to listen on: give --listen ADDR:PORT or --config\n");
+	/* With the RPC socket, listeners may come later (nvmf_subsystem_add_listener). */
+	if (a->nlisten == 0 && a->config == NULL && strcmp(a->rpc_socket, "none") == 0) {
+		fprintf(stderr, PROG ": nothing to listen on: give --listen ADDR:PORT, --config or "
+			"--rpc-socket\n");
 		return -EINVAL;
 	}
 	return 0;
@@ -487,6 +510,9 @@ shutdown_cb(void *ctx)
 {
 	struct app *a = ctx;
 
+	/* The RPC handlers use the target: the server goes first. */
+	nvtcp_jsonrpc_server_destroy(a->rpc);
+	a->rpc = NULL;
 	if (a->tgt == NULL) {
 		nvtcp_app_stop(a->exit_code);
 		return;
@@ -523,6 +549,21 @@ started(void *arg, int status)
 			break;
 		}
 		printf(PROG ": listening on port %u\n", port);
+	}
+	if (strcmp(a->rpc_socket, "none") != 0) {
+		char err[256] = "";
+
+		a->rpc = nvtcp_jsonrpc_server_create(a->rpc_socket, NULL, err, sizeof(err));
+		if (a->rpc == NULL || nvtcp_tgt_rpc_register(a->tgt, a->rpc) != 0) {
+			fprintf(stderr, PROG ": --rpc-socket %s: %s\n", a->rpc_socket,
+				err[0] != '\0' ? err : "cannot register the methods");
+			nvtcp_jsonrpc_server_destroy(a->rpc);
+			a->rpc = NULL;
+			a->exit_code = 1;
+			nvtcp_tgt_destroy(a->tgt, destroyed, a);
+			return;
+		}
+		printf(PROG ": rpc socket %s\n", a->rpc_socket);
 	}
 	printf(PROG ": ready\n");
 	fflush(stdout);

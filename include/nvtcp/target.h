@@ -218,7 +218,9 @@ void nvtcp_tgt_destroy(struct nvtcp_tgt *tgt, nvtcp_tgt_destroy_fn cb, void *cb_
 
 /**
  * Listen on an address and port (IPv4 or IPv6 numeric address; "0.0.0.0" or "::" for every
- * address). Every listener serves every subsystem and the discovery subsystem. Opens at once
+ * address). Such a global listener serves every subsystem and the discovery subsystem (see
+ * nvtcp_tgt_subsys_add_listener() for a subsystem's own). When a subsystem already listens on
+ * the same address and port, its socket is shared and becomes global. Opens at once
  * when the target is started, else at nvtcp_tgt_start(). Logs what it listens on.
  *
  * \param tgt Target.
@@ -232,9 +234,10 @@ int nvtcp_tgt_add_listener(struct nvtcp_tgt *tgt, const char *addr, const char *
 			   size_t errlen);
 
 /**
- * Stop listening on an address and port. Connections accepted there stay up.
+ * Remove a global listener. Connections accepted there stay up. The socket stays open while a
+ * subsystem still lists the same address and port (it then serves only those subsystems).
  *
- * \return 0 or -ENOENT.
+ * \return 0 or -ENOENT (no global listener there).
  */
 int nvtcp_tgt_remove_listener(struct nvtcp_tgt *tgt, const char *addr, const char *port);
 
@@ -291,6 +294,49 @@ int nvtcp_tgt_add_subsys(struct nvtcp_tgt *tgt, const char *nqn,
 int nvtcp_tgt_remove_subsys(struct nvtcp_tgt *tgt, const char *nqn);
 
 /**
+ * As nvtcp_tgt_remove_subsys(), and call \p cb (status 0) on the management reactor once every
+ * controller of the subsystem is gone (their commands finished) and the subsystem is freed.
+ *
+ * \param tgt Target.
+ * \param nqn Subsystem.
+ * \param cb Completion (may be NULL); not called when this returns an error.
+ * \param cb_arg Its argument.
+ * \return 0 or -ENOENT.
+ */
+int nvtcp_tgt_remove_subsys_async(struct nvtcp_tgt *tgt, const char *nqn, nvtcp_tgt_done_fn cb,
+				  void *cb_arg);
+
+/**
+ * Let a subsystem listen on an address and port of its own (SPDK's per-subsystem listeners):
+ * hosts may connect to it through its own listeners and the global ones, and to no subsystem
+ * through another subsystem's listener (Connect fails with Invalid Parameters on SUBNQN). A
+ * socket already open on the same address and port is shared; else one is opened (at once when
+ * the target runs). The discovery log lists the subsystem on its own and the global listeners.
+ *
+ * \param tgt Target.
+ * \param nqn Subsystem.
+ * \param addr Numeric IPv4 or IPv6 address.
+ * \param port Port (not "0": a subsystem's listener is named by its address and port).
+ * \param err One-line message on failure.
+ * \param errlen Size of \p err.
+ * \return 0, -ENOENT (no subsystem), -EEXIST (already its listener), -EINVAL, -EADDRINUSE, or
+ *         another errno.
+ */
+int nvtcp_tgt_subsys_add_listener(struct nvtcp_tgt *tgt, const char *nqn, const char *addr,
+				  const char *port, char *err, size_t errlen);
+
+/**
+ * Remove a subsystem's own listener. Unless a global listener on the same address and port
+ * still lets them in, the subsystem's controllers whose admin queue came in through it are torn
+ * down (other subsystems' connections on a shared socket stay); the socket closes when nothing
+ * holds it any more. Discovery controllers get a discovery log change event.
+ *
+ * \return 0 or -ENOENT (no such subsystem or listener of it).
+ */
+int nvtcp_tgt_subsys_remove_listener(struct nvtcp_tgt *tgt, const char *nqn, const char *addr,
+				     const char *port);
+
+/**
  * Allow a host on a subsystem (used when allow_any_host is false).
  *
  * \return 0, -ENOENT (no such subsystem), -EEXIST, -EINVAL (bad host NQN), -ENOMEM.
@@ -299,14 +345,15 @@ int nvtcp_tgt_subsys_add_host(struct nvtcp_tgt *tgt, const char *nqn, const char
 			      char *err, size_t errlen);
 
 /**
- * Withdraw a host from a subsystem's allow list (existing controllers stay).
+ * Withdraw a host from a subsystem's allow list. When the subsystem does not allow any host,
+ * that host's controllers on it are torn down (its connections close; other hosts' stay).
  *
  * \return 0 or -ENOENT.
  */
 int nvtcp_tgt_subsys_remove_host(struct nvtcp_tgt *tgt, const char *nqn, const char *hostnqn);
 
 /**
- * Set whether any host may connect to a subsystem.
+ * Set whether any host may connect to a subsystem (connected controllers stay).
  *
  * \return 0 or -ENOENT.
  */

@@ -18,16 +18,10 @@
 #include "target_internal.h"
 
 #define CFG_MAX_FILE (16u * 1024 * 1024)
-#define CFG_PATH_LEN 160
+#define CFG_PATH_LEN TGT_CFG_PATH_LEN
 
-struct cfg {
-	const char *file;
-	char *err;
-	size_t errlen;
-};
-
-static int __attribute__((format(printf, 3, 4)))
-cfg_err(struct cfg *c, const char *jpath, const char *fmt, ...)
+int
+tgt_cfg_err(struct tgt_cfg *c, const char *jpath, const char *fmt, ...)
 {
 	char msg[256];
 	va_list ap;
@@ -41,17 +35,19 @@ cfg_err(struct cfg *c, const char *jpath, const char *fmt, ...)
 	return -EINVAL;
 }
 
-static void
-jpath_key(char *dst, const char *parent, const char *key)
+void
+tgt_cfg_jpath_key(char *dst, const char *parent, const char *key)
 {
-	/* A truncated path still names the place; the check keeps the compiler content. */
-	if (snprintf(dst, CFG_PATH_LEN, "%s.%s", parent, key) >= CFG_PATH_LEN) {
+	/* A truncated path still names the place; the check keeps the compiler content. An
+	 * empty parent (RPC params) names the key alone. */
+	if (snprintf(dst, CFG_PATH_LEN, "%s%s%s", parent, parent[0] != '\0' ? "." : "", key) >=
+	    CFG_PATH_LEN) {
 		dst[CFG_PATH_LEN - 1] = '\0';
 	}
 }
 
-static void
-jpath_idx(char *dst, const char *parent, size_t i)
+void
+tgt_cfg_jpath_idx(char *dst, const char *parent, size_t i)
 {
 	if (snprintf(dst, CFG_PATH_LEN, "%s[%zu]", parent, i) >= CFG_PATH_LEN) {
 		dst[CFG_PATH_LEN - 1] = '\0';
@@ -59,11 +55,11 @@ jpath_idx(char *dst, const char *parent, size_t i)
 }
 
 /* Every key of \p obj must be one of \p keys (NULL-terminated). */
-static int
-check_keys(struct cfg *c, const char *jpath, struct json_object *obj, const char *const *keys)
+int
+tgt_cfg_check_keys(struct tgt_cfg *c, const char *jpath, struct json_object *obj, const char *const *keys)
 {
 	if (!json_object_is_type(obj, json_type_object)) {
-		return cfg_err(c, jpath, "must be an object");
+		return tgt_cfg_err(c, jpath, "must be an object");
 	}
 	json_object_object_foreach(obj, key, val) {
 		bool known = false;
@@ -75,16 +71,16 @@ check_keys(struct cfg *c, const char *jpath, struct json_object *obj, const char
 		if (!known) {
 			char p[CFG_PATH_LEN];
 
-			jpath_key(p, jpath, key);
-			return cfg_err(c, p, "unknown key");
+			tgt_cfg_jpath_key(p, jpath, key);
+			return tgt_cfg_err(c, p, "unknown key");
 		}
 	}
 	return 0;
 }
 
 /* An unsigned number, or a size string ("16K", "1G") when \p size. */
-static int
-get_u64(struct cfg *c, const char *jpath, struct json_object *v, bool size, uint64_t min,
+int
+tgt_cfg_get_u64(struct tgt_cfg *c, const char *jpath, struct json_object *v, bool size, uint64_t min,
 	uint64_t max, uint64_t *out)
 {
 	uint64_t x;
@@ -93,28 +89,28 @@ get_u64(struct cfg *c, const char *jpath, struct json_object *v, bool size, uint
 		int64_t i = json_object_get_int64(v);
 
 		if (i < 0) {
-			return cfg_err(c, jpath, "must not be negative");
+			return tgt_cfg_err(c, jpath, "must not be negative");
 		}
 		x = (uint64_t)i;
 	} else if (size && json_object_is_type(v, json_type_string)) {
 		if (nvtcp_parse_size(json_object_get_string(v), &x) != 0) {
-			return cfg_err(c, jpath, "'%s' is not a size (e.g. 4096, \"64K\", \"1G\")",
+			return tgt_cfg_err(c, jpath, "'%s' is not a size (e.g. 4096, \"64K\", \"1G\")",
 				       json_object_get_string(v));
 		}
 	} else {
-		return cfg_err(c, jpath, "must be %s", size ? "a number or a size string" :
+		return tgt_cfg_err(c, jpath, "must be %s", size ? "a number or a size string" :
 			       "a number");
 	}
 	if (x < min || x > max) {
-		return cfg_err(c, jpath, "%llu is not in %llu..%llu", (unsigned long long)x,
+		return tgt_cfg_err(c, jpath, "%llu is not in %llu..%llu", (unsigned long long)x,
 			       (unsigned long long)min, (unsigned long long)max);
 	}
 	*out = x;
 	return 0;
 }
 
-static int
-get_u32(struct cfg *c, const char *parent, struct json_object *obj, const char *key, bool size,
+int
+tgt_cfg_get_u32(struct tgt_cfg *c, const char *parent, struct json_object *obj, const char *key, bool size,
 	uint64_t min, uint64_t max, uint32_t *out)
 {
 	struct json_object *v;
@@ -125,16 +121,16 @@ get_u32(struct cfg *c, const char *parent, struct json_object *obj, const char *
 	if (!json_object_object_get_ex(obj, key, &v)) {
 		return 0;
 	}
-	jpath_key(p, parent, key);
-	rc = get_u64(c, p, v, size, min, max, &x);
+	tgt_cfg_jpath_key(p, parent, key);
+	rc = tgt_cfg_get_u64(c, p, v, size, min, max, &x);
 	if (rc == 0) {
 		*out = (uint32_t)x;
 	}
 	return rc;
 }
 
-static int
-get_bool(struct cfg *c, const char *parent, struct json_object *obj, const char *key, bool *out)
+int
+tgt_cfg_get_bool(struct tgt_cfg *c, const char *parent, struct json_object *obj, const char *key, bool *out)
 {
 	struct json_object *v;
 	char p[CFG_PATH_LEN];
@@ -143,16 +139,16 @@ get_bool(struct cfg *c, const char *parent, struct json_object *obj, const char 
 		return 0;
 	}
 	if (!json_object_is_type(v, json_type_boolean)) {
-		jpath_key(p, parent, key);
-		return cfg_err(c, p, "must be true or false");
+		tgt_cfg_jpath_key(p, parent, key);
+		return tgt_cfg_err(c, p, "must be true or false");
 	}
 	*out = json_object_get_boolean(v);
 	return 0;
 }
 
 /* A string member; *out stays as it was when absent. */
-static int
-get_str(struct cfg *c, const char *parent, struct json_object *obj, const char *key,
+int
+tgt_cfg_get_str(struct tgt_cfg *c, const char *parent, struct json_object *obj, const char *key,
 	const char **out)
 {
 	struct json_object *v;
@@ -162,15 +158,15 @@ get_str(struct cfg *c, const char *parent, struct json_object *obj, const char *
 		return 0;
 	}
 	if (!json_object_is_type(v, json_type_string)) {
-		jpath_key(p, parent, key);
-		return cfg_err(c, p, "must be a string");
+		tgt_cfg_jpath_key(p, parent, key);
+		return tgt_cfg_err(c, p, "must be a string");
 	}
 	*out = json_object_get_string(v);
 	return 0;
 }
 
 static int
-load_doc(struct cfg *c, const char *path, struct json_object **doc)
+load_doc(struct tgt_cfg *c, const char *path, struct json_object **doc)
 {
 	struct json_tokener *tok;
 	FILE *f;
@@ -243,7 +239,7 @@ load_doc(struct cfg *c, const char *path, struct json_object **doc)
 			*doc = NULL;
 			rc = -EINVAL;
 		} else if (!json_object_is_type(*doc, json_type_object)) {
-			rc = cfg_err(c, "$", "the document must be an object");
+			rc = tgt_cfg_err(c, "$", "the document must be an object");
 			json_object_put(*doc);
 			*doc = NULL;
 		}
@@ -263,7 +259,7 @@ static const char *const g_opt_keys[] = {
 	"buf_size", "buf_count", "rxbuf_size", "cores", "default_model", NULL};
 
 static int
-parse_opts(struct cfg *c, struct json_object *o, struct nvtcp_tgt_opts *opts)
+parse_opts(struct tgt_cfg *c, struct json_object *o, struct nvtcp_tgt_opts *opts)
 {
 	const char *p = "$.options";
 	const char *s = NULL;
@@ -273,54 +269,54 @@ parse_opts(struct cfg *c, struct json_object *o, struct nvtcp_tgt_opts *opts)
 	uint32_t cpda = opts->cpda;
 	int rc;
 
-	rc = check_keys(c, p, o, g_opt_keys);
-	rc = rc ?: get_u32(c, p, o, "max_queue_depth", false, 2, 4096, &opts->max_queue_depth);
-	rc = rc ?: get_u32(c, p, o, "max_admin_queue_depth", false, 32, 4096,
+	rc = tgt_cfg_check_keys(c, p, o, g_opt_keys);
+	rc = rc ?: tgt_cfg_get_u32(c, p, o, "max_queue_depth", false, 2, 4096, &opts->max_queue_depth);
+	rc = rc ?: tgt_cfg_get_u32(c, p, o, "max_admin_queue_depth", false, 32, 4096,
 			   &opts->max_admin_queue_depth);
-	rc = rc ?: get_u32(c, p, o, "max_io_queues", false, 1, 1024, &opts->max_io_queues);
-	rc = rc ?: get_u32(c, p, o, "in_capsule_data_size", true, 8192, 131072,
+	rc = rc ?: tgt_cfg_get_u32(c, p, o, "max_io_queues", false, 1, 1024, &opts->max_io_queues);
+	rc = rc ?: tgt_cfg_get_u32(c, p, o, "in_capsule_data_size", true, 8192, 131072,
 			   &opts->in_capsule_data_size);
-	rc = rc ?: get_u32(c, p, o, "max_io_size", true, 4096, 4u << 20, &opts->max_io_size);
-	rc = rc ?: get_u32(c, p, o, "maxh2cdata", true, 4096, 16u << 20, &opts->maxh2cdata);
-	rc = rc ?: get_u32(c, p, o, "max_r2t_len", true, 0, 16u << 20, &opts->max_r2t_len);
-	rc = rc ?: get_u32(c, p, o, "max_c2h_len", true, 0, 16u << 20, &opts->max_c2h_len);
-	rc = rc ?: get_u32(c, p, o, "cpda", false, 0, NVTCP_TCP_PDA_MAX, &cpda);
-	rc = rc ?: get_u32(c, p, o, "kato_max_ms", false, 0, UINT32_MAX, &opts->kato_max_ms);
-	rc = rc ?: get_u32(c, p, o, "discovery_kato_ms", false, 0, UINT32_MAX,
+	rc = rc ?: tgt_cfg_get_u32(c, p, o, "max_io_size", true, 4096, 4u << 20, &opts->max_io_size);
+	rc = rc ?: tgt_cfg_get_u32(c, p, o, "maxh2cdata", true, 4096, 16u << 20, &opts->maxh2cdata);
+	rc = rc ?: tgt_cfg_get_u32(c, p, o, "max_r2t_len", true, 0, 16u << 20, &opts->max_r2t_len);
+	rc = rc ?: tgt_cfg_get_u32(c, p, o, "max_c2h_len", true, 0, 16u << 20, &opts->max_c2h_len);
+	rc = rc ?: tgt_cfg_get_u32(c, p, o, "cpda", false, 0, NVTCP_TCP_PDA_MAX, &cpda);
+	rc = rc ?: tgt_cfg_get_u32(c, p, o, "kato_max_ms", false, 0, UINT32_MAX, &opts->kato_max_ms);
+	rc = rc ?: tgt_cfg_get_u32(c, p, o, "discovery_kato_ms", false, 0, UINT32_MAX,
 			   &opts->discovery_kato_ms);
-	rc = rc ?: get_u32(c, p, o, "connect_timeout_ms", false, 0, UINT32_MAX,
+	rc = rc ?: tgt_cfg_get_u32(c, p, o, "connect_timeout_ms", false, 0, UINT32_MAX,
 			   &opts->connect_timeout_ms);
-	rc = rc ?: get_u32(c, p, o, "max_connections", false, 1, 1u << 20, &opts->max_connections);
-	rc = rc ?: get_u32(c, p, o, "max_connections_per_addr", false, 0, 1u << 20,
+	rc = rc ?: tgt_cfg_get_u32(c, p, o, "max_connections", false, 1, 1u << 20, &opts->max_connections);
+	rc = rc ?: tgt_cfg_get_u32(c, p, o, "max_connections_per_addr", false, 0, 1u << 20,
 			   &opts->max_connections_per_addr);
-	rc = rc ?: get_u32(c, p, o, "max_connections_per_host", false, 0, 1u << 20,
+	rc = rc ?: tgt_cfg_get_u32(c, p, o, "max_connections_per_host", false, 0, 1u << 20,
 			   &opts->max_connections_per_host);
-	rc = rc ?: get_u32(c, p, o, "max_io_queues_per_host", false, 0, 1u << 20,
+	rc = rc ?: tgt_cfg_get_u32(c, p, o, "max_io_queues_per_host", false, 0, 1u << 20,
 			   &opts->max_io_queues_per_host);
-	rc = rc ?: get_u32(c, p, o, "max_queue_entries_per_host", false, 0, UINT32_MAX,
+	rc = rc ?: tgt_cfg_get_u32(c, p, o, "max_queue_entries_per_host", false, 0, UINT32_MAX,
 			   &opts->max_queue_entries_per_host);
-	rc = rc ?: get_u32(c, p, o, "max_connections_per_subsys", false, 0, 1u << 20,
+	rc = rc ?: tgt_cfg_get_u32(c, p, o, "max_connections_per_subsys", false, 0, 1u << 20,
 			   &opts->max_connections_per_subsys);
-	rc = rc ?: get_u32(c, p, o, "host_buf_share", false, 1, 100, &opts->host_buf_share);
-	rc = rc ?: get_u32(c, p, o, "buf_size", true, 16384, 1u << 20, &opts->buf_size);
-	rc = rc ?: get_u32(c, p, o, "buf_count", false, 1, 1u << 20, &opts->buf_count);
-	rc = rc ?: get_u32(c, p, o, "rxbuf_size", true, 8192, 16u << 20, &opts->rxbuf_size);
-	rc = rc ?: get_str(c, p, o, "default_model", &opts->default_model);
+	rc = rc ?: tgt_cfg_get_u32(c, p, o, "host_buf_share", false, 1, 100, &opts->host_buf_share);
+	rc = rc ?: tgt_cfg_get_u32(c, p, o, "buf_size", true, 16384, 1u << 20, &opts->buf_size);
+	rc = rc ?: tgt_cfg_get_u32(c, p, o, "buf_count", false, 1, 1u << 20, &opts->buf_count);
+	rc = rc ?: tgt_cfg_get_u32(c, p, o, "rxbuf_size", true, 8192, 16u << 20, &opts->rxbuf_size);
+	rc = rc ?: tgt_cfg_get_str(c, p, o, "default_model", &opts->default_model);
 	if (rc != 0) {
 		return rc;
 	}
 	opts->cpda = (uint8_t)cpda;
-	rc = get_str(c, p, o, "digests", &s);
+	rc = tgt_cfg_get_str(c, p, o, "digests", &s);
 	if (rc == 0 && s != NULL) {
 		opts->hdgst = strcmp(s, "hdgst") == 0 || strcmp(s, "both") == 0;
 		opts->ddgst = strcmp(s, "ddgst") == 0 || strcmp(s, "both") == 0;
 		if (!opts->hdgst && !opts->ddgst && strcmp(s, "none") != 0) {
-			jpath_key(q, p, "digests");
-			return cfg_err(c, q, "'%s' is not none, hdgst, ddgst or both", s);
+			tgt_cfg_jpath_key(q, p, "digests");
+			return tgt_cfg_err(c, q, "'%s' is not none, hdgst, ddgst or both", s);
 		}
 	}
 	s = NULL;
-	rc = rc ?: get_str(c, p, o, "c2h_success", &s);
+	rc = rc ?: tgt_cfg_get_str(c, p, o, "c2h_success", &s);
 	if (rc == 0 && s != NULL) {
 		if (strcmp(s, "off") == 0) {
 			opts->c2h_success = NVTCP_TGT_C2H_SUCCESS_OFF;
@@ -329,15 +325,15 @@ parse_opts(struct cfg *c, struct json_object *o, struct nvtcp_tgt_opts *opts)
 		} else if (strcmp(s, "always") == 0) {
 			opts->c2h_success = NVTCP_TGT_C2H_SUCCESS_ALWAYS;
 		} else {
-			jpath_key(q, p, "c2h_success");
-			return cfg_err(c, q, "'%s' is not off, sqflow or always", s);
+			tgt_cfg_jpath_key(q, p, "c2h_success");
+			return tgt_cfg_err(c, q, "'%s' is not off, sqflow or always", s);
 		}
 	}
 	if (rc == 0 && json_object_object_get_ex(o, "cores", &v)) {
-		jpath_key(q, p, "cores");
+		tgt_cfg_jpath_key(q, p, "cores");
 		if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) == 0 ||
 		    json_object_array_length(v) > NVTCP_TGT_MAX_REACTORS) {
-			return cfg_err(c, q, "must be an array of 1..%d core numbers",
+			return tgt_cfg_err(c, q, "must be an array of 1..%d core numbers",
 				       NVTCP_TGT_MAX_REACTORS);
 		}
 		opts->num_cores = 0;
@@ -345,8 +341,8 @@ parse_opts(struct cfg *c, struct json_object *o, struct nvtcp_tgt_opts *opts)
 			char e[CFG_PATH_LEN];
 			uint64_t core;
 
-			jpath_idx(e, q, i);
-			rc = get_u64(c, e, json_object_array_get_idx(v, i), false, 0, 1023, &core);
+			tgt_cfg_jpath_idx(e, q, i);
+			rc = tgt_cfg_get_u64(c, e, json_object_array_get_idx(v, i), false, 0, 1023, &core);
 			bad = rc != 0;
 			opts->cores[opts->num_cores++] = (uint32_t)core;
 		}
@@ -356,7 +352,7 @@ parse_opts(struct cfg *c, struct json_object *o, struct nvtcp_tgt_opts *opts)
 
 		rc = nvtcp_tgt_opts_check(opts, why, sizeof(why));
 		if (rc != 0) {
-			return cfg_err(c, p, "%s", why);
+			return tgt_cfg_err(c, p, "%s", why);
 		}
 	}
 	return rc;
@@ -380,6 +376,8 @@ struct cfg_subsys {
 	size_t nhosts;
 	struct cfg_ns *ns;
 	size_t nns;
+	struct cfg_listener *listeners;
+	size_t nlisteners;
 };
 
 struct cfg_doc {
@@ -391,50 +389,52 @@ struct cfg_doc {
 
 static const char *const g_listener_keys[] = {"address", "port", NULL};
 static const char *const g_subsys_keys[] = {
-	"nqn", "serial", "model", "allow_any_host", "hosts", "max_namespaces", "namespaces", NULL};
+	"nqn", "serial", "model", "allow_any_host", "hosts", "max_namespaces", "namespaces",
+	"listeners", NULL};
 static const char *const g_ns_keys[] = {
-	"nsid", "backend", "size", "block_size", "path", "workers", "create", "uuid", "nguid", NULL};
+	"nsid", "backend", "size", "block_size", "path", "bdev_name", "workers", "create", "uuid",
+	"nguid", NULL};
 
+/* A "listeners" array (top level or of a subsystem) at JSON path \p p. */
 static int
-parse_listeners(struct cfg *c, struct json_object *arr, struct cfg_doc *d)
+parse_listeners(struct tgt_cfg *c, const char *p, struct json_object *arr,
+		struct cfg_listener **out, size_t *count)
 {
-	const char *p = "$.listeners";
-
 	if (!json_object_is_type(arr, json_type_array)) {
-		return cfg_err(c, p, "must be an array");
+		return tgt_cfg_err(c, p, "must be an array");
 	}
-	d->nlisteners = json_object_array_length(arr);
-	d->listeners = calloc(d->nlisteners + 1, sizeof(*d->listeners));
-	if (d->listeners == NULL) {
+	*count = json_object_array_length(arr);
+	*out = calloc(*count + 1, sizeof(**out));
+	if (*out == NULL) {
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < d->nlisteners; i++) {
+	for (size_t i = 0; i < *count; i++) {
 		struct json_object *o = json_object_array_get_idx(arr, i), *v;
-		struct cfg_listener *l = &d->listeners[i];
+		struct cfg_listener *l = &(*out)[i];
 		char q[CFG_PATH_LEN], k[CFG_PATH_LEN];
 		uint64_t port;
 		int rc;
 
-		jpath_idx(q, p, i);
-		rc = check_keys(c, q, o, g_listener_keys);
-		rc = rc ?: get_str(c, q, o, "address", &l->addr);
+		tgt_cfg_jpath_idx(q, p, i);
+		rc = tgt_cfg_check_keys(c, q, o, g_listener_keys);
+		rc = rc ?: tgt_cfg_get_str(c, q, o, "address", &l->addr);
 		if (rc != 0) {
 			return rc;
 		}
 		if (l->addr == NULL) {
-			jpath_key(k, q, "address");
-			return cfg_err(c, k, "missing");
+			tgt_cfg_jpath_key(k, q, "address");
+			return tgt_cfg_err(c, k, "missing");
 		}
-		jpath_key(k, q, "port");
+		tgt_cfg_jpath_key(k, q, "port");
 		if (!json_object_object_get_ex(o, "port", &v)) {
-			return cfg_err(c, k, "missing");
+			return tgt_cfg_err(c, k, "missing");
 		}
 		if (json_object_is_type(v, json_type_string)) {
 			if (nvtcp_parse_u64(json_object_get_string(v), 65535, &port) != 0) {
-				return cfg_err(c, k, "'%s' is not a port number 0..65535",
+				return tgt_cfg_err(c, k, "'%s' is not a port number 0..65535",
 					       json_object_get_string(v));
 			}
-		} else if (get_u64(c, k, v, false, 0, 65535, &port) != 0) {
+		} else if (tgt_cfg_get_u64(c, k, v, false, 0, 65535, &port) != 0) {
 			return -EINVAL;
 		}
 		snprintf(l->port, sizeof(l->port), "%llu", (unsigned long long)port);
@@ -442,8 +442,8 @@ parse_listeners(struct cfg *c, struct json_object *arr, struct cfg_doc *d)
 	return 0;
 }
 
-static int
-parse_hex16(const char *s, uint8_t out[16])
+int
+tgt_cfg_parse_hex16(const char *s, uint8_t out[16])
 {
 	char clean[33];
 	size_t n = 0;
@@ -469,11 +469,10 @@ parse_hex16(const char *s, uint8_t out[16])
 	return 0;
 }
 
-static int
-parse_ns(struct cfg *c, const char *q, struct json_object *o, struct cfg_ns *ns)
+int
+tgt_cfg_parse_ns(struct tgt_cfg *c, const char *q, struct json_object *o, struct nvtcp_tgt_ns_opts *n)
 {
-	struct nvtcp_tgt_ns_opts *n = &ns->opts;
-	const char *backend = "malloc", *uuid = NULL, *nguid = NULL;
+	const char *backend = "malloc", *uuid = NULL, *nguid = NULL, *bdev_name = NULL;
 	struct json_object *v;
 	char k[CFG_PATH_LEN];
 	const struct nvtcp_tgt_bdev_ops *ops;
@@ -482,99 +481,108 @@ parse_ns(struct cfg *c, const char *q, struct json_object *o, struct cfg_ns *ns)
 	int rc;
 
 	nvtcp_tgt_ns_opts_init(n);
-	rc = check_keys(c, q, o, g_ns_keys);
-	rc = rc ?: get_u32(c, q, o, "nsid", false, 1, 1024, &n->nsid);
-	rc = rc ?: get_str(c, q, o, "backend", &backend);
-	rc = rc ?: get_u32(c, q, o, "block_size", false, 512, 4096, &n->block_size);
-	rc = rc ?: get_str(c, q, o, "path", &n->path);
-	rc = rc ?: get_u32(c, q, o, "workers", false, 1, 16, &n->file_workers);
-	rc = rc ?: get_bool(c, q, o, "create", &n->file_create);
-	rc = rc ?: get_str(c, q, o, "uuid", &uuid);
-	rc = rc ?: get_str(c, q, o, "nguid", &nguid);
+	rc = tgt_cfg_check_keys(c, q, o, g_ns_keys);
+	rc = rc ?: tgt_cfg_get_u32(c, q, o, "nsid", false, 1, 1024, &n->nsid);
+	rc = rc ?: tgt_cfg_get_str(c, q, o, "backend", &backend);
+	rc = rc ?: tgt_cfg_get_u32(c, q, o, "block_size", false, 512, 4096, &n->block_size);
+	rc = rc ?: tgt_cfg_get_str(c, q, o, "path", &n->path);
+	rc = rc ?: tgt_cfg_get_str(c, q, o, "bdev_name", &bdev_name);
+	rc = rc ?: tgt_cfg_get_u32(c, q, o, "workers", false, 1, 16, &n->file_workers);
+	rc = rc ?: tgt_cfg_get_bool(c, q, o, "create", &n->file_create);
+	rc = rc ?: tgt_cfg_get_str(c, q, o, "uuid", &uuid);
+	rc = rc ?: tgt_cfg_get_str(c, q, o, "nguid", &nguid);
 	if (rc != 0) {
 		return rc;
+	}
+	if (bdev_name != NULL) {
+		/* SPDK's name for what a file namespace is backed by. */
+		if (n->path != NULL) {
+			tgt_cfg_jpath_key(k, q, "bdev_name");
+			return tgt_cfg_err(c, k, "give path or bdev_name, not both");
+		}
+		n->path = bdev_name;
 	}
 	ops = nvtcp_tgt_bdev_find(backend);
 	if (ops == NULL) {
 		char names[128];
 
-		jpath_key(k, q, "backend");
-		return cfg_err(c, k, "'%s' is not a backend (registered: %s)", backend,
+		tgt_cfg_jpath_key(k, q, "backend");
+		return tgt_cfg_err(c, k, "'%s' is not a backend (registered: %s)", backend,
 			       nvtcp_tgt_bdev_names(names, sizeof(names)));
 	}
 	if (nvtcp_tgt_backend_parse(backend, &n->backend) != 0) {
 		n->backend_name = backend;
 	}
 	if (n->block_size != 512 && n->block_size != 4096) {
-		jpath_key(k, q, "block_size");
-		return cfg_err(c, k, "must be 512 or 4096");
+		tgt_cfg_jpath_key(k, q, "block_size");
+		return tgt_cfg_err(c, k, "must be 512 or 4096");
 	}
 	has_path = ops->takes_path;
-	jpath_key(k, q, "size");
+	tgt_cfg_jpath_key(k, q, "size");
 	if (json_object_object_get_ex(o, "size", &v)) {
-		if (get_u64(c, k, v, true, 1, UINT64_MAX, &size) != 0) {
+		if (tgt_cfg_get_u64(c, k, v, true, 1, UINT64_MAX, &size) != 0) {
 			return -EINVAL;
 		}
 		if (size % n->block_size != 0) {
-			return cfg_err(c, k, "%llu is not a multiple of the block size %u",
+			return tgt_cfg_err(c, k, "%llu is not a multiple of the block size %u",
 				       (unsigned long long)size, n->block_size);
 		}
 	} else if (!has_path) {
-		return cfg_err(c, k, "missing (required by the %s backend)", backend);
+		return tgt_cfg_err(c, k, "missing (required by the %s backend)", backend);
 	}
 	n->size = size;
 	if (has_path && n->path == NULL) {
-		jpath_key(k, q, "path");
-		return cfg_err(c, k, "missing (required by the %s backend)", backend);
+		tgt_cfg_jpath_key(k, q, "path");
+		return tgt_cfg_err(c, k, "missing (required by the %s backend)", backend);
 	}
 	if (json_object_object_get_ex(o, "workers", NULL) && ops != &tgt_bdev_file_ops) {
-		jpath_key(k, q, "workers");
-		return cfg_err(c, k, "only the file backend has worker threads");
+		tgt_cfg_jpath_key(k, q, "workers");
+		return tgt_cfg_err(c, k, "only the file backend has worker threads");
 	}
 	if (!has_path && n->path != NULL) {
-		jpath_key(k, q, "path");
-		return cfg_err(c, k, "the %s backend takes no path", backend);
+		tgt_cfg_jpath_key(k, q, "path");
+		return tgt_cfg_err(c, k, "the %s backend takes no path", backend);
 	}
 	if (uuid != NULL && uuid_parse(uuid, n->uuid) != 0) {
-		jpath_key(k, q, "uuid");
-		return cfg_err(c, k, "'%s' is not a UUID", uuid);
+		tgt_cfg_jpath_key(k, q, "uuid");
+		return tgt_cfg_err(c, k, "'%s' is not a UUID", uuid);
 	}
-	if (nguid != NULL && parse_hex16(nguid, n->nguid) != 0) {
-		jpath_key(k, q, "nguid");
-		return cfg_err(c, k, "'%s' is not 32 hexadecimal digits", nguid);
+	if (nguid != NULL && tgt_cfg_parse_hex16(nguid, n->nguid) != 0) {
+		tgt_cfg_jpath_key(k, q, "nguid");
+		return tgt_cfg_err(c, k, "'%s' is not 32 hexadecimal digits", nguid);
 	}
 	return 0;
 }
 
 static int
-parse_subsys(struct cfg *c, const char *q, struct json_object *o, struct cfg_subsys *s)
+parse_subsys(struct tgt_cfg *c, const char *q, struct json_object *o, struct cfg_subsys *s)
 {
 	struct json_object *v;
 	char k[CFG_PATH_LEN], why[128];
 	int rc;
 
 	nvtcp_tgt_subsys_opts_init(&s->opts);
-	rc = check_keys(c, q, o, g_subsys_keys);
-	rc = rc ?: get_str(c, q, o, "nqn", &s->nqn);
-	rc = rc ?: get_str(c, q, o, "serial", &s->opts.serial);
-	rc = rc ?: get_str(c, q, o, "model", &s->opts.model);
-	rc = rc ?: get_bool(c, q, o, "allow_any_host", &s->opts.allow_any_host);
-	rc = rc ?: get_u32(c, q, o, "max_namespaces", false, 1, 1024, &s->opts.max_namespaces);
+	rc = tgt_cfg_check_keys(c, q, o, g_subsys_keys);
+	rc = rc ?: tgt_cfg_get_str(c, q, o, "nqn", &s->nqn);
+	rc = rc ?: tgt_cfg_get_str(c, q, o, "serial", &s->opts.serial);
+	rc = rc ?: tgt_cfg_get_str(c, q, o, "model", &s->opts.model);
+	rc = rc ?: tgt_cfg_get_bool(c, q, o, "allow_any_host", &s->opts.allow_any_host);
+	rc = rc ?: tgt_cfg_get_u32(c, q, o, "max_namespaces", false, 1, 1024, &s->opts.max_namespaces);
 	if (rc != 0) {
 		return rc;
 	}
-	jpath_key(k, q, "nqn");
+	tgt_cfg_jpath_key(k, q, "nqn");
 	if (s->nqn == NULL) {
-		return cfg_err(c, k, "missing");
+		return tgt_cfg_err(c, k, "missing");
 	}
 	if (!nvtcp_nqn_valid(s->nqn, why, sizeof(why)) || strcmp(s->nqn, NVTCP_DISCOVERY_NQN) == 0) {
-		return cfg_err(c, k, "'%s': %s", s->nqn,
+		return tgt_cfg_err(c, k, "'%s': %s", s->nqn,
 			       strcmp(s->nqn, NVTCP_DISCOVERY_NQN) == 0 ? "the discovery NQN" : why);
 	}
 	if (json_object_object_get_ex(o, "hosts", &v)) {
-		jpath_key(k, q, "hosts");
+		tgt_cfg_jpath_key(k, q, "hosts");
 		if (!json_object_is_type(v, json_type_array)) {
-			return cfg_err(c, k, "must be an array of host NQNs");
+			return tgt_cfg_err(c, k, "must be an array of host NQNs");
 		}
 		s->nhosts = json_object_array_length(v);
 		s->hosts = calloc(s->nhosts + 1, sizeof(*s->hosts));
@@ -585,20 +593,36 @@ parse_subsys(struct cfg *c, const char *q, struct json_object *o, struct cfg_sub
 			struct json_object *h = json_object_array_get_idx(v, i);
 			char e[CFG_PATH_LEN];
 
-			jpath_idx(e, k, i);
+			tgt_cfg_jpath_idx(e, k, i);
 			if (!json_object_is_type(h, json_type_string)) {
-				return cfg_err(c, e, "must be a string");
+				return tgt_cfg_err(c, e, "must be a string");
 			}
 			s->hosts[i] = json_object_get_string(h);
 			if (!nvtcp_nqn_valid(s->hosts[i], why, sizeof(why))) {
-				return cfg_err(c, e, "'%s': %s", s->hosts[i], why);
+				return tgt_cfg_err(c, e, "'%s': %s", s->hosts[i], why);
 			}
 		}
 	}
+	if (json_object_object_get_ex(o, "listeners", &v)) {
+		tgt_cfg_jpath_key(k, q, "listeners");
+		rc = parse_listeners(c, k, v, &s->listeners, &s->nlisteners);
+		for (size_t i = 0; rc == 0 && i < s->nlisteners; i++) {
+			if (strcmp(s->listeners[i].port, "0") == 0) {
+				char e[CFG_PATH_LEN], f[CFG_PATH_LEN];
+
+				tgt_cfg_jpath_idx(e, k, i);
+				tgt_cfg_jpath_key(f, e, "port");
+				rc = tgt_cfg_err(c, f, "0 is not allowed for a subsystem's listener");
+			}
+		}
+		if (rc != 0) {
+			return rc;
+		}
+	}
 	if (json_object_object_get_ex(o, "namespaces", &v)) {
-		jpath_key(k, q, "namespaces");
+		tgt_cfg_jpath_key(k, q, "namespaces");
 		if (!json_object_is_type(v, json_type_array)) {
-			return cfg_err(c, k, "must be an array");
+			return tgt_cfg_err(c, k, "must be an array");
 		}
 		s->nns = json_object_array_length(v);
 		s->ns = calloc(s->nns + 1, sizeof(*s->ns));
@@ -608,20 +632,20 @@ parse_subsys(struct cfg *c, const char *q, struct json_object *o, struct cfg_sub
 		for (size_t i = 0; i < s->nns; i++) {
 			char e[CFG_PATH_LEN], f[CFG_PATH_LEN];
 
-			jpath_idx(e, k, i);
-			rc = parse_ns(c, e, json_object_array_get_idx(v, i), &s->ns[i]);
+			tgt_cfg_jpath_idx(e, k, i);
+			rc = tgt_cfg_parse_ns(c, e, json_object_array_get_idx(v, i), &s->ns[i].opts);
 			if (rc != 0) {
 				return rc;
 			}
 			if (s->ns[i].opts.nsid > s->opts.max_namespaces) {
-				jpath_key(f, e, "nsid");
-				return cfg_err(c, f, "%u is above max_namespaces %u",
+				tgt_cfg_jpath_key(f, e, "nsid");
+				return tgt_cfg_err(c, f, "%u is above max_namespaces %u",
 					       s->ns[i].opts.nsid, s->opts.max_namespaces);
 			}
 			for (size_t j = 0; j < i; j++) {
 				if (s->ns[i].opts.nsid != 0 && s->ns[j].opts.nsid == s->ns[i].opts.nsid) {
-					jpath_key(f, e, "nsid");
-					return cfg_err(c, f, "%u is used twice", s->ns[i].opts.nsid);
+					tgt_cfg_jpath_key(f, e, "nsid");
+					return tgt_cfg_err(c, f, "%u is used twice", s->ns[i].opts.nsid);
 				}
 			}
 		}
@@ -635,28 +659,29 @@ doc_free(struct cfg_doc *d)
 	for (size_t i = 0; i < d->nsubsys; i++) {
 		free(d->subsys[i].hosts);
 		free(d->subsys[i].ns);
+		free(d->subsys[i].listeners);
 	}
 	free(d->subsys);
 	free(d->listeners);
 }
 
 static int
-parse_doc(struct cfg *c, struct json_object *doc, struct cfg_doc *d,
+parse_doc(struct tgt_cfg *c, struct json_object *doc, struct cfg_doc *d,
 	  struct nvtcp_tgt_opts *opts)
 {
 	struct json_object *v;
 	int rc;
 
-	rc = check_keys(c, "$", doc, g_top_keys);
+	rc = tgt_cfg_check_keys(c, "$", doc, g_top_keys);
 	if (rc == 0 && json_object_object_get_ex(doc, "options", &v)) {
 		rc = parse_opts(c, v, opts);
 	}
 	if (rc == 0 && json_object_object_get_ex(doc, "listeners", &v)) {
-		rc = parse_listeners(c, v, d);
+		rc = parse_listeners(c, "$.listeners", v, &d->listeners, &d->nlisteners);
 	}
 	if (rc == 0 && json_object_object_get_ex(doc, "subsystems", &v)) {
 		if (!json_object_is_type(v, json_type_array)) {
-			return cfg_err(c, "$.subsystems", "must be an array");
+			return tgt_cfg_err(c, "$.subsystems", "must be an array");
 		}
 		d->nsubsys = json_object_array_length(v);
 		d->subsys = calloc(d->nsubsys + 1, sizeof(*d->subsys));
@@ -666,14 +691,14 @@ parse_doc(struct cfg *c, struct json_object *doc, struct cfg_doc *d,
 		for (size_t i = 0; i < d->nsubsys && rc == 0; i++) {
 			char q[CFG_PATH_LEN];
 
-			jpath_idx(q, "$.subsystems", i);
+			tgt_cfg_jpath_idx(q, "$.subsystems", i);
 			rc = parse_subsys(c, q, json_object_array_get_idx(v, i), &d->subsys[i]);
 			for (size_t j = 0; rc == 0 && j < i; j++) {
 				if (strcmp(d->subsys[i].nqn, d->subsys[j].nqn) == 0) {
 					char k[CFG_PATH_LEN];
 
-					jpath_key(k, q, "nqn");
-					rc = cfg_err(c, k, "%s is used twice", d->subsys[i].nqn);
+					tgt_cfg_jpath_key(k, q, "nqn");
+					rc = tgt_cfg_err(c, k, "%s is used twice", d->subsys[i].nqn);
 				}
 			}
 		}
@@ -685,7 +710,7 @@ int
 nvtcp_tgt_config_load_opts(const char *path, struct nvtcp_tgt_opts *opts, char *err,
 			   size_t errlen)
 {
-	struct cfg c = {.file = path, .err = err, .errlen = errlen};
+	struct tgt_cfg c = {.file = path, .err = err, .errlen = errlen};
 	struct nvtcp_tgt_opts tmp = *opts;
 	struct json_object *doc = NULL;
 	struct cfg_doc d = {0};
@@ -713,7 +738,7 @@ nvtcp_tgt_config_load_opts(const char *path, struct nvtcp_tgt_opts *opts, char *
 int
 nvtcp_tgt_config_load(struct nvtcp_tgt *tgt, const char *path, char *err, size_t errlen)
 {
-	struct cfg c = {.file = path, .err = err, .errlen = errlen};
+	struct tgt_cfg c = {.file = path, .err = err, .errlen = errlen};
 	struct nvtcp_tgt_opts opts;
 	struct json_object *doc = NULL;
 	struct cfg_doc d = {0};
@@ -730,10 +755,10 @@ nvtcp_tgt_config_load(struct nvtcp_tgt *tgt, const char *path, char *err, size_t
 		struct cfg_subsys *s = &d.subsys[i];
 		char q[CFG_PATH_LEN];
 
-		jpath_idx(q, "$.subsystems", i);
+		tgt_cfg_jpath_idx(q, "$.subsystems", i);
 		rc = nvtcp_tgt_add_subsys(tgt, s->nqn, &s->opts, why, sizeof(why));
 		if (rc != 0) {
-			cfg_err(&c, q, "%s", why);
+			tgt_cfg_err(&c, q, "%s", why);
 			break;
 		}
 		for (size_t h = 0; rc == 0 && h < s->nhosts; h++) {
@@ -741,9 +766,9 @@ nvtcp_tgt_config_load(struct nvtcp_tgt *tgt, const char *path, char *err, size_t
 			if (rc != 0) {
 				char k[CFG_PATH_LEN], e[CFG_PATH_LEN];
 
-				jpath_key(k, q, "hosts");
-				jpath_idx(e, k, h);
-				cfg_err(&c, e, "%s", why);
+				tgt_cfg_jpath_key(k, q, "hosts");
+				tgt_cfg_jpath_idx(e, k, h);
+				tgt_cfg_err(&c, e, "%s", why);
 			}
 		}
 		for (size_t n = 0; rc == 0 && n < s->nns; n++) {
@@ -751,9 +776,20 @@ nvtcp_tgt_config_load(struct nvtcp_tgt *tgt, const char *path, char *err, size_t
 			if (rc != 0) {
 				char k[CFG_PATH_LEN], e[CFG_PATH_LEN];
 
-				jpath_key(k, q, "namespaces");
-				jpath_idx(e, k, n);
-				cfg_err(&c, e, "%s", why);
+				tgt_cfg_jpath_key(k, q, "namespaces");
+				tgt_cfg_jpath_idx(e, k, n);
+				tgt_cfg_err(&c, e, "%s", why);
+			}
+		}
+		for (size_t n = 0; rc == 0 && n < s->nlisteners; n++) {
+			rc = nvtcp_tgt_subsys_add_listener(tgt, s->nqn, s->listeners[n].addr,
+							   s->listeners[n].port, why, sizeof(why));
+			if (rc != 0) {
+				char k[CFG_PATH_LEN], e[CFG_PATH_LEN];
+
+				tgt_cfg_jpath_key(k, q, "listeners");
+				tgt_cfg_jpath_idx(e, k, n);
+				tgt_cfg_err(&c, e, "%s", why);
 			}
 		}
 	}
@@ -763,8 +799,8 @@ nvtcp_tgt_config_load(struct nvtcp_tgt *tgt, const char *path, char *err, size_t
 		if (rc != 0) {
 			char q[CFG_PATH_LEN];
 
-			jpath_idx(q, "$.listeners", i);
-			cfg_err(&c, q, "%s", why);
+			tgt_cfg_jpath_idx(q, "$.listeners", i);
+			tgt_cfg_err(&c, q, "%s", why);
 		}
 	}
 	doc_free(&d);
@@ -775,7 +811,7 @@ nvtcp_tgt_config_load(struct nvtcp_tgt *tgt, const char *path, char *err, size_t
 int
 nvtcp_tgt_config_dma_bytes(const char *path, uint64_t *bytes, char *err, size_t errlen)
 {
-	struct cfg c = {.file = path, .err = err, .errlen = errlen};
+	struct tgt_cfg c = {.file = path, .err = err, .errlen = errlen};
 	struct nvtcp_tgt_opts opts;
 	struct json_object *doc = NULL;
 	struct cfg_doc d = {0};

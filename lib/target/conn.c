@@ -966,6 +966,7 @@ tgt_conn_create(struct tgt_pg *pg, struct nvtcp_sock *sock, struct tgt_lease *le
 	}
 	memset(conn, 0, sizeof(*conn));
 	conn->lease = lease;
+	conn->portid = lease != NULL ? lease->portid : 0;
 	conn->rb.buf = malloc(tgt->opts.rxbuf_size);
 	conn->cid_map = calloc(65536 / 64, sizeof(uint64_t));
 	if (conn->rb.buf == NULL || conn->cid_map == NULL) {

@@ -34,6 +34,7 @@ struct connect_ctx {
 	struct nvtcp_tgt *tgt;
 	struct nvtcp_nvmf_connect_data data;
 	uint16_t qid;
+	uint16_t portid;
 	uint16_t sqsize;
 	uint8_t cattr;
 	uint32_t kato;
@@ -190,6 +191,15 @@ connect_on_mgmt(void *arg)
 		goto reply;
 	}
 	ctx->subsys = s;
+	if (!tgt_subsys_listener_allowed(tgt, s, ctx->portid)) {
+		struct tgt_listener *l = tgt_listener_by_portid(tgt, ctx->portid);
+
+		INVALID_PARAM(ctx, true, DATA_OFF(subnqn),
+			      "subsystem %s does not listen on %s:%u (portid %u)", s->nqn,
+			      l != NULL ? l->addr : "a removed listener",
+			      l != NULL ? l->bound_port : 0, ctx->portid);
+		goto reply;
+	}
 	if (!tgt_subsys_host_allowed(s, ctx->data.hostnqn)) {
 		if (ctx->data.hostnqn[0] == '\0') {
 			connect_fail(ctx, NVTCP_NVME_SCT_COMMAND_SPECIFIC,
@@ -246,6 +256,7 @@ connect_on_mgmt(void *arg)
 	c->cntlid = id;
 	c->discovery = s->discovery;
 	c->temp_th[0] = TGT_TEMP_OVER_DEFAULT;
+	c->portid = ctx->portid;
 	nqn_copy(c->hostnqn, sizeof(c->hostnqn), ctx->data.hostnqn);
 	memcpy(c->hostid, ctx->data.hostid, sizeof(c->hostid));
 	c->state = TGT_CTRLR_INIT;
@@ -642,6 +653,7 @@ tgt_ctrlr_connect(struct tgt_req *req)
 	}
 	ctx->req = req;
 	ctx->conn = conn;
+	ctx->portid = conn->portid;
 	ctx->pg = conn->pg;
 	ctx->tgt = tgt;
 	ctx->qid = cmd->qid;
@@ -1050,6 +1062,48 @@ tgt_subsys_teardown_ctrlrs(struct tgt_subsys *s)
 	TAILQ_FOREACH(c, &s->ctrlrs, subsys_link) {
 		tgt_send_msg(c->pg->reactor, teardown_on_ctrlr, c);
 	}
+}
+
+struct teardown_some {
+	struct tgt_ctrlr *ctrlr;
+	char reason[96];
+};
+
+static void
+teardown_some_on_ctrlr(void *arg)
+{
+	struct teardown_some *t = arg;
+
+	tgt_ctrlr_teardown(t->ctrlr, t->reason);
+	free(t);
+}
+
+uint32_t
+tgt_subsys_teardown_some(struct tgt_subsys *s, const char *hostnqn, uint16_t portid,
+			 const char *reason)
+{
+	struct tgt_ctrlr *c;
+	uint32_t n = 0;
+
+	TAILQ_FOREACH(c, &s->ctrlrs, subsys_link) {
+		struct teardown_some *t;
+
+		if ((hostnqn != NULL && strcmp(c->hostnqn, hostnqn) != 0) ||
+		    (portid != 0 && c->portid != portid)) {
+			continue;
+		}
+		t = malloc(sizeof(*t));
+		if (t == NULL) {
+			/* The subsystem's fixed-reason message needs no memory. */
+			tgt_send_msg(c->pg->reactor, teardown_on_ctrlr, c);
+		} else {
+			t->ctrlr = c;
+			snprintf(t->reason, sizeof(t->reason), "%s", reason);
+			tgt_send_msg(c->pg->reactor, teardown_some_on_ctrlr, t);
+		}
+		n++;
+	}
+	return n;
 }
 
 /* ---- Abort ------------------------------------------------------------------------------- */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <uuid/uuid.h>
 
@@ -81,6 +82,7 @@ subsys_alloc(struct nvtcp_tgt *tgt, const char *nqn, uint32_t max_ns)
 	s->max_ns = max_ns;
 	snprintf(s->nqn, sizeof(s->nqn), "%s", nqn);
 	TAILQ_INIT(&s->hosts);
+	TAILQ_INIT(&s->listeners);
 	TAILQ_INIT(&s->ctrlrs);
 	return s;
 }
@@ -108,12 +110,14 @@ tgt_ns_free(struct tgt_ns *ns)
 	}
 	tgt_bdev_destroy(ns->bdev);
 	free(ns->inflight);
+	free(ns->path);
 	free(ns);
 }
 
 void
 tgt_subsys_free(struct tgt_subsys *s)
 {
+	struct tgt_subsys_listener *sl;
 	struct tgt_host *h;
 
 	if (s == NULL) {
@@ -122,6 +126,12 @@ tgt_subsys_free(struct tgt_subsys *s)
 	while ((h = TAILQ_FIRST(&s->hosts)) != NULL) {
 		TAILQ_REMOVE(&s->hosts, h, link);
 		free(h);
+	}
+	/* The listeners themselves are released by their owner (removal) or already gone
+	 * (target destroy). */
+	while ((sl = TAILQ_FIRST(&s->listeners)) != NULL) {
+		TAILQ_REMOVE(&s->listeners, sl, link);
+		free(sl);
 	}
 	for (uint32_t i = 0; i < s->max_ns; i++) {
 		tgt_ns_free(s->ns[i]);
@@ -223,24 +233,48 @@ subsys_reap(void *arg)
 {
 	struct tgt_subsys *s = arg;
 
+	nvtcp_tgt_done_fn cb;
+	void *cb_arg;
+
 	if (!TAILQ_EMPTY(&s->ctrlrs)) {
 		tgt_send_msg(s->tgt->mgmt, subsys_reap, s);
 		return;
 	}
+	cb = s->removed_cb;
+	cb_arg = s->removed_cb_arg;
 	tgt_subsys_free(s);
+	if (cb != NULL) {
+		cb(cb_arg, 0);
+	}
 }
 
 int
 nvtcp_tgt_remove_subsys(struct nvtcp_tgt *tgt, const char *nqn)
 {
+	return nvtcp_tgt_remove_subsys_async(tgt, nqn, NULL, NULL);
+}
+
+int
+nvtcp_tgt_remove_subsys_async(struct nvtcp_tgt *tgt, const char *nqn, nvtcp_tgt_done_fn cb,
+			      void *cb_arg)
+{
 	struct tgt_subsys *s = nqn != NULL ? tgt_subsys_find(tgt, nqn) : NULL;
+	struct tgt_subsys_listener *sl;
 
 	if (s == NULL || s->discovery) {
 		return -ENOENT;
 	}
+	s->removed_cb = cb;
+	s->removed_cb_arg = cb_arg;
 	TAILQ_REMOVE(&tgt->subsystems, s, link);
 	s->removing = true;
 	NVTCP_NOTICELOG("subsystem %s removed\n", s->nqn);
+	while ((sl = TAILQ_FIRST(&s->listeners)) != NULL) {
+		TAILQ_REMOVE(&s->listeners, sl, link);
+		sl->l->subsys_refs--;
+		tgt_listener_release(tgt, sl->l);
+		free(sl);
+	}
 	tgt_subsys_teardown_ctrlrs(s);
 	tgt_discovery_changed(tgt);
 	subsys_reap(s);
@@ -286,6 +320,7 @@ nvtcp_tgt_subsys_remove_host(struct nvtcp_tgt *tgt, const char *nqn, const char 
 {
 	struct tgt_subsys *s = nqn != NULL ? tgt_subsys_find(tgt, nqn) : NULL;
 	struct tgt_host *h;
+	uint32_t n;
 
 	if (s == NULL || s->discovery || hostnqn == NULL) {
 		return -ENOENT;
@@ -294,11 +329,132 @@ nvtcp_tgt_subsys_remove_host(struct nvtcp_tgt *tgt, const char *nqn, const char 
 		if (strcmp(h->nqn, hostnqn) == 0) {
 			TAILQ_REMOVE(&s->hosts, h, link);
 			free(h);
+			/* With any host allowed, the host may stay: only a withdrawn right ends
+			 * its controllers. */
+			n = s->allow_any ? 0 :
+			    tgt_subsys_teardown_some(s, hostnqn, 0, "host removed from the subsystem");
+			NVTCP_NOTICELOG("subsystem %s: host %s removed (%u controllers torn down)\n",
+					s->nqn, hostnqn, n);
 			tgt_discovery_changed(tgt);
 			return 0;
 		}
 	}
 	return -ENOENT;
+}
+
+/* ---- Subsystem listeners ---------------------------------------------------------------- */
+
+static struct tgt_subsys_listener *
+subsys_listener_find(struct tgt_subsys *s, const struct tgt_listener *l)
+{
+	struct tgt_subsys_listener *sl;
+
+	TAILQ_FOREACH(sl, &s->listeners, link) {
+		if (sl->l == l) {
+			return sl;
+		}
+	}
+	return NULL;
+}
+
+bool
+tgt_subsys_listener_allowed(struct nvtcp_tgt *tgt, const struct tgt_subsys *s, uint16_t portid)
+{
+	struct tgt_listener *l;
+
+	/* Port ID 0: a connection no listener accepted (handed in by the unit tests). */
+	if (s->discovery || portid == 0) {
+		return true;
+	}
+	l = tgt_listener_by_portid(tgt, portid);
+	return l != NULL && (l->global || subsys_listener_find((struct tgt_subsys *)s, l) != NULL);
+}
+
+int
+nvtcp_tgt_subsys_add_listener(struct nvtcp_tgt *tgt, const char *nqn, const char *addr,
+			      const char *port, char *err, size_t errlen)
+{
+	struct tgt_subsys *s = nqn != NULL ? tgt_subsys_find(tgt, nqn) : NULL;
+	struct tgt_subsys_listener *sl;
+	struct tgt_listener *l, *old;
+	int rc;
+
+	if (s == NULL || s->discovery || s->removing) {
+		ERR("no subsystem %s", nqn != NULL ? nqn : "");
+		return -ENOENT;
+	}
+	rc = tgt_listener_new(tgt, addr, port, &l, err, errlen);
+	if (rc != 0) {
+		return rc;
+	}
+	if (strcmp(l->port, "0") == 0) {
+		/* A subsystem's listener is shared by its address: it must have a fixed one. */
+		ERR("subsystem %s: listener %s: port 0 is not allowed here", nqn, addr);
+		free(l);
+		return -EINVAL;
+	}
+	sl = calloc(1, sizeof(*sl));
+	if (sl == NULL) {
+		free(l);
+		ERR("out of memory");
+		return -ENOMEM;
+	}
+	old = tgt_listener_find(tgt, l->addr, l->port);
+	if (old != NULL) {
+		free(l);
+		if (subsys_listener_find(s, old) != NULL) {
+			free(sl);
+			ERR("subsystem %s already listens on %s:%s", nqn, old->addr, old->port);
+			return -EEXIST;
+		}
+		l = old;
+	} else {
+		rc = tgt_listener_insert(tgt, l, err, errlen);
+		if (rc != 0) {
+			free(sl);
+			return rc;
+		}
+	}
+	l->subsys_refs++;
+	sl->l = l;
+	TAILQ_INSERT_TAIL(&s->listeners, sl, link);
+	NVTCP_NOTICELOG("subsystem %s: listening on %s:%s%s\n", nqn, l->addr, l->port,
+			old != NULL ? " (shared socket)" : "");
+	tgt_discovery_changed(tgt);
+	return 0;
+}
+
+int
+nvtcp_tgt_subsys_remove_listener(struct nvtcp_tgt *tgt, const char *nqn, const char *addr,
+				 const char *port)
+{
+	struct tgt_subsys *s = nqn != NULL ? tgt_subsys_find(tgt, nqn) : NULL;
+	struct tgt_subsys_listener *sl;
+	struct tgt_listener *l;
+	char pbuf[16];
+	uint64_t p;
+
+	if (s == NULL || s->discovery || addr == NULL || port == NULL ||
+	    nvtcp_parse_u64(port, 65535, &p) != 0) {
+		return -ENOENT;
+	}
+	snprintf(pbuf, sizeof(pbuf), "%" PRIu64, p);
+	l = tgt_listener_find(tgt, addr, pbuf);
+	sl = l != NULL ? subsys_listener_find(s, l) : NULL;
+	if (sl == NULL) {
+		return -ENOENT;
+	}
+	TAILQ_REMOVE(&s->listeners, sl, link);
+	free(sl);
+	l->subsys_refs--;
+	NVTCP_NOTICELOG("subsystem %s: stopped listening on %s:%s\n", nqn, l->addr, l->port);
+	if (!l->global) {
+		/* Nothing else lets these hosts in through it any more. */
+		tgt_subsys_teardown_some(s, NULL, l->portid, "its listener was removed");
+	}
+	tgt_listener_release(tgt, l);
+	tgt_discovery_changed(tgt);
+	return 0;
 }
 
 int
@@ -469,8 +625,13 @@ nvtcp_tgt_add_ns(struct nvtcp_tgt *tgt, const char *nqn, const struct nvtcp_tgt_
 	ns = calloc(1, sizeof(*ns));
 	if (ns != NULL) {
 		ns->inflight = calloc(tgt->npgs, sizeof(*ns->inflight));
+		ns->path = opts->path != NULL ? strdup(opts->path) : NULL;
 	}
-	if (ns == NULL || ns->inflight == NULL) {
+	if (ns == NULL || ns->inflight == NULL || (opts->path != NULL && ns->path == NULL)) {
+		if (ns != NULL) {
+			free(ns->inflight);
+			free(ns->path);
+		}
 		free(ns);
 		tgt_bdev_destroy(bdev);
 		ERR("out of memory");
@@ -481,6 +642,8 @@ nvtcp_tgt_add_ns(struct nvtcp_tgt *tgt, const char *nqn, const struct nvtcp_tgt_
 	ns->nsid = nsid;
 	ns->subsys = s;
 	ns->bdev = bdev;
+	ns->backend = opts->backend;
+	ns->file_workers = opts->file_workers;
 	ns->block_size = opts->block_size;
 	ns->block_shift = opts->block_size == 512 ? 9 : 12;
 	ns->num_blocks = bdev->size >> ns->block_shift;
@@ -638,7 +801,8 @@ tgt_discovery_log_build(struct nvtcp_tgt *tgt, const char *hostnqn, const char *
 			continue;
 		}
 		TAILQ_FOREACH(s, &tgt->subsystems, link) {
-			if (!tgt_subsys_host_allowed(s, hostnqn)) {
+			if (!tgt_subsys_host_allowed(s, hostnqn) ||
+			    !tgt_subsys_listener_allowed(tgt, s, l->portid)) {
 				continue;
 			}
 			disc_entry(&e[n++], tgt, l, l->wildcard ? local_addr : l->addr, s->nqn,

@@ -74,6 +74,7 @@ struct tgt_ctrlr;
 struct tgt_subsys;
 struct tgt_ns;
 struct nvtcp_tgt_bdev;
+struct tgt_listener;
 
 /* Relaxed single-writer counters that other threads may read. */
 #define TGT_STAT_ADD(field, v) \
@@ -178,6 +179,10 @@ struct tgt_ns {
 	uint32_t block_shift;
 	uint8_t uuid[16];
 	uint8_t nguid[16];
+	/* How it was made (reported by RPC, saved by save_config). */
+	enum nvtcp_tgt_backend backend;
+	char *path;               /* file backend */
+	uint32_t file_workers;
 	/* Commands in flight per pg, each on its own cache line, written only by that pg. */
 	struct {
 		uint64_t n;
@@ -192,6 +197,12 @@ struct tgt_host {
 	TAILQ_ENTRY(tgt_host) link;
 };
 
+/* A listen address of one subsystem: a reference on a shared tgt_listener (M). */
+struct tgt_subsys_listener {
+	struct tgt_listener *l;
+	TAILQ_ENTRY(tgt_subsys_listener) link;
+};
+
 struct tgt_subsys {
 	struct nvtcp_tgt *tgt;
 	char nqn[NVTCP_NQN_MAX_LEN + 1];
@@ -204,8 +215,13 @@ struct tgt_subsys {
 	/* Published namespaces: read with tgt_subsys_ns() from any reactor. */
 	struct tgt_ns **ns;
 	TAILQ_HEAD(, tgt_host) hosts;
+	/* Its own listeners, on top of the global ones (M). */
+	TAILQ_HEAD(, tgt_subsys_listener) listeners;
 	/* Registered controllers (M). */
 	TAILQ_HEAD(, tgt_ctrlr) ctrlrs;
+	/* nvtcp_tgt_remove_subsys_async() completion, once the controllers are gone. */
+	nvtcp_tgt_done_fn removed_cb;
+	void *removed_cb_arg;
 	TAILQ_ENTRY(tgt_subsys) link;
 };
 
@@ -249,6 +265,10 @@ void *tgt_discovery_log_build(struct nvtcp_tgt *tgt, const char *hostnqn, const 
  * Listeners and the target (tgt.c)
  * ========================================================================================= */
 
+/*
+ * One listening socket. It serves every subsystem when \p global (nvtcp_tgt_add_listener()),
+ * and the subsystems that reference it (subsys_refs) otherwise; it closes when neither holds.
+ */
 struct tgt_listener {
 	char addr[64];
 	char port[16];
@@ -256,6 +276,8 @@ struct tgt_listener {
 	uint16_t portid;
 	uint8_t adrfam;
 	bool wildcard;
+	bool global;
+	uint32_t subsys_refs;
 	struct nvtcp_sock *sock;
 	TAILQ_ENTRY(tgt_listener) link;
 };
@@ -301,6 +323,7 @@ struct tgt_lease {
 	/* Hand-off from the accept poller to the pg (then unused). */
 	struct tgt_pg *pg;
 	struct nvtcp_sock *sock;
+	uint16_t portid;          /* listener it came through */
 	/* Written on M only. */
 	struct tgt_usage *addr;
 	struct tgt_usage *host;
@@ -417,6 +440,20 @@ struct nvtcp_tgt {
 };
 
 int tgt_listener_open(struct nvtcp_tgt *tgt, struct tgt_listener *l, char *err, size_t errlen);
+/* The listener of a port ID, or NULL once it is gone (M). */
+struct tgt_listener *tgt_listener_by_portid(struct nvtcp_tgt *tgt, uint16_t portid);
+/* Find the listener of addr:port (port as a decimal string) (M). */
+struct tgt_listener *tgt_listener_find(struct nvtcp_tgt *tgt, const char *addr, const char *port);
+/* Validate addr and port and allocate a closed listener (not linked). */
+int tgt_listener_new(struct nvtcp_tgt *tgt, const char *addr, const char *port,
+		     struct tgt_listener **out, char *err, size_t errlen);
+/* Link a new listener, opening it when the target runs; frees it on failure (M). */
+int tgt_listener_insert(struct nvtcp_tgt *tgt, struct tgt_listener *l, char *err, size_t errlen);
+/* Close and free a listener nothing holds any more (M). */
+void tgt_listener_release(struct nvtcp_tgt *tgt, struct tgt_listener *l);
+/* May a host reach \p subsys through the listener of \p portid? (M) */
+bool tgt_subsys_listener_allowed(struct nvtcp_tgt *tgt, const struct tgt_subsys *subsys,
+				 uint16_t portid);
 /* Send a message to a pg's or the management reactor; waits for room in a full ring. */
 void tgt_send_msg(struct nvtcp_reactor *reactor, nvtcp_msg_fn fn, void *arg);
 /* The pg of the calling reactor (NULL when it has none). */
@@ -545,6 +582,9 @@ struct tgt_conn {
 	char peer[64];
 	char local_addr[64];
 	uint16_t local_port;
+	/* Port ID of the listener that accepted it (constant after creation); 0 for a
+	 * connection created without a listener, which no listener rule restricts. */
+	uint16_t portid;
 	char hostnqn[NVTCP_NQN_MAX_LEN + 1];
 	char close_reason[96];
 	struct tgt_stats stats;
@@ -628,6 +668,8 @@ struct tgt_ctrlr {
 	struct tgt_pg *pg;
 	uint16_t cntlid;
 	bool discovery;
+	/* Listener its admin queue came in through. */
+	uint16_t portid;
 	char hostnqn[NVTCP_NQN_MAX_LEN + 1];
 	uint8_t hostid[16];
 	TAILQ_ENTRY(tgt_ctrlr) subsys_link; /* M */
@@ -712,6 +754,10 @@ void tgt_ctrlrs_ns_changed(struct tgt_subsys *subsys, uint32_t nsid);
 void tgt_ctrlrs_disc_changed(struct nvtcp_tgt *tgt);
 /* Teardown every controller of a subsystem (M). */
 void tgt_subsys_teardown_ctrlrs(struct tgt_subsys *subsys);
+/* Teardown the controllers of a subsystem of one host (hostnqn != NULL) or whose admin queue
+ * came through one listener (portid != 0) (M). Returns how many. */
+uint32_t tgt_subsys_teardown_some(struct tgt_subsys *subsys, const char *hostnqn,
+				  uint16_t portid, const char *reason);
 static inline bool
 tgt_ctrlr_ready(const struct tgt_ctrlr *ctrlr)
 {
@@ -728,5 +774,45 @@ int64_t tgt_admin_data_len(const struct tgt_req *req);
 /* Copy \p len bytes of a log page starting at the request's offset into its data. */
 void tgt_req_fill_log(struct tgt_req *req, const void *log, size_t log_len);
 uint32_t tgt_mdts(const struct nvtcp_tgt *tgt);
+
+/* ============================================================================================
+ * JSON helpers of the configuration file, shared with the RPC methods (config.c)
+ * ========================================================================================= */
+
+struct json_object;
+
+#define TGT_CFG_PATH_LEN 160
+
+/* Where errors go: "<file>: <path>: <message>" (file = the config file or the RPC method). */
+struct tgt_cfg {
+	const char *file;
+	char *err;
+	size_t errlen;
+};
+
+/* Write the error; returns -EINVAL. */
+int tgt_cfg_err(struct tgt_cfg *c, const char *jpath, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* parent.key (key alone when parent is ""), parent[i]. */
+void tgt_cfg_jpath_key(char *dst, const char *parent, const char *key);
+void tgt_cfg_jpath_idx(char *dst, const char *parent, size_t i);
+/* \p obj must be an object whose keys are all in \p keys (NULL-terminated). */
+int tgt_cfg_check_keys(struct tgt_cfg *c, const char *jpath, struct json_object *obj,
+		       const char *const *keys);
+/* A number in min..max, or a size string ("64K", "1G") when \p size. */
+int tgt_cfg_get_u64(struct tgt_cfg *c, const char *jpath, struct json_object *v, bool size,
+		    uint64_t min, uint64_t max, uint64_t *out);
+/* Optional members: *out is left alone when the key is absent. */
+int tgt_cfg_get_u32(struct tgt_cfg *c, const char *parent, struct json_object *obj,
+		    const char *key, bool size, uint64_t min, uint64_t max, uint32_t *out);
+int tgt_cfg_get_bool(struct tgt_cfg *c, const char *parent, struct json_object *obj,
+		     const char *key, bool *out);
+int tgt_cfg_get_str(struct tgt_cfg *c, const char *parent, struct json_object *obj,
+		    const char *key, const char **out);
+/* 32 hex digits (dashes ignored). */
+int tgt_cfg_parse_hex16(const char *s, uint8_t out[16]);
+/* A namespace object (config "namespaces" entry, RPC "namespace"); strings point into \p o. */
+int tgt_cfg_parse_ns(struct tgt_cfg *c, const char *q, struct json_object *o,
+		     struct nvtcp_tgt_ns_opts *opts);
 
 #endif /* NVTCP_TARGET_INTERNAL_H */

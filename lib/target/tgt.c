@@ -506,6 +506,7 @@ accept_one(struct nvtcp_tgt *tgt, struct tgt_listener *l, struct nvtcp_sock *soc
 	}
 	h->pg = pick_pg(tgt);
 	h->sock = sock;
+	h->portid = l->portid;
 	__atomic_fetch_add(&h->pg->nconns, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&h->pg->accepted, 1, __ATOMIC_RELAXED);
 	NVTCP_INFOLOG("accepted %s:%u on %s:%u -> reactor %u\n", peer, port, l->addr,
@@ -566,8 +567,8 @@ tgt_listener_open(struct nvtcp_tgt *tgt, struct tgt_listener *l, char *err, size
 	return 0;
 }
 
-static struct tgt_listener *
-listener_find(struct nvtcp_tgt *tgt, const char *addr, const char *port)
+struct tgt_listener *
+tgt_listener_find(struct nvtcp_tgt *tgt, const char *addr, const char *port)
 {
 	struct tgt_listener *l;
 
@@ -583,14 +584,26 @@ listener_find(struct nvtcp_tgt *tgt, const char *addr, const char *port)
 	return NULL;
 }
 
+struct tgt_listener *
+tgt_listener_by_portid(struct nvtcp_tgt *tgt, uint16_t portid)
+{
+	struct tgt_listener *l;
+
+	TAILQ_FOREACH(l, &tgt->listeners, link) {
+		if (l->portid == portid) {
+			return l;
+		}
+	}
+	return NULL;
+}
+
 int
-nvtcp_tgt_add_listener(struct nvtcp_tgt *tgt, const char *addr, const char *port, char *err,
-		       size_t errlen)
+tgt_listener_new(struct nvtcp_tgt *tgt, const char *addr, const char *port,
+		 struct tgt_listener **out, char *err, size_t errlen)
 {
 	struct tgt_listener *l;
 	unsigned char buf[sizeof(struct in6_addr)];
 	uint64_t p;
-	int rc;
 
 	if (addr == NULL || port == NULL || strlen(addr) >= sizeof(l->addr)) {
 		ERR("listener: missing or too long address");
@@ -599,6 +612,10 @@ nvtcp_tgt_add_listener(struct nvtcp_tgt *tgt, const char *addr, const char *port
 	if (nvtcp_parse_u64(port, 65535, &p) != 0) {
 		ERR("listener %s: port '%s' is not 0..65535", addr, port);
 		return -EINVAL;
+	}
+	if (tgt->destroying) {
+		ERR("target is being destroyed");
+		return -ESHUTDOWN;
 	}
 	l = calloc(1, sizeof(*l));
 	if (l == NULL) {
@@ -618,17 +635,15 @@ nvtcp_tgt_add_listener(struct nvtcp_tgt *tgt, const char *addr, const char *port
 	}
 	snprintf(l->addr, sizeof(l->addr), "%s", addr);
 	snprintf(l->port, sizeof(l->port), "%" PRIu64, p);
-	/* Port 0 asks for any free port: several such listeners are distinct. */
-	if (p != 0 && listener_find(tgt, l->addr, l->port) != NULL) {
-		ERR("already listening on %s:%s", l->addr, l->port);
-		free(l);
-		return -EEXIST;
-	}
-	if (tgt->destroying) {
-		free(l);
-		ERR("target is being destroyed");
-		return -ESHUTDOWN;
-	}
+	*out = l;
+	return 0;
+}
+
+int
+tgt_listener_insert(struct nvtcp_tgt *tgt, struct tgt_listener *l, char *err, size_t errlen)
+{
+	int rc;
+
 	l->portid = ++tgt->next_portid;
 	if (tgt->started) {
 		rc = tgt_listener_open(tgt, l, err, errlen);
@@ -640,6 +655,35 @@ nvtcp_tgt_add_listener(struct nvtcp_tgt *tgt, const char *addr, const char *port
 	TAILQ_INSERT_TAIL(&tgt->listeners, l, link);
 	tgt->nlisteners++;
 	return 0;
+}
+
+int
+nvtcp_tgt_add_listener(struct nvtcp_tgt *tgt, const char *addr, const char *port, char *err,
+		       size_t errlen)
+{
+	struct tgt_listener *l, *old;
+	int rc;
+
+	rc = tgt_listener_new(tgt, addr, port, &l, err, errlen);
+	if (rc != 0) {
+		return rc;
+	}
+	/* Port 0 asks for any free port: several such listeners are distinct. */
+	old = strcmp(l->port, "0") != 0 ? tgt_listener_find(tgt, l->addr, l->port) : NULL;
+	if (old != NULL && old->global) {
+		ERR("already listening on %s:%s", l->addr, l->port);
+		free(l);
+		return -EEXIST;
+	}
+	if (old != NULL) {
+		/* A subsystem's listener: it now serves every subsystem too. */
+		free(l);
+		old->global = true;
+		tgt_discovery_changed(tgt);
+		return 0;
+	}
+	l->global = true;
+	return tgt_listener_insert(tgt, l, err, errlen);
 }
 
 static void
@@ -654,6 +698,14 @@ listener_free(struct nvtcp_tgt *tgt, struct tgt_listener *l)
 	free(l);
 }
 
+void
+tgt_listener_release(struct nvtcp_tgt *tgt, struct tgt_listener *l)
+{
+	if (!l->global && l->subsys_refs == 0) {
+		listener_free(tgt, l);
+	}
+}
+
 int
 nvtcp_tgt_remove_listener(struct nvtcp_tgt *tgt, const char *addr, const char *port)
 {
@@ -665,11 +717,12 @@ nvtcp_tgt_remove_listener(struct nvtcp_tgt *tgt, const char *addr, const char *p
 		return -ENOENT;
 	}
 	snprintf(pbuf, sizeof(pbuf), "%" PRIu64, p);
-	l = listener_find(tgt, addr, pbuf);
-	if (l == NULL) {
+	l = tgt_listener_find(tgt, addr, pbuf);
+	if (l == NULL || !l->global) {
 		return -ENOENT;
 	}
-	listener_free(tgt, l);
+	l->global = false;
+	tgt_listener_release(tgt, l);
 	tgt_discovery_changed(tgt);
 	return 0;
 }

@@ -95,7 +95,8 @@ wait_line() { # file, fixed string, tenths of seconds, pid
 tgt_up() { # name, port, args...
 	local name=$1 port=$2
 	shift 2
-	"$TGT" -m 0x1 --no-huge --listen "127.0.0.1:$port" "$@" > "$WORK/$name.tgt.out" \
+	"$TGT" -m 0x1 --no-huge --rpc-socket "$WORK/$name.sock" --listen "127.0.0.1:$port" "$@" \
+		> "$WORK/$name.tgt.out" \
 		2> "$WORK/$name.tgt.log" &
 	TGT_PID=$!
 	if ! wait_line "$WORK/$name.tgt.out" "nvtcp_tgt: ready" 600 "$TGT_PID"; then

@@ -58,7 +58,8 @@ need_bins() {
 # tgt_start [extra nvtcp_tgt options]: a target on core 0, loopback, a free port, one RAM
 # namespace of TGT_NS (default 128M). Sets TGT_PID and TGT_PORT.
 tgt_start() {
-	"$TGT" -m 0x1 --listen 127.0.0.1:0 --subsys "$TGT_NQN" --ns "malloc:${TGT_NS:-128M}" "$@" \
+	"$TGT" -m 0x1 --rpc-socket "$WORK/tgt.sock" --listen 127.0.0.1:0 --subsys "$TGT_NQN" \
+		--ns "malloc:${TGT_NS:-128M}" "$@" \
 		> "$WORK/tgt.log" 2>&1 &
 	TGT_PID=$!
 	# Up to 120 s: DPDK start-up can wait on a lock another DPDK process holds meanwhile.

@@ -9,7 +9,7 @@ set -uo pipefail
 expect_error() {
 	local what=$1 want=$2 lines rc
 	shift 2
-	timeout 20 "$TGT_BIN" "$@" >"$TMP/err.out" 2>"$TMP/err.log"
+	timeout 20 "$TGT_BIN" --rpc-socket "$TMP/err.sock" "$@" >"$TMP/err.out" 2>"$TMP/err.log"
 	rc=$?
 	lines=$(grep -vc '^\[' "$TMP/err.log")
 	if [ "$rc" = 0 ] || [ "$rc" = 124 ] || ! grep -qF -- "$want" "$TMP/err.log" || [ "$lines" != 1 ]; then
@@ -40,7 +40,8 @@ expect_error "bad --subsys" "--subsys: 'demo'" --listen 127.0.0.1:0 --subsys dem
 expect_error "bad --allow-host" "--allow-host: 'me'" --listen 127.0.0.1:0 --subsys "$NQN" \
 	--allow-host me
 expect_error "unknown option" "unknown option '--bogus'" --bogus
-expect_error "nothing to listen on" "nothing to listen on" --subsys "$NQN"
+expect_error "nothing to listen on" "nothing to listen on" --rpc-socket none --subsys "$NQN"
+expect_error "bad --rpc-socket" "--rpc-socket: '' must be" --rpc-socket "" --subsys "$NQN"
 expect_error "missing --config file" "$TMP/none.json" --config "$TMP/none.json"
 printf '{"subsystems": [{"nqn": "%s", "namespaces": [{"size": "1M", "block_size": 520}]}]}\n' \
 	"$NQN" >"$TMP/bad.json"

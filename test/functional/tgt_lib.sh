@@ -2,7 +2,8 @@
 #
 #   tgt_start NAME ARGS...   start nvtcp_tgt with ARGS, wait for "nvtcp_tgt: ready" (30 s);
 #                            sets TGT_PID, TGT_LOG, TGT_OUT and TGT_PORTS (listening ports,
-#                            in the order of the listeners)
+#                            in the order of the listeners); its RPC socket is
+#                            $TMP/NAME.sock
 #   tgt_stop                 SIGTERM, wait (30 s); fails unless it exits 0 after
 #                            "target destroyed"
 #   check NAME CMD...        run CMD, record a failure when it exits non-zero
@@ -40,7 +41,9 @@ tgt_start() {
 		failures+=("$name: no nvtcp_tgt")
 		return 1
 	fi
-	"$TGT_BIN" "$@" >"$TGT_OUT" 2>"$TGT_LOG" &
+	# A socket of its own: tests (and helpers) run side by side. A later --rpc-socket in
+	# ARGS wins.
+	"$TGT_BIN" --rpc-socket "$TMP/$name.sock" "$@" >"$TGT_OUT" 2>"$TGT_LOG" &
 	TGT_PID=$!
 	for _ in $(seq 300); do
 		if grep -q '^nvtcp_tgt: ready$' "$TGT_OUT" 2>/dev/null; then

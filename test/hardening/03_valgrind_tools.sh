@@ -57,7 +57,7 @@ if (($(nproc) >= 2)); then
 else
 	TGT_MASK=0x1
 fi
-"$TGT" -m "$TGT_MASK" --listen 127.0.0.1:0 --subsys "$NQN" --ns malloc:64M > "$WORK/tgt.log" 2>&1 &
+"$TGT" -m "$TGT_MASK" --rpc-socket "$WORK/tgt.sock" --listen 127.0.0.1:0 --subsys "$NQN" --ns malloc:64M > "$WORK/tgt.log" 2>&1 &
 TGT_PID=$!
 PORT=
 for _ in $(seq 300); do

@@ -33,7 +33,8 @@ static const char *g_good =
 	"     \"namespaces\": [{\"nsid\": 3, \"backend\": \"malloc\", \"size\": \"2M\", \"block_size\": 4096,\n"
 	"                     \"uuid\": \"0b5b3d6e-3f1e-4a79-9c57-2f5a2c1d9e01\"},\n"
 	"                    {\"backend\": \"null\", \"size\": 1048576}]},\n"
-	"    {\"nqn\": \"nqn.2024-01.io.nvtcp:cfg2\"}\n"
+	"    {\"nqn\": \"nqn.2024-01.io.nvtcp:cfg2\",\n"
+	"     \"listeners\": [{\"address\": \"127.0.0.1\", \"port\": \"5105\"}]}\n"
 	"  ]\n"
 	"}\n";
 
@@ -73,8 +74,14 @@ test_good_document(void)
 	CU_ASSERT(ns->uuid[0] == 0x0b && ns->uuid[15] == 0x01);
 	ns = tgt_subsys_ns(s, 1);
 	CU_ASSERT(ns != NULL && ns->bdev->type == NVTCP_TGT_BACKEND_NULL);
-	CU_ASSERT(tgt_subsys_find(g_ut_tgt, "nqn.2024-01.io.nvtcp:cfg2") != NULL);
-	CU_ASSERT(nvtcp_tgt_listener_port(g_ut_tgt, 0) != 0);
+	s = tgt_subsys_find(g_ut_tgt, "nqn.2024-01.io.nvtcp:cfg2");
+	CU_ASSERT_FATAL(s != NULL);
+	/* cfg2's own listener: open, not global. */
+	CU_ASSERT(!TAILQ_EMPTY(&s->listeners));
+	CU_ASSERT(tgt_listener_find(g_ut_tgt, "127.0.0.1", "5105") != NULL &&
+		  !tgt_listener_find(g_ut_tgt, "127.0.0.1", "5105")->global);
+	CU_ASSERT(nvtcp_tgt_listener_port(g_ut_tgt, 0) == 5105);
+	CU_ASSERT(nvtcp_tgt_listener_port(g_ut_tgt, 1) != 0);
 	ut_tgt_destroy();
 	unlink(g_path);
 }
@@ -157,6 +164,15 @@ test_bad_documents(void)
 		     "\"namespaces\": [{\"size\": 4096, \"uuid\": \"xyz\"}]}]}",
 		     "$.subsystems[0].namespaces[0].uuid: 'xyz' is not a UUID");
 	expect_error("{\"listeners\": 5}", "$.listeners: must be an array");
+	expect_error("{\"subsystems\": [{\"nqn\": \"nqn.2024-01.io.nvtcp:a\", \"listeners\": "
+		     "[{\"address\": \"127.0.0.1\", \"port\": 0}]}]}",
+		     "$.subsystems[0].listeners[0].port: 0 is not allowed");
+	expect_error("{\"subsystems\": [{\"nqn\": \"nqn.2024-01.io.nvtcp:a\", \"listeners\": "
+		     "[{\"addr\": \"127.0.0.1\", \"port\": 5}]}]}",
+		     "$.subsystems[0].listeners[0].addr: unknown key");
+	expect_error("{\"subsystems\": [{\"nqn\": \"nqn.2024-01.io.nvtcp:a\", \"namespaces\": "
+		     "[{\"backend\": \"file\", \"path\": \"/x\", \"bdev_name\": \"/y\"}]}]}",
+		     "$.subsystems[0].namespaces[0].bdev_name: give path or bdev_name");
 	expect_error("[1, 2]", "$: the document must be an object");
 	expect_error("{\"options\": {\n  \"max_queue_depth\": 4,,\n}}", ":2:");
 	expect_error("{\"options\": {}} trailing", "text after the JSON document");

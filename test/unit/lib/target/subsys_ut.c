@@ -158,6 +158,78 @@ test_discovery_log_build(void)
 	ut_tgt_destroy();
 }
 
+/* Per-subsystem listeners: a shared socket, the Connect rule and the discovery log. */
+static void
+test_subsys_listeners(void)
+{
+	const struct nvtcp_nvmf_disc_log_hdr *hdr;
+	const struct nvtcp_nvmf_disc_log_entry *e;
+	struct tgt_listener *l;
+	struct tgt_subsys *a, *ut;
+	uint16_t gport;
+	size_t len;
+	char err[256];
+	void *log;
+
+	CU_ASSERT_FATAL(ut_tgt_create(NULL, 0, 512) != NULL);
+	CU_ASSERT(nvtcp_tgt_add_listener(g_ut_tgt, "127.0.0.1", "0", err, sizeof(err)) == 0);
+	gport = nvtcp_tgt_listener_port(g_ut_tgt, 0);
+	CU_ASSERT(nvtcp_tgt_add_subsys(g_ut_tgt, NQN_A, NULL, err, sizeof(err)) == 0);
+	CU_ASSERT(nvtcp_tgt_subsys_add_listener(g_ut_tgt, NQN_A, "127.0.0.1", "5101", err,
+						sizeof(err)) == 0);
+	CU_ASSERT(nvtcp_tgt_subsys_add_listener(g_ut_tgt, NQN_A, "127.0.0.1", "5101", err,
+						sizeof(err)) == -EEXIST);
+	CU_ASSERT(nvtcp_tgt_subsys_add_listener(g_ut_tgt, NQN_A, "127.0.0.1", "0", err,
+						sizeof(err)) == -EINVAL);
+	CU_ASSERT(nvtcp_tgt_subsys_add_listener(g_ut_tgt, NQN_B, "127.0.0.1", "5101", err,
+						sizeof(err)) == -ENOENT);
+	CU_ASSERT(nvtcp_tgt_subsys_add_listener(g_ut_tgt, NQN_A, "bad", "5101", err,
+						sizeof(err)) == -EINVAL);
+	/* UT_NQN shares A's socket: one open listener, two references. */
+	CU_ASSERT(nvtcp_tgt_subsys_add_listener(g_ut_tgt, UT_NQN, "127.0.0.1", "5101", err,
+						sizeof(err)) == 0);
+	l = tgt_listener_find(g_ut_tgt, "127.0.0.1", "5101");
+	CU_ASSERT_FATAL(l != NULL);
+	CU_ASSERT(l->sock != NULL && !l->global && l->subsys_refs == 2);
+	CU_ASSERT(g_ut_tgt->nlisteners == 2);
+	a = tgt_subsys_find(g_ut_tgt, NQN_A);
+	ut = tgt_subsys_find(g_ut_tgt, UT_NQN);
+	CU_ASSERT(tgt_subsys_listener_allowed(g_ut_tgt, a, l->portid));
+	CU_ASSERT(tgt_subsys_listener_allowed(g_ut_tgt, a, 1));
+	/* Discovery through the global listener: UT_NQN and A on both listeners + current. */
+	log = tgt_discovery_log_build(g_ut_tgt, UT_HOSTNQN, "127.0.0.1", gport, &len);
+	CU_ASSERT_FATAL(log != NULL);
+	hdr = log;
+	CU_ASSERT(hdr->numrec == 5);
+	free(log);
+	/* Once UT_NQN drops it, only A is listed on 5101, and UT_NQN may not use it. */
+	CU_ASSERT(nvtcp_tgt_subsys_remove_listener(g_ut_tgt, UT_NQN, "127.0.0.1", "5101") == 0);
+	CU_ASSERT(nvtcp_tgt_subsys_remove_listener(g_ut_tgt, UT_NQN, "127.0.0.1", "5101") ==
+		  -ENOENT);
+	CU_ASSERT(l->sock != NULL && l->subsys_refs == 1);
+	CU_ASSERT(!tgt_subsys_listener_allowed(g_ut_tgt, ut, l->portid));
+	log = tgt_discovery_log_build(g_ut_tgt, UT_HOSTNQN, "127.0.0.1", gport, &len);
+	hdr = log;
+	e = (const void *)((const uint8_t *)log + 1024);
+	CU_ASSERT(hdr->numrec == 4);
+	CU_ASSERT(strcmp(e[2].subnqn, NQN_A) == 0 && strcmp(e[2].trsvcid, "5101") == 0);
+	free(log);
+	/* A global listener on the same address shares the socket; removing it again leaves
+	 * A's. */
+	CU_ASSERT(nvtcp_tgt_add_listener(g_ut_tgt, "127.0.0.1", "5101", err, sizeof(err)) == 0);
+	CU_ASSERT(l->global && g_ut_tgt->nlisteners == 2);
+	CU_ASSERT(tgt_subsys_listener_allowed(g_ut_tgt, ut, l->portid));
+	CU_ASSERT(nvtcp_tgt_remove_listener(g_ut_tgt, "127.0.0.1", "5101") == 0);
+	CU_ASSERT(nvtcp_tgt_remove_listener(g_ut_tgt, "127.0.0.1", "5101") == -ENOENT);
+	CU_ASSERT(tgt_listener_find(g_ut_tgt, "127.0.0.1", "5101") == l && !l->global);
+	/* Removing the subsystem releases its last reference: the socket closes. */
+	CU_ASSERT(nvtcp_tgt_remove_subsys(g_ut_tgt, NQN_A) == 0);
+	CU_ASSERT(tgt_listener_find(g_ut_tgt, "127.0.0.1", "5101") == NULL);
+	CU_ASSERT(g_ut_tgt->nlisteners == 1);
+	ut_poll();
+	ut_tgt_destroy();
+}
+
 static int
 suite_init(void)
 {
@@ -179,6 +251,7 @@ add_tests(void)
 	CU_ADD_TEST(s, test_subsystems_and_hosts);
 	CU_ADD_TEST(s, test_namespaces);
 	CU_ADD_TEST(s, test_discovery_log_build);
+	CU_ADD_TEST(s, test_subsys_listeners);
 }
 
 NVTCP_UT_MAIN(add_tests)

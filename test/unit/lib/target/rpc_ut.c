@@ -1,0 +1,251 @@
+/*
+ * Unit tests of lib/target/rpc.c through nvtcp_jsonrpc_server_call(): results, parameter
+ * errors naming the parameter, all-or-nothing (a failed call leaves nvmf_get_subsystems as it
+ * was), the asynchronous nvmf_delete_subsystem, and save_config loading back.
+ */
+#include <json-c/json.h>
+
+#include "nvtcp/jsonrpc.h"
+#include "nvtcp/target_rpc.h"
+#include "tgt_ut.h"
+
+#define NQN_R "nqn.2024-01.io.nvtcp:rpc"
+
+static struct nvtcp_jsonrpc_server *g_srv;
+static char g_sock[64];
+static char *g_resp;
+
+static void
+resp_cb(void *arg, const char *response)
+{
+	free(g_resp);
+	g_resp = strdup(response);
+}
+
+/* Call \p method with \p params (JSON text or NULL); returns the response (owned here). */
+static const char *
+call(const char *method, const char *params)
+{
+	char req[2048];
+	int n;
+
+	free(g_resp);
+	g_resp = NULL;
+	n = snprintf(req, sizeof(req), "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"%s\"%s%s}",
+		     method, params != NULL ? ",\"params\":" : "", params != NULL ? params : "");
+	CU_ASSERT_FATAL(nvtcp_jsonrpc_server_call(g_srv, req, (size_t)n, resp_cb, NULL) == 0);
+	ut_poll();
+	CU_ASSERT_FATAL(g_resp != NULL);
+	return g_resp;
+}
+
+/* The response is an error with \p code whose message contains \p text. */
+static void
+expect_err(const char *method, const char *params, int code, const char *text)
+{
+	const char *r = call(method, params);
+	char want[32];
+
+	snprintf(want, sizeof(want), "\"code\":%d", code);
+	CU_ASSERT(strstr(r, want) != NULL);
+	CU_ASSERT(strstr(r, text) != NULL);
+	if (strstr(r, want) == NULL || strstr(r, text) == NULL) {
+		fprintf(stderr, "  %s %s: '%s' lacks %s / '%s'\n", method, params, r, want, text);
+	}
+}
+
+static char *
+subsystems(void)
+{
+	return strdup(call("nvmf_get_subsystems", NULL));
+}
+
+static void
+setup(void)
+{
+	char err[256] = "";
+
+	CU_ASSERT_FATAL(ut_tgt_create(NULL, 0, 512) != NULL);
+	snprintf(g_sock, sizeof(g_sock), "/tmp/nvtcp_rpc_ut_%d.sock", (int)getpid());
+	g_srv = nvtcp_jsonrpc_server_create(g_sock, NULL, err, sizeof(err));
+	CU_ASSERT_FATAL(g_srv != NULL);
+	CU_ASSERT(nvtcp_tgt_rpc_register(g_ut_tgt, g_srv) == 0);
+	CU_ASSERT(nvtcp_tgt_rpc_register(g_ut_tgt, g_srv) == -EEXIST);
+}
+
+static void
+teardown(void)
+{
+	nvtcp_jsonrpc_server_destroy(g_srv);
+	g_srv = NULL;
+	ut_tgt_destroy();
+	free(g_resp);
+	g_resp = NULL;
+}
+
+static void
+test_methods(void)
+{
+	const char *r;
+
+	setup();
+	r = call("spdk_get_version", NULL);
+	CU_ASSERT(strstr(r, "\"version\":\"nvtcp v") != NULL && strstr(r, "\"major\":") != NULL);
+	r = call("nvmf_create_subsystem", "{\"nqn\":\"" NQN_R "\",\"serial_number\":\"SN9\","
+		 "\"max_namespaces\":4}");
+	CU_ASSERT(strstr(r, "\"result\":true") != NULL);
+	r = call("nvmf_subsystem_add_ns", "{\"nqn\":\"" NQN_R "\",\"namespace\":{\"size\":\"1M\","
+		 "\"uuid\":\"0b5b3d6e-3f1e-4a79-9c57-2f5a2c1d9e01\"}}");
+	CU_ASSERT(strstr(r, "\"result\":1") != NULL);
+	r = call("nvmf_subsystem_add_listener", "{\"nqn\":\"" NQN_R "\",\"listen_address\":"
+		 "{\"trtype\":\"TCP\",\"adrfam\":\"IPv4\",\"traddr\":\"127.0.0.1\",\"trsvcid\":\"5106\"}}");
+	CU_ASSERT(strstr(r, "\"result\":true") != NULL);
+	r = call("nvmf_subsystem_add_host", "{\"nqn\":\"" NQN_R "\",\"host\":\"" UT_HOSTNQN "\"}");
+	CU_ASSERT(strstr(r, "\"result\":true") != NULL);
+	r = call("nvmf_get_subsystems", "{\"nqn\":\"" NQN_R "\"}");
+	CU_ASSERT(strstr(r, "\"serial_number\":\"SN9\"") != NULL);
+	CU_ASSERT(strstr(r, "\"allow_any_host\":false") != NULL);
+	CU_ASSERT(strstr(r, "\"trsvcid\":\"5106\"") != NULL);
+	CU_ASSERT(strstr(r, "0b5b3d6e-3f1e-4a79-9c57-2f5a2c1d9e01") != NULL);
+	CU_ASSERT(strstr(r, "\"nguid\":\"0B5B3D6E3F1E4A799C572F5A2C1D9E01\"") != NULL);
+	CU_ASSERT(strstr(r, UT_HOSTNQN) != NULL);
+	r = call("framework_get_reactors", NULL);
+	CU_ASSERT(strstr(r, "\"tick_rate\"") != NULL && strstr(r, "\"reactors\":[{") != NULL);
+	r = call("nvmf_get_stats", "{}");
+	CU_ASSERT(strstr(r, "\"poll_groups\":[{\"name\":\"nvtcp_poll_group_000\"") != NULL);
+	r = call("nvmf_subsystem_allow_any_host", "{\"nqn\":\"" NQN_R "\",\"allow_any_host\":true}");
+	CU_ASSERT(strstr(r, "\"result\":true") != NULL);
+	CU_ASSERT(tgt_subsys_find(g_ut_tgt, NQN_R)->allow_any);
+	r = call("nvmf_subsystem_remove_host", "{\"nqn\":\"" NQN_R "\",\"host\":\"" UT_HOSTNQN "\"}");
+	CU_ASSERT(strstr(r, "\"result\":true") != NULL);
+	r = call("nvmf_subsystem_remove_listener", "{\"nqn\":\"" NQN_R "\",\"listen_address\":"
+		 "{\"trtype\":\"tcp\",\"traddr\":\"127.0.0.1\",\"trsvcid\":5106}}");
+	CU_ASSERT(strstr(r, "\"result\":true") != NULL);
+	CU_ASSERT(tgt_listener_find(g_ut_tgt, "127.0.0.1", "5106") == NULL);
+	r = call("nvmf_subsystem_remove_ns", "{\"nqn\":\"" NQN_R "\",\"nsid\":1}");
+	CU_ASSERT(strstr(r, "\"result\":true") != NULL);
+	/* Deletion answers once the subsystem is gone (here: at once, no controller). */
+	r = call("nvmf_delete_subsystem", "{\"nqn\":\"" NQN_R "\"}");
+	CU_ASSERT(strstr(r, "\"result\":true") != NULL);
+	CU_ASSERT(tgt_subsys_find(g_ut_tgt, NQN_R) == NULL);
+	teardown();
+}
+
+static void
+test_bad_params(void)
+{
+	char *before, *after;
+
+	setup();
+	call("nvmf_create_subsystem", "{\"nqn\":\"" NQN_R "\",\"max_namespaces\":2}");
+	call("nvmf_subsystem_add_ns", "{\"nqn\":\"" NQN_R "\",\"namespace\":{\"size\":4096}}");
+	before = subsystems();
+	expect_err("nvmf_subsystem_add_ns", "{\"nqn\":\"" NQN_R "\",\"namespace\":{\"size\":\"1M\","
+		   "\"block_size\":1024}}", -32602,
+		   "nvmf_subsystem_add_ns: namespace.block_size: must be 512 or 4096");
+	expect_err("nvmf_subsystem_add_ns", "{\"nqn\":\"" NQN_R "\",\"namespace\":{\"size\":4096,"
+		   "\"nsid\":3}}", -32602, "namespace.nsid: 3 is above max_namespaces 2");
+	expect_err("nvmf_subsystem_add_ns", "{\"nqn\":\"" NQN_R "\",\"namespace\":{\"size\":4096,"
+		   "\"nsid\":1}}", -EEXIST, "taken");
+	expect_err("nvmf_subsystem_add_ns", "{\"nqn\":\"" NQN_R "\",\"namespace\":{\"size\":4096,"
+		   "\"colour\":1}}", -32602, "namespace.colour: unknown key");
+	expect_err("nvmf_subsystem_add_ns", "{\"nqn\":\"nqn.2024-01.io.nvtcp:none\","
+		   "\"namespace\":{\"size\":4096}}", -ENOENT, "nqn: no subsystem");
+	expect_err("nvmf_create_subsystem", "{\"nqn\":\"" NQN_R "\"}", -EEXIST, "already exists");
+	expect_err("nvmf_create_subsystem", "{\"nqn\":\"nqn.2024-01.io.nvtcp:x\","
+		   "\"allow_any_host\":1}", -32602, "allow_any_host: must be true or false");
+	expect_err("nvmf_create_subsystem", "[\"" NQN_R "\"]", -32602, "params: must be an object");
+	expect_err("nvmf_create_subsystem", NULL, -32602, "params: missing");
+	expect_err("nvmf_subsystem_add_listener", "{\"nqn\":\"" NQN_R "\",\"listen_address\":"
+		   "{\"trtype\":\"tcp\",\"traddr\":\"127.0.0.1\"}}", -32602,
+		   "listen_address.trsvcid: missing");
+	expect_err("nvmf_subsystem_add_listener", "{\"nqn\":\"" NQN_R "\",\"listen_address\":"
+		   "{\"trtype\":\"tcp\",\"traddr\":\"::1\",\"adrfam\":\"ipv4\",\"trsvcid\":\"1\"}}",
+		   -32602, "listen_address.adrfam");
+	expect_err("nvmf_subsystem_add_listener", "{\"nqn\":\"" NVTCP_DISCOVERY_NQN "\","
+		   "\"listen_address\":{\"trtype\":\"tcp\",\"traddr\":\"127.0.0.1\",\"trsvcid\":\"1\"}}",
+		   -32602, "not for the discovery subsystem");
+	expect_err("nvmf_subsystem_remove_ns", "{\"nqn\":\"" NQN_R "\",\"nsid\":0}", -32602,
+		   "nsid: 0 is not in 1..");
+	expect_err("nvmf_subsystem_remove_ns", "{\"nqn\":\"" NQN_R "\",\"nsid\":2}", -ENOENT,
+		   "no namespace 2");
+	expect_err("nvmf_subsystem_add_host", "{\"nqn\":\"" NQN_R "\"}", -32602, "host: missing");
+	expect_err("nvmf_subsystem_remove_host", "{\"nqn\":\"" NQN_R "\",\"host\":\"" UT_HOSTNQN
+		   "\"}", -ENOENT, "not allowed");
+	expect_err("nvmf_delete_subsystem", "{\"nqn\":\"" NQN_R "\",\"x\":1}", -32602,
+		   "x: unknown key");
+	expect_err("save_config", "{\"x\":1}", -32602, "x: unknown key");
+	after = subsystems();
+	CU_ASSERT(strcmp(before, after) == 0);
+	free(before);
+	free(after);
+	teardown();
+}
+
+/* save_config writes a document the config loader takes, with the namespace identities. */
+static void
+test_save_config(void)
+{
+	char path[64], err[256] = "", *saved, *orig;
+	struct json_object *doc, *res;
+	FILE *f;
+
+	setup();
+	call("nvmf_create_subsystem", "{\"nqn\":\"" NQN_R "\",\"serial_number\":\"SAVE1\"}");
+	call("nvmf_subsystem_add_host", "{\"nqn\":\"" NQN_R "\",\"host\":\"" UT_HOSTNQN "\"}");
+	call("nvmf_subsystem_add_ns", "{\"nqn\":\"" NQN_R "\",\"namespace\":{\"size\":8192,"
+	     "\"nsid\":3,\"block_size\":4096}}");
+	call("nvmf_subsystem_add_listener", "{\"nqn\":\"" NQN_R "\",\"listen_address\":"
+	     "{\"trtype\":\"tcp\",\"traddr\":\"127.0.0.1\",\"trsvcid\":\"5107\"}}");
+	orig = strdup(call("nvmf_get_subsystems", "{\"nqn\":\"" NQN_R "\"}"));
+	doc = json_tokener_parse(call("save_config", NULL));
+	CU_ASSERT_FATAL(doc != NULL && json_object_object_get_ex(doc, "result", &res));
+	snprintf(path, sizeof(path), "/tmp/nvtcp_rpc_ut_%d.json", (int)getpid());
+	f = fopen(path, "w");
+	CU_ASSERT_FATAL(f != NULL);
+	fputs(json_object_to_json_string(res), f);
+	fclose(f);
+	json_object_put(doc);
+	teardown();
+
+	/* A fresh target from the saved document reports the same subsystem. */
+	setup();
+	/* The document holds the harness's subsystem too. */
+	CU_ASSERT(nvtcp_tgt_remove_subsys(g_ut_tgt, UT_NQN) == 0);
+	ut_poll();
+	CU_ASSERT(nvtcp_tgt_config_load(g_ut_tgt, path, err, sizeof(err)) == 0);
+	if (err[0] != '\0') {
+		fprintf(stderr, "  %s\n", err);
+	}
+	saved = strdup(call("nvmf_get_subsystems", "{\"nqn\":\"" NQN_R "\"}"));
+	CU_ASSERT(strcmp(orig, saved) == 0);
+	free(orig);
+	free(saved);
+	unlink(path);
+	teardown();
+}
+
+static int
+suite_init(void)
+{
+	return ut_env_setup("rpc_ut");
+}
+
+static int
+suite_fini(void)
+{
+	ut_env_teardown();
+	return 0;
+}
+
+static void
+add_tests(void)
+{
+	CU_pSuite s = CU_add_suite("target_rpc", suite_init, suite_fini);
+
+	CU_ADD_TEST(s, test_methods);
+	CU_ADD_TEST(s, test_bad_params);
+	CU_ADD_TEST(s, test_save_config);
+}
+
+NVTCP_UT_MAIN(add_tests)
