@@ -707,6 +707,68 @@ io_stats_json(struct json_object *o, const struct nvtcp_tgt_io_stats *io)
 	obj_add_u64(o, "ddgst_errors", io->ddgst_errors);
 	obj_add_u64(o, "protocol_errors", io->protocol_errors);
 	obj_add_u64(o, "buf_waits", io->buf_waits);
+	obj_add_u64(o, "host_buf_waits", io->host_buf_waits);
+}
+
+static struct json_object *
+usage_json(const struct nvtcp_tgt_usage *u, uint32_t n, const char *key, bool queues)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct json_object *o = json_object_new_object();
+
+		obj_add_str(o, key, u[i].key);
+		obj_add_u64(o, "connections", u[i].connections);
+		if (queues) {
+			obj_add_u64(o, "io_queues", u[i].io_queues);
+			obj_add_u64(o, "queue_entries", u[i].queue_entries);
+		}
+		obj_add_u64(o, "refusals", u[i].refusals);
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+/* The resource limits: each limit's value and refusals, and who holds what now. */
+static struct json_object *
+limits_json(const struct nvtcp_tgt *tgt)
+{
+	const struct nvtcp_tgt_opts *op = &tgt->opts;
+	const uint32_t value[NVTCP_TGT_LIMIT_COUNT] = {
+		[NVTCP_TGT_LIMIT_CONNECTIONS] = op->max_connections,
+		[NVTCP_TGT_LIMIT_CONNECTIONS_PER_ADDR] = op->max_connections_per_addr,
+		[NVTCP_TGT_LIMIT_CONNECTIONS_PER_HOST] = op->max_connections_per_host,
+		[NVTCP_TGT_LIMIT_IO_QUEUES_PER_HOST] = op->max_io_queues_per_host,
+		[NVTCP_TGT_LIMIT_QUEUE_ENTRIES_PER_HOST] = op->max_queue_entries_per_host,
+		[NVTCP_TGT_LIMIT_CONNECTIONS_PER_SUBSYS] = op->max_connections_per_subsys,
+	};
+	struct nvtcp_tgt_limit_stats *ls = NULL;
+	struct json_object *o, *la;
+
+	if (nvtcp_tgt_get_limit_stats(tgt, &ls) != 0) {
+		return NULL;
+	}
+	o = json_object_new_object();
+	la = json_object_new_object();
+	for (int i = 0; i < NVTCP_TGT_LIMIT_COUNT; i++) {
+		struct json_object *l = json_object_new_object();
+
+		obj_add_u64(l, "value", value[i]);
+		obj_add_u64(l, "refusals", ls->refusals[i]);
+		json_object_object_add(la, nvtcp_tgt_limit_name(i), l);
+	}
+	json_object_object_add(o, "limits", la);
+	obj_add_u64(o, "host_buf_share", op->host_buf_share);
+	obj_add_u64(o, "host_buf_waits", ls->host_buf_waits);
+	obj_add_u64(o, "connections", ls->connections);
+	json_object_object_add(o, "hosts", usage_json(ls->hosts, ls->num_hosts, "hostnqn", true));
+	json_object_object_add(o, "addresses", usage_json(ls->addrs, ls->num_addrs, "address",
+							  false));
+	json_object_object_add(o, "subsystems", usage_json(ls->subsys, ls->num_subsys, "nqn",
+							   true));
+	nvtcp_tgt_limit_stats_free(ls);
+	return o;
 }
 
 struct stats_req {
@@ -758,6 +820,7 @@ stats_conns_done(void *cb_arg, struct nvtcp_tgt_conn_stats_list *list)
 		json_object_array_add(pgs, o);
 	}
 	json_object_object_add(res, "poll_groups", pgs);
+	json_object_object_add(res, "resource_limits", limits_json(tgt));
 	nvtcp_tgt_conn_stats_free(list);
 	nvtcp_jsonrpc_send_result(sr->req, res);
 	free(sr);

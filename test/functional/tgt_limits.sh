@@ -119,6 +119,26 @@ grep -q "limits: address 127.0.0.2: 16 connections, 1 refusals" "$TGT_LOG" ||
 	failures+=("usage of 127.0.0.2 in the statistics")
 grep -q "refusals: max_connections 0, max_connections_per_addr 1, max_connections_per_host 1, max_io_queues_per_host 1, max_queue_entries_per_host 3, max_connections_per_subsys 0" \
 	"$TGT_LOG" || failures+=("refusal counters")
+# The same figures through the control plane (nvmf_get_stats.resource_limits).
+check "nvmf_get_stats reports the limits, refusals and usage" python3 - \
+	"$ROOT/scripts/nvtcp-rpc" "$TMP/limits.sock" "$GREEDY_NQN" <<'PY'
+import json, subprocess, sys
+rpc, sock, greedy = sys.argv[1:4]
+st = json.loads(subprocess.run([sys.executable, rpc, "-s", sock, "nvmf_get_stats"],
+                               check=True, capture_output=True, text=True).stdout)
+rl = st["resource_limits"]
+lim = {k: (v["value"], v["refusals"]) for k, v in rl["limits"].items()}
+assert lim["max_connections_per_addr"] == (16, 1), lim
+assert lim["max_connections_per_host"] == (10, 1), lim
+assert lim["max_io_queues_per_host"] == (8, 1), lim
+assert lim["max_queue_entries_per_host"] == (772, 3), lim
+h = [x for x in rl["hosts"] if x["hostnqn"] == greedy]
+assert h and (h[0]["connections"], h[0]["io_queues"], h[0]["queue_entries"],
+              h[0]["refusals"]) == (10, 8, 752, 5), rl["hosts"]
+a = [x for x in rl["addresses"] if x["address"] == "127.0.0.2"]
+assert a and (a[0]["connections"], a[0]["refusals"]) == (16, 1), rl["addresses"]
+print("resource_limits:", json.dumps(rl["limits"]))
+PY
 
 log "the greedy host lets go"
 greedy_stop
