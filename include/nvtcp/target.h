@@ -327,8 +327,8 @@ int nvtcp_tgt_subsys_add_listener(struct nvtcp_tgt *tgt, const char *nqn, const 
 
 /**
  * Remove a subsystem's own listener. Unless a global listener on the same address and port
- * still lets them in, the subsystem's controllers whose admin queue came in through it are torn
- * down (other subsystems' connections on a shared socket stay); the socket closes when nothing
+ * still lets them in, the subsystem's controllers with any queue (admin or I/O) that came in
+ * through it are torn down (other subsystems' connections on a shared socket stay); the socket closes when nothing
  * holds it any more. Discovery controllers get a discovery log change event.
  *
  * \return 0 or -ENOENT (no such subsystem or listener of it).

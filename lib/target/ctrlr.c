@@ -176,6 +176,26 @@ connect_uncharge(struct connect_ctx *ctx)
 	}
 }
 
+/* Remember (M) that an I/O queue of \p c came through listener \p portid. A queue accepted
+ * without a listener (portid 0) is bound by no listener rule and is not tracked. */
+static void
+ctrlr_note_io_portid(struct tgt_ctrlr *c, uint16_t portid)
+{
+	if (portid == 0 || portid == c->portid) {
+		return;
+	}
+	for (uint8_t i = 0; i < c->nio_portids; i++) {
+		if (c->io_portids[i] == portid) {
+			return;
+		}
+	}
+	if (c->nio_portids < TGT_CTRLR_PORTIDS) {
+		c->io_portids[c->nio_portids++] = portid;
+	} else {
+		c->io_portids_overflow = true;
+	}
+}
+
 static void
 connect_on_mgmt(void *arg)
 {
@@ -224,6 +244,7 @@ connect_on_mgmt(void *arg)
 	if (ctx->qid > 0) {
 		TAILQ_FOREACH(c, &s->ctrlrs, subsys_link) {
 			if (c->cntlid == ctx->data.cntlid) {
+				ctrlr_note_io_portid(c, ctx->portid);
 				/* The controller stays registered until its reactor has seen
 				 * this message: unregistering goes through here, and messages
 				 * from here to there keep their order. */
@@ -1078,6 +1099,21 @@ teardown_some_on_ctrlr(void *arg)
 	free(t);
 }
 
+/* Did any queue of \p c come in through listener \p portid? (M) */
+static bool
+ctrlr_uses_portid(const struct tgt_ctrlr *c, uint16_t portid)
+{
+	if (c->portid == portid || c->io_portids_overflow) {
+		return true;
+	}
+	for (uint8_t i = 0; i < c->nio_portids; i++) {
+		if (c->io_portids[i] == portid) {
+			return true;
+		}
+	}
+	return false;
+}
+
 uint32_t
 tgt_subsys_teardown_some(struct tgt_subsys *s, const char *hostnqn, uint16_t portid,
 			 const char *reason)
@@ -1089,7 +1125,7 @@ tgt_subsys_teardown_some(struct tgt_subsys *s, const char *hostnqn, uint16_t por
 		struct teardown_some *t;
 
 		if ((hostnqn != NULL && strcmp(c->hostnqn, hostnqn) != 0) ||
-		    (portid != 0 && c->portid != portid)) {
+		    (portid != 0 && !ctrlr_uses_portid(c, portid))) {
 			continue;
 		}
 		t = malloc(sizeof(*t));

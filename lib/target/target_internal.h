@@ -49,6 +49,8 @@
 #define TGT_AER_MAX 4
 /* Aborts in flight per controller (ACL + 1). */
 #define TGT_ABORT_MAX 4
+/* Distinct listeners the I/O queues of one controller are tracked through. */
+#define TGT_CTRLR_PORTIDS 4
 /* Error log entries kept per controller (ELPE + 1). */
 #define TGT_ERR_LOG_MAX 16
 /* Changed namespaces remembered per controller before the log says "more than that". */
@@ -670,6 +672,11 @@ struct tgt_ctrlr {
 	bool discovery;
 	/* Listener its admin queue came in through. */
 	uint16_t portid;
+	/* Other listeners its I/O queues came in through (M), so that removing one of them
+	 * reaches this controller too; past TGT_CTRLR_PORTIDS it counts as through every one. */
+	uint16_t io_portids[TGT_CTRLR_PORTIDS];
+	uint8_t nio_portids;
+	bool io_portids_overflow;
 	char hostnqn[NVTCP_NQN_MAX_LEN + 1];
 	uint8_t hostid[16];
 	TAILQ_ENTRY(tgt_ctrlr) subsys_link; /* M */

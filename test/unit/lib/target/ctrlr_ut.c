@@ -682,6 +682,52 @@ test_subsystem_removal_tears_down(void)
 	ut_tgt_destroy();
 }
 
+/* A controller whose admin queue came through one listener of its subsystem and an I/O queue
+ * through another: removing either listener tears it down, removing a third does not. */
+static void
+test_listener_removal_reaches_io_queues(void)
+{
+	struct tgt_listener *l1, *l2, *l3;
+	struct ut_conn a, io;
+	char err[128];
+
+	CU_ASSERT_FATAL(ut_tgt_create(NULL, 1 << 20, 512) != NULL);
+	CU_ASSERT_FATAL(nvtcp_tgt_subsys_add_listener(g_ut_tgt, UT_NQN, "127.0.0.1", "5181", err,
+						      sizeof(err)) == 0);
+	CU_ASSERT_FATAL(nvtcp_tgt_subsys_add_listener(g_ut_tgt, UT_NQN, "127.0.0.1", "5182", err,
+						      sizeof(err)) == 0);
+	CU_ASSERT_FATAL(nvtcp_tgt_subsys_add_listener(g_ut_tgt, UT_NQN, "127.0.0.1", "5183", err,
+						      sizeof(err)) == 0);
+	l1 = tgt_listener_find(g_ut_tgt, "127.0.0.1", "5181");
+	l2 = tgt_listener_find(g_ut_tgt, "127.0.0.1", "5182");
+	l3 = tgt_listener_find(g_ut_tgt, "127.0.0.1", "5183");
+	CU_ASSERT_FATAL(l1 != NULL && l2 != NULL && l3 != NULL);
+	CU_ASSERT_FATAL(ut_conn_open(&a) == 0);
+	a.conn->portid = l1->portid;
+	ut_icreq(&a, false, false, 0);
+	CU_ASSERT_FATAL(ut_connect(&a, 0, 31, UT_NQN, UT_HOSTNQN, 0xFFFF, 0, NULL) == 0);
+	CU_ASSERT_FATAL(ut_prop(&a, true, NVTCP_NVME_PROP_CC, false, nvtcp_nvme_cc_enable_value(0),
+				NULL) == 0);
+	CU_ASSERT_FATAL(ut_conn_open(&io) == 0);
+	io.conn->portid = l2->portid;
+	ut_icreq(&io, false, false, 0);
+	CU_ASSERT_FATAL(ut_connect(&io, 1, 63, UT_NQN, UT_HOSTNQN, a.cntlid, 0, NULL) == 0);
+	/* A listener none of its queues used leaves it alone. */
+	CU_ASSERT(nvtcp_tgt_subsys_remove_listener(g_ut_tgt, UT_NQN, "127.0.0.1", "5183") == 0);
+	ut_poll();
+	CU_ASSERT(!fake_sock_is_closed(a.fake) && !fake_sock_is_closed(io.fake));
+	CU_ASSERT(atomic_load(&g_ut_tgt->nctrlrs) == 1);
+	/* The I/O queue's listener takes the whole controller down. */
+	CU_ASSERT(nvtcp_tgt_subsys_remove_listener(g_ut_tgt, UT_NQN, "127.0.0.1", "5182") == 0);
+	ut_poll();
+	CU_ASSERT(fake_sock_is_closed(a.fake));
+	CU_ASSERT(fake_sock_is_closed(io.fake));
+	CU_ASSERT(atomic_load(&g_ut_tgt->nctrlrs) == 0);
+	ut_conn_close(&io);
+	ut_conn_close(&a);
+	ut_tgt_destroy();
+}
+
 static int
 suite_init(void)
 {
@@ -710,6 +756,7 @@ add_tests(void)
 	CU_ADD_TEST(s, test_aer_cid_reuse);
 	CU_ADD_TEST(s, test_discovery_aer);
 	CU_ADD_TEST(s, test_subsystem_removal_tears_down);
+	CU_ADD_TEST(s, test_listener_removal_reaches_io_queues);
 }
 
 NVTCP_UT_MAIN(add_tests)
