@@ -46,7 +46,7 @@ c2h_term_req         | --qid 1 --after 100 |                   | live    | recei
 close_rst            | --qid 1 --after 100 |                   | live    | connection closed by the controller|receive failed
 close_fin            | --qid 1 --after 100 |                   | live    | connection closed by the controller
 hdgst_error          | --qid 1 --after 100 | -H                | live    | Header Digest Error
-ddgst_error          | --qid 1 --after 100 | -H -I             | noreset | data digest error
+ddgst_error          | --qid 1 --after 100 | -H -I             | noreset | data digest mismatch
 drop_one             | --qid 1 --after 100 | --io-timeout 1500 | live    | timed out: no completion within 1500 ms
 close_rst            | --qid 0 --after 16  | --kato 1000       | live    | qid 0: connection failed
 resp_unknown_cid     | --qid 0 --after 16  | --kato 1000       | live    | qid 0: .*which is not outstanding

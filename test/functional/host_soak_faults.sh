@@ -51,10 +51,13 @@ sleep 0.5
 PERF_CHILD=$(pgrep -P "$PERF_PID" -n)
 RSS1=
 RSS2=
-for i in $(seq $((SOAK_SECONDS * 10))); do
-	kill -0 "$PERF_PID" 2>/dev/null || break
-	((i == SOAK_SECONDS * 10 / 4)) && RSS1=$(rss_of "$PERF_CHILD")
-	((i == SOAK_SECONDS * 10 * 3 / 4)) && RSS2=$(rss_of "$PERF_CHILD")
+# Sampled by the clock, not by counting sleeps: on a loaded machine each pass of this loop takes
+# longer than its sleep, and a count would never reach the 3/4 mark before perf ends.
+soak_t0=$(date +%s%N)
+while kill -0 "$PERF_PID" 2>/dev/null; do
+	el=$((($(date +%s%N) - soak_t0) / 100000000)) # tenths of a second
+	[ -z "$RSS1" ] && ((el >= SOAK_SECONDS * 10 / 4)) && RSS1=$(rss_of "$PERF_CHILD")
+	[ -z "$RSS2" ] && ((el >= SOAK_SECONDS * 10 * 3 / 4)) && RSS2=$(rss_of "$PERF_CHILD")
 	sleep 0.1
 done
 wait "$PERF_PID"
