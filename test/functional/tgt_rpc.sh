@@ -140,9 +140,9 @@ fi
 perf_wait "$NSPERF" nsperf ok
 
 # ---- Hosts: removing one closes only its connections --------------------------------------
-perf_bg h1 30 "$(trid $PB $B $H1)" read
+perf_bg h1 15 "$(trid $PB $B $H1)" read
 H1PID=$PERF_PID
-perf_bg h2 35 "$(trid $PB $B $H2)"
+perf_bg h2 20 "$(trid $PB $B $H2)"
 H2PID=$PERF_PID
 sleep 5
 if [ "$(host_conns "$H1")" -ge 2 ] && [ "$(host_conns "$H2")" -ge 2 ]; then
@@ -163,9 +163,9 @@ perf_wait "$H2PID" h2 ok
 perf_wait "$H1PID" h1 fail
 
 # ---- Listeners: removing one closes only the connections through it -----------------------
-perf_bg c1 20 "$(trid $PC1 $C)"
+perf_bg c1 15 "$(trid $PC1 $C)"
 C1PID=$PERF_PID
-perf_bg c2 25 "$(trid $PC2 $C)" read
+perf_bg c2 12 "$(trid $PC2 $C)" read
 C2PID=$PERF_PID
 sleep 5
 check "C: remove listener 2" rpc nvmf_subsystem_remove_listener "$C" -t tcp -a 127.0.0.1 -s "$PC2"
@@ -179,7 +179,7 @@ fi
 # ---- Delete a subsystem during verified perf on another ------------------------------------
 perf_bg keep 15 "$(trid $PA $A)"
 KEEP=$PERF_PID
-perf_bg gone 25 "$(trid $PC1 $C)" read
+perf_bg gone 12 "$(trid $PC1 $C)" read
 GONE=$PERF_PID
 sleep 5
 check "delete C (answers once drained)" rpc nvmf_delete_subsystem "$C"
