@@ -754,6 +754,13 @@ hs_reason(struct tls_conn *conn, int ret, char *buf, size_t len)
 			break;
 		}
 	}
+	if (conn->server && conn->identity_len == 0 && e == SSL_ERROR_SSL) {
+		/* The find-session callback never ran: the ClientHello had no PSK. */
+		snprintf(buf, len, "client offered no PSK (%s): a TLS 1.3 PSK identity is required",
+			 ec != 0 && ERR_reason_error_string(ec) != NULL ?
+			 ERR_reason_error_string(ec) : "no PSK");
+		return -EACCES;
+	}
 	snprintf(buf, len, "TLS handshake failed: %s",
 		 ec != 0 && ERR_reason_error_string(ec) != NULL ? ERR_reason_error_string(ec) :
 		 "unknown error");

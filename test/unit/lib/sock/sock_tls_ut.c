@@ -382,6 +382,28 @@ test_tls12_client(void)
 	SSL_CTX_free(ctx);
 	ERR_clear_error();
 	ut_close2(&c, &s);
+
+	/* A TLS 1.3 client without a PSK (it expects a certificate). */
+	CU_ASSERT_EQUAL_FATAL(ut_pair("127.0.0.1", "127.0.0.1", NULL, &c, &s, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(nvtcp_sock_tls_server(s, &so, err, sizeof(err)), 0);
+	ctx = SSL_CTX_new(TLS_client_method());
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ctx);
+	ssl = SSL_new(ctx);
+	SSL_set_fd(ssl, c->fd);
+	rc = 0;
+	end = ut_now_ms() + UT_WAIT_MS;
+	while (rc == 0 && ut_now_ms() < end) {
+		SSL_connect(ssl);
+		rc = nvtcp_sock_tls_handshake_poll(s, err, sizeof(err));
+		usleep(200);
+	}
+	CU_ASSERT_EQUAL(rc, -EACCES);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "client offered no PSK"));
+	CU_ASSERT_EQUAL(keys.lookups, 0);
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	ERR_clear_error();
+	ut_close2(&c, &s);
 }
 
 static void
