@@ -545,6 +545,25 @@ test_close_mid_record(void)
 	CU_ASSERT_EQUAL(nvtcp_sock_readv(s, &iov, 1), -ECONNRESET);
 	ut_close2(&c, &s);
 
+	/* A forged record (right framing, wrong tag) fails the connection: -EPROTO, sticky. */
+	CU_ASSERT_EQUAL_FATAL(ut_tls_pair(KEY32_01, KEY32_01, "NVMe0R01 " HOSTNQN " " SUBNQN, &c,
+					  &s, NULL, &keys), 0);
+	ut_handshake(c, s, &hs);
+	CU_ASSERT_EQUAL_FATAL(hs.src, 1);
+	{
+		uint8_t rec[5 + 32] = {0x17, 0x03, 0x03, 0x00, 0x20};
+
+		ut_fill(rec + 5, 32, 9);
+		CU_ASSERT_EQUAL(send(c->fd, rec, sizeof(rec), 0), (ssize_t)sizeof(rec));
+	}
+	end = ut_now_ms() + UT_WAIT_MS;
+	while ((n = nvtcp_sock_readv(s, &iov, 1)) == -EAGAIN && ut_now_ms() < end) {
+		ut_wait_readable(s, 10);
+	}
+	CU_ASSERT_EQUAL(n, -EPROTO);
+	CU_ASSERT_EQUAL(nvtcp_sock_readv(s, &iov, 1), -EPROTO);
+	ut_close2(&c, &s);
+
 	/* A clean close (close_notify) also reads as -ECONNRESET after the data. */
 	CU_ASSERT_EQUAL_FATAL(ut_tls_pair(KEY32_01, KEY32_01, "NVMe0R01 " HOSTNQN " " SUBNQN, &c,
 					  &s, NULL, &keys), 0);
