@@ -364,9 +364,13 @@ io_error(struct tls_conn *conn, int ret)
 		break;
 	default:
 		/* A peer that closes mid-record shows up here as an unexpected EOF. */
-		conn->fatal = conn->io_err != 0 ? conn->io_err :
-			      ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING ?
-			      -ECONNRESET : -EPROTO;
+		if (conn->io_err != 0) {
+			conn->fatal = conn->io_err;
+		} else if (ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+			conn->fatal = -ECONNRESET;
+		} else {
+			conn->fatal = -EPROTO;
+		}
 		break;
 	}
 	ERR_clear_error();
@@ -719,7 +723,8 @@ hs_reason(struct tls_conn *conn, int ret, char *buf, size_t len)
 		case SSL_AD_DECRYPT_ERROR:
 		case SSL_AD_ILLEGAL_PARAMETER:
 		case SSL_AD_BAD_RECORD_MAC:
-			snprintf(buf, len, "peer refused the handshake (alert: %s): wrong PSK?", name);
+			snprintf(buf, len, "peer refused the handshake (alert: %s): wrong PSK?",
+				 name);
 			return -EACCES;
 		case SSL_AD_HANDSHAKE_FAILURE:
 		case TLS13_AD_MISSING_EXTENSION:
@@ -740,7 +745,8 @@ hs_reason(struct tls_conn *conn, int ret, char *buf, size_t len)
 	if (ERR_GET_LIB(ec) == ERR_LIB_SSL) {
 		switch (reason) {
 		case SSL_R_UNSUPPORTED_PROTOCOL:
-			snprintf(buf, len, "peer offered only TLS 1.2 or older: TLS 1.3 is required");
+			snprintf(buf, len,
+				 "peer offered only TLS 1.2 or older: TLS 1.3 is required");
 			return -EPROTONOSUPPORT;
 		case SSL_R_BINDER_DOES_NOT_VERIFY:
 			snprintf(buf, len, "wrong PSK: the client's PSK binder does not verify");

@@ -137,8 +137,8 @@ nvtcp_tls_psk_parse(const char *text, struct nvtcp_tls_psk *psk, char *err, size
 	}
 	hh = (text[PSK_PREFIX_LEN] - '0') * 10 + (text[PSK_PREFIX_LEN + 1] - '0');
 	if (hh > NVTCP_TLS_HASH_SHA384) {
-		set_err(err, errlen, "hash indicator %02d: must be 00, 01 (SHA-256) or 02 (SHA-384)",
-			hh);
+		set_err(err, errlen,
+			"hash indicator %02d: must be 00, 01 (SHA-256) or 02 (SHA-384)", hh);
 		return -EINVAL;
 	}
 	b64 = text + PSK_PREFIX_LEN + 3;
@@ -168,8 +168,9 @@ nvtcp_tls_psk_parse(const char *text, struct nvtcp_tls_psk *psk, char *err, size
 	/* The hash of 01/02 also fixes the key length (SPDK v24.01 and the specification's
 	 * HashLen-sized keys); 00 takes either length. */
 	if ((hh == NVTCP_TLS_HASH_SHA256 && n != 32) || (hh == NVTCP_TLS_HASH_SHA384 && n != 48)) {
-		set_err(err, errlen, "key length %d does not fit hash indicator %02d (%s needs %d bytes)",
-			n, hh, hh == 1 ? "SHA-256" : "SHA-384", hh == 1 ? 32 : 48);
+		set_err(err, errlen,
+			"key length %d does not fit hash indicator %02d (%s needs %d bytes)", n, hh,
+			hh == 1 ? "SHA-256" : "SHA-384", hh == 1 ? 32 : 48);
 		goto out;
 	}
 	memcpy(psk->key, raw, (size_t)n);

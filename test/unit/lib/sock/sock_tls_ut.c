@@ -21,7 +21,8 @@
 #define HOSTNQN "nqn.2014-08.org.nvmexpress:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6"
 #define SUBNQN "nqn.2016-06.io.nvtcp:tls-ut"
 #define KEY32_01 "NVMeTLSkey-1:01:MDAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmZwJEiQ:"
-#define KEY48_02 "NVMeTLSkey-1:02:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vcSEgBQ==:"
+#define KEY48_02                                                                               \
+	"NVMeTLSkey-1:02:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vcSEgBQ==:"
 /* KEY32_01 with one key byte changed (and a matching CRC). */
 #define KEY32_OTHER "NVMeTLSkey-1:01:MTAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmbaIZJh:"
 
@@ -630,8 +631,9 @@ test_group_buffered(void)
 		struct iovec iov = {.iov_base = out, .iov_len = sizeof(out)};
 		struct nvtcp_sock_request req = {.iov = &iov, .iovcnt = 1};
 
-		CU_ASSERT_EQUAL_FATAL(ut_tls_pair(KEY32_01, KEY32_01, "NVMe0R01 " HOSTNQN " " SUBNQN,
-						  &c[i], &s[i], NULL, &keys[i]), 0);
+		CU_ASSERT_EQUAL_FATAL(ut_tls_pair(KEY32_01, KEY32_01,
+						  "NVMe0R01 " HOSTNQN " " SUBNQN, &c[i], &s[i],
+						  NULL, &keys[i]), 0);
 		ut_handshake(c[i], s[i], &hs);
 		CU_ASSERT_EQUAL_FATAL(hs.src, 1);
 		CU_ASSERT_EQUAL(nvtcp_sock_group_add(group, s[i], ut_group_cb, &rd[i]), 0);
