@@ -260,25 +260,6 @@ client_psk_cb(SSL *ssl, const EVP_MD *md, const unsigned char **id, size_t *idle
 	return 1;
 }
 
-/* Server: "NVMe0R0H <hostnqn> <subnqn>" -> H and the host NQN. */
-static int
-parse_identity(const char *id, char *hostnqn, size_t hostlen)
-{
-	const char *p, *sp;
-
-	if (strncmp(id, "NVMe0R0", 7) != 0 || (id[7] != '1' && id[7] != '2') || id[8] != ' ') {
-		return -EINVAL;
-	}
-	p = id + 9;
-	sp = strchr(p, ' ');
-	if (sp == NULL || sp == p || (size_t)(sp - p) >= hostlen || sp[1] == '\0') {
-		return -EINVAL;
-	}
-	memcpy(hostnqn, p, (size_t)(sp - p));
-	hostnqn[sp - p] = '\0';
-	return id[7] - '0';
-}
-
 static int
 server_psk_cb(SSL *ssl, const unsigned char *identity, size_t identity_len, SSL_SESSION **sessp)
 {
@@ -299,7 +280,8 @@ server_psk_cb(SSL *ssl, const unsigned char *identity, size_t identity_len, SSL_
 	memcpy(conn->identity, identity, identity_len);
 	conn->identity[identity_len] = '\0';
 	conn->identity_len = identity_len;
-	h = parse_identity(conn->identity, hostnqn, sizeof(hostnqn));
+	h = nvtcp_tls_identity_parse(conn->identity, identity_len, hostnqn, sizeof(hostnqn), NULL,
+				     0);
 	if (h < 0) {
 		snprintf(conn->cb_err, sizeof(conn->cb_err),
 			 "unknown PSK identity '%s': not 'NVMe0R0<1|2> <hostnqn> <subnqn>'",

@@ -313,6 +313,46 @@ nvtcp_tls_psk_identity(const struct nvtcp_tls_psk *psk, const char *hostnqn, con
 	return n;
 }
 
+static int
+copy_part(const char *src, size_t n, char *dst, size_t dstlen)
+{
+	if (dst == NULL) {
+		return 0;
+	}
+	if (n >= dstlen) {
+		return -EINVAL;
+	}
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+	return 0;
+}
+
+int
+nvtcp_tls_identity_parse(const char *identity, size_t len, char *hostnqn, size_t hostlen,
+			 char *subnqn, size_t sublen)
+{
+	const char *host, *sp, *end;
+
+	if (identity == NULL || len > NVTCP_TLS_IDENTITY_MAX_LEN || len < 9 ||
+	    memchr(identity, '\0', len) != NULL || memcmp(identity, "NVMe0R0", 7) != 0 ||
+	    (identity[7] != '1' && identity[7] != '2') || identity[8] != ' ') {
+		return -EINVAL;
+	}
+	host = identity + 9;
+	end = identity + len;
+	sp = memchr(host, ' ', (size_t)(end - host));
+	/* Both parts non-empty, exactly one space between them, none in the subsystem NQN. */
+	if (sp == NULL || sp == host || sp + 1 == end ||
+	    memchr(sp + 1, ' ', (size_t)(end - sp - 1)) != NULL) {
+		return -EINVAL;
+	}
+	if (copy_part(host, (size_t)(sp - host), hostnqn, hostlen) != 0 ||
+	    copy_part(sp + 1, (size_t)(end - sp - 1), subnqn, sublen) != 0) {
+		return -EINVAL;
+	}
+	return identity[7] - '0';
+}
+
 /* HKDF-Expand-Label(HKDF-Extract(0^HashLen, ikm), label, context, out_len). */
 static int
 hkdf_expand_label(const EVP_MD *md, const uint8_t *ikm, size_t ikm_len, const char *label,

@@ -226,6 +226,35 @@ test_identity(void)
 }
 
 static void
+test_identity_parse(void)
+{
+	const char *id = "NVMe0R02 " HOSTNQN " " SUBNQN;
+	char host[224], sub[224];
+
+	CU_ASSERT_EQUAL(nvtcp_tls_identity_parse(id, strlen(id), host, sizeof(host), sub,
+						 sizeof(sub)), 2);
+	CU_ASSERT_STRING_EQUAL(host, HOSTNQN);
+	CU_ASSERT_STRING_EQUAL(sub, SUBNQN);
+	/* Not NUL-terminated: only len counts. */
+	CU_ASSERT_EQUAL(nvtcp_tls_identity_parse("NVMe0R01 h s trailing", 12, host, sizeof(host),
+						 sub, sizeof(sub)), 1);
+	CU_ASSERT_STRING_EQUAL(host, "h");
+	CU_ASSERT_STRING_EQUAL(sub, "s");
+	CU_ASSERT_EQUAL(nvtcp_tls_identity_parse(id, strlen(id), NULL, 0, NULL, 0), 2);
+	/* Malformed: version, hash, spaces, empty parts, too small buffers, NUL inside. */
+	CU_ASSERT_EQUAL(nvtcp_tls_identity_parse("NVMe1R01 h s", 12, NULL, 0, NULL, 0), -EINVAL);
+	CU_ASSERT_EQUAL(nvtcp_tls_identity_parse("NVMe0R03 h s", 12, NULL, 0, NULL, 0), -EINVAL);
+	CU_ASSERT_EQUAL(nvtcp_tls_identity_parse("NVMe0R01 h", 10, NULL, 0, NULL, 0), -EINVAL);
+	CU_ASSERT_EQUAL(nvtcp_tls_identity_parse("NVMe0R01  s", 11, NULL, 0, NULL, 0), -EINVAL);
+	CU_ASSERT_EQUAL(nvtcp_tls_identity_parse("NVMe0R01 h ", 11, NULL, 0, NULL, 0), -EINVAL);
+	CU_ASSERT_EQUAL(nvtcp_tls_identity_parse("NVMe0R01 h s t", 14, NULL, 0, NULL, 0), -EINVAL);
+	CU_ASSERT_EQUAL(nvtcp_tls_identity_parse("NVMe0R01 h\0s", 12, NULL, 0, NULL, 0), -EINVAL);
+	CU_ASSERT_EQUAL(nvtcp_tls_identity_parse(id, strlen(id), host, 5, NULL, 0), -EINVAL);
+	CU_ASSERT_EQUAL(nvtcp_tls_identity_parse(id, strlen(id), NULL, 0, sub, 5), -EINVAL);
+	CU_ASSERT_EQUAL(nvtcp_tls_identity_parse(NULL, 0, NULL, 0, NULL, 0), -EINVAL);
+}
+
+static void
 test_derive(void)
 {
 	/* Python: see the file comment; IKM KEY32_01 / KEY48_02, context HOSTNQN, then the
@@ -292,6 +321,7 @@ add_tests(void)
 	CU_ADD_TEST(s, test_parse_bad);
 	CU_ADD_TEST(s, test_load_file);
 	CU_ADD_TEST(s, test_identity);
+	CU_ADD_TEST(s, test_identity_parse);
 	CU_ADD_TEST(s, test_derive);
 }
 
