@@ -1,11 +1,14 @@
 /*
- * libFuzzer harness: the PSK interchange-format parser (lib/sock/tls_psk.c).
+ * libFuzzer harness: the PSK interchange-format parser and the PSK identity parser
+ * (lib/sock/tls_psk.c).
  *
  * The input is the text (made NUL-terminated); the first byte chooses the error buffer size.
  * A key that parses has a valid length and hash, formats, and the formatted text parses back
  * to the same key; a refused one leaves the PSK wiped and a message that is NUL-terminated.
+ * The same text as a PSK identity: a parsed one is rebuilt exactly from its parts.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +41,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t errlen = size > 0 ? data[0] % 96 : 0;
 	struct nvtcp_tls_psk psk, again;
 	char out[NVTCP_TLS_INTERCHANGE_MAX_LEN];
+	char host[NVTCP_TLS_IDENTITY_MAX_LEN], sub[NVTCP_TLS_IDENTITY_MAX_LEN];
+	char id[NVTCP_TLS_IDENTITY_MAX_LEN + 1];
 	char *str, *err = NULL;
 	int rc;
 
@@ -74,6 +79,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	nvtcp_tls_psk_wipe(&psk);
+
+	rc = nvtcp_tls_identity_parse(str, size - 1, host, sizeof(host), sub, sizeof(sub));
+	if (rc > 0) {
+		CHECK(rc == 1 || rc == 2);
+		CHECK(snprintf(id, sizeof(id), "NVMe0R0%d %s %s", rc, host, sub) == (int)(size - 1));
+		CHECK(memcmp(id, str, size - 1) == 0);
+	} else {
+		CHECK(rc == -EINVAL);
+	}
 	free(str);
 	free(err);
 	return 0;

@@ -335,6 +335,10 @@ gen_psk_interchange(void)
 		"NVMeTLSkey-1:00:AAECAwQFBgcICQoLDA0ODxAREhOk/907:",
 		"NVMeTLSkey-1:01:MDAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmZwJEi=:",
 		"NVMeTLSkey-1:01:MDAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmZwJEiQ",
+		/* PSK identities (the harness parses the text as one too). */
+		("NVMe0R01 nqn.2014-08.org.nvmexpress:uuid:5d0c2a4e-8f31-4b7a-9e62-1c3d5f7a9b20 "
+		 "nqn.2016-06.io.spdk:cnode1"),
+		"NVMe0R02 nqn.2014-08.org.nvmexpress:uuid:host nqn.2019-01.com.example:ssd",
 	};
 
 	for (size_t i = 0; i < NVTCP_COUNTOF(keys); i++) {
