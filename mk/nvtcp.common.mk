@@ -42,13 +42,13 @@ PKG_CONFIG ?= pkg-config
 # anything that links lib/env.
 DPDK_CFLAGS := $(shell $(PKG_CONFIG) --cflags libdpdk 2>/dev/null)
 DPDK_LIBS := $(shell $(PKG_CONFIG) --libs libdpdk 2>/dev/null)
-SYS_PKGS := libisal uuid numa json-c liburing
+SYS_PKGS := libisal uuid numa json-c liburing openssl
 SYS_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(SYS_PKGS) 2>/dev/null)
 SYS_LIBS := $(shell $(PKG_CONFIG) --libs $(SYS_PKGS) 2>/dev/null)
 # libnuma ships no .pc file on Debian 12.
 ifeq ($(findstring -lnuma,$(SYS_LIBS)),)
-SYS_LIBS := $(shell $(PKG_CONFIG) --libs libisal uuid json-c liburing 2>/dev/null) -lnuma
-SYS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libisal uuid json-c liburing 2>/dev/null)
+SYS_LIBS := $(shell $(PKG_CONFIG) --libs libisal uuid json-c liburing openssl 2>/dev/null) -lnuma
+SYS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libisal uuid json-c liburing openssl 2>/dev/null)
 endif
 CUNIT_LIBS := $(shell $(PKG_CONFIG) --libs cunit 2>/dev/null)
 

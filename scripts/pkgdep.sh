@@ -8,11 +8,11 @@
 set -euo pipefail
 
 # Build: compiler, pkg-config and the libraries (DPDK, ISA-L, libuuid, libnuma, json-c, liburing,
-# CUnit).
+# OpenSSL 3 for TLS, CUnit).
 # Tests: python3 (protocol probe), clang + compiler-rt (libFuzzer), valgrind, iproute2, procps.
 PKGS=(
 	gcc make pkg-config
-	libdpdk-dev libisal-dev uuid-dev libnuma-dev libjson-c-dev liburing-dev libcunit1-dev
+	libdpdk-dev libisal-dev uuid-dev libnuma-dev libjson-c-dev liburing-dev libssl-dev libcunit1-dev
 	python3 clang libclang-rt-14-dev valgrind iproute2 procps
 )
 
