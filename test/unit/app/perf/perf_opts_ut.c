@@ -345,7 +345,7 @@ test_tls_opts(void)
 	CU_ASSERT_FALSE(g_o.tls);
 	CU_ASSERT_PTR_NULL(g_o.psk_path);
 	/* Without -r: the embedded target has no TLS listener. */
-	CU_ASSERT_EQUAL(parse("-q", "1", "--psk", path, NULL), -EINVAL);
+	CU_ASSERT_EQUAL(parse(BASE, "--psk", path, NULL), -EINVAL);
 	CU_ASSERT_TRUE(err_has("only with -r"));
 	/* A key file others can read is refused, naming the option and the file. */
 	CU_ASSERT_FATAL(chmod(path, 0644) == 0);
