@@ -95,14 +95,18 @@ void
 tool_check_psk_file(const char *option, const char *path)
 {
 	struct nvtcp_tls_psk psk;
-	char err[128];
+	char err[512];
 	int rc;
 
 	err[0] = '\0';
 	rc = nvtcp_tls_psk_load_file(path, &psk, err, sizeof(err));
 	nvtcp_tls_psk_wipe(&psk);
+	if (rc != 0 && err[0] != '\0') {
+		tool_fail_line("%s: %s", option, err); /* the reason names the file */
+		exit(1);
+	}
 	if (rc != 0) {
-		tool_fail_line("%s %s: %s", option, path, err[0] ? err : strerror(-rc));
+		tool_fail_line("%s %s: %s", option, path, strerror(-rc));
 		exit(1);
 	}
 }

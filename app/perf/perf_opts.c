@@ -710,14 +710,18 @@ parse_one(struct perf_opts *o, int ch, const char *arg, const char *label, char 
 	case OPT_PSK:
 	case OPT_PSK_PATH: {
 		struct nvtcp_tls_psk psk;
-		char why[128];
+		char why[512];
 
 		/* Checked now so a bad key names the option before any connection. */
 		why[0] = '\0';
 		rc = nvtcp_tls_psk_load_file(arg, &psk, why, sizeof(why));
 		nvtcp_tls_psk_wipe(&psk);
 		if (rc != 0) {
-			errf(err, errlen, "%s %s: %s", label, arg, why[0] ? why : strerror(-rc));
+			if (why[0] != '\0') {
+				errf(err, errlen, "%s: %s", label, why); /* it names the file */
+			} else {
+				errf(err, errlen, "%s %s: %s", label, arg, strerror(-rc));
+			}
 			return -EINVAL;
 		}
 		o->psk_path = arg;

@@ -619,7 +619,7 @@ static int
 load_psk(struct nvtcp_ctrlr *c)
 {
 	const char *psk = c->opts.psk, *path = c->opts.psk_path;
-	char err[128];
+	char err[512];
 	int rc = 0;
 
 	c->opts.psk = NULL;
@@ -645,7 +645,7 @@ load_psk(struct nvtcp_ctrlr *c)
 	} else {
 		rc = nvtcp_tls_psk_load_file(path, &c->tls_psk, err, sizeof(err));
 		if (rc != 0) {
-			NVTCP_ERRLOG("attach: PSK file %s: %s\n", path, err[0] ? err : strerror(-rc));
+			NVTCP_ERRLOG("attach: PSK: %s\n", err[0] ? err : strerror(-rc));
 		}
 	}
 	if (rc != 0) {
