@@ -324,6 +324,28 @@ gen_nqn(void)
 }
 
 static void
+gen_psk_interchange(void)
+{
+	static const char *const keys[] = {
+		"NVMeTLSkey-1:01:MDAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmZwJEiQ:",
+		"NVMeTLSkey-1:02:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vcSEgBQ==:",
+		"NVMeTLSkey-1:00:MDAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmZwJEiQ:\n",
+		"NVMeTLSkey-1:01:MDAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmZxJEiQ:",
+		"NVMeTLSkey-1:03:MDAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmZwJEiQ:",
+		"NVMeTLSkey-1:00:AAECAwQFBgcICQoLDA0ODxAREhOk/907:",
+		"NVMeTLSkey-1:01:MDAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmZwJEi=:",
+		"NVMeTLSkey-1:01:MDAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmZwJEiQ",
+	};
+
+	for (size_t i = 0; i < NVTCP_COUNTOF(keys); i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "psk_%02zu", i);
+		write_text("psk_interchange", name, (uint8_t)(i * 13 + 5), keys[i]);
+	}
+}
+
+static void
 pad(char *dst, size_t size, const char *src, char fill)
 {
 	memset(dst, fill, size);
@@ -385,6 +407,7 @@ main(int argc, char **argv)
 	gen_tcp_rx();
 	gen_trid();
 	gen_nqn();
+	gen_psk_interchange();
 	gen_discovery_log();
 	printf("gen_corpus: %u files in %s\n", g_files, g_dir);
 	return 0;

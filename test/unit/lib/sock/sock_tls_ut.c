@@ -1,0 +1,605 @@
+/*
+ * Unit tests of lib/sock/sock_tls.c: real TLS 1.3 PSK handshakes between nvtcp client and
+ * server sockets over loopback (non-blocking, polled alternately), data both ways with partial
+ * sends, and every handshake failure with its reason: wrong PSK, unknown identity, a TLS
+ * 1.2-only client (OpenSSL used directly), garbage instead of a ClientHello, a stalled peer, a
+ * peer that closes mid-record.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "nvtcp/tls.h"
+#include "sock_ut_common.h"
+#include "ut.h"
+
+#define HOSTNQN "nqn.2014-08.org.nvmexpress:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6"
+#define SUBNQN "nqn.2016-06.io.nvtcp:tls-ut"
+#define KEY32_01 "NVMeTLSkey-1:01:MDAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmZwJEiQ:"
+#define KEY48_02 "NVMeTLSkey-1:02:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vcSEgBQ==:"
+/* KEY32_01 with one key byte changed (and a matching CRC). */
+#define KEY32_OTHER "NVMeTLSkey-1:01:MTAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmbaIZJh:"
+
+/* The server's key table: one host. */
+struct ut_keys {
+	const char *identity;
+	const char *key;
+	int lookups;
+};
+
+static int
+ut_lookup(void *ctx, const char *identity, size_t identity_len, struct nvtcp_tls_psk *key)
+{
+	struct ut_keys *keys = ctx;
+
+	keys->lookups++;
+	if (strlen(keys->identity) != identity_len ||
+	    memcmp(keys->identity, identity, identity_len) != 0) {
+		return -ENOENT;
+	}
+	return nvtcp_tls_psk_parse(keys->key, key, NULL, 0) == 0 ? 0 : -ENOENT;
+}
+
+struct ut_hs {
+	int crc, src;
+	char cerr[320], serr[320];
+};
+
+/* Poll both handshakes alternately until both ended (or UT_WAIT_MS). */
+static void
+ut_handshake(struct nvtcp_sock *c, struct nvtcp_sock *s, struct ut_hs *hs)
+{
+	uint64_t end = ut_now_ms() + UT_WAIT_MS;
+
+	hs->crc = 0;
+	hs->src = 0;
+	hs->cerr[0] = hs->serr[0] = '\0';
+	while (ut_now_ms() < end) {
+		if (hs->crc == 0) {
+			hs->crc = nvtcp_sock_tls_handshake_poll(c, hs->cerr, sizeof(hs->cerr));
+		}
+		if (hs->src == 0) {
+			hs->src = nvtcp_sock_tls_handshake_poll(s, hs->serr, sizeof(hs->serr));
+		}
+		if (hs->crc != 0 && hs->src != 0) {
+			return;
+		}
+		usleep(200);
+	}
+}
+
+static int
+ut_tls_pair(const char *ckey, const char *skey, const char *sidentity, struct nvtcp_sock **c,
+	    struct nvtcp_sock **s, const struct nvtcp_sock_opts *sopts, struct ut_keys *keys)
+{
+	struct nvtcp_tls_client_opts copts;
+	struct nvtcp_tls_server_opts so;
+	struct nvtcp_tls_psk psk;
+	char err[320];
+	int rc;
+
+	rc = ut_pair("127.0.0.1", "127.0.0.1", sopts, c, s, NULL);
+	if (rc != 0) {
+		return rc;
+	}
+	CU_ASSERT_EQUAL_FATAL(nvtcp_tls_psk_parse(ckey, &psk, NULL, 0), 0);
+	nvtcp_tls_client_opts_init(&copts);
+	copts.psk = &psk;
+	copts.hostnqn = HOSTNQN;
+	copts.subnqn = SUBNQN;
+	rc = nvtcp_sock_tls_client(*c, &copts, err, sizeof(err));
+	nvtcp_tls_psk_wipe(&psk);
+	if (rc != 0) {
+		return rc;
+	}
+	keys->identity = sidentity;
+	keys->key = skey;
+	keys->lookups = 0;
+	nvtcp_tls_server_opts_init(&so);
+	so.lookup = ut_lookup;
+	so.ctx = keys;
+	return nvtcp_sock_tls_server(*s, &so, err, sizeof(err));
+}
+
+static void
+ut_close2(struct nvtcp_sock **c, struct nvtcp_sock **s)
+{
+	nvtcp_sock_close(c);
+	nvtcp_sock_close(s);
+}
+
+static void
+test_handshake_ok(void)
+{
+	struct nvtcp_sock *c, *s;
+	struct ut_keys keys;
+	struct ut_hs hs;
+	char buf[64];
+
+	for (int i = 0; i < 2; i++) {
+		const char *key = i == 0 ? KEY32_01 : KEY48_02;
+		const char *id = i == 0 ? "NVMe0R01 " HOSTNQN " " SUBNQN :
+				 "NVMe0R02 " HOSTNQN " " SUBNQN;
+		const char *suite = i == 0 ? "TLS_AES_128_GCM_SHA256" : "TLS_AES_256_GCM_SHA384";
+
+		CU_ASSERT_EQUAL_FATAL(ut_tls_pair(key, key, id, &c, &s, NULL, &keys), 0);
+		CU_ASSERT(nvtcp_sock_is_tls(c));
+		CU_ASSERT(nvtcp_sock_is_tls(s));
+		CU_ASSERT_PTR_NULL(nvtcp_sock_tls_cipher(c));
+		ut_handshake(c, s, &hs);
+		CU_ASSERT_EQUAL(hs.crc, 1);
+		CU_ASSERT_EQUAL(hs.src, 1);
+		CU_ASSERT_EQUAL(keys.lookups, 1);
+		CU_ASSERT_STRING_EQUAL(nvtcp_sock_tls_cipher(c), suite);
+		CU_ASSERT_STRING_EQUAL(nvtcp_sock_tls_cipher(s), suite);
+		CU_ASSERT_STRING_EQUAL(nvtcp_sock_tls_identity(s), id);
+		CU_ASSERT_PTR_NULL(nvtcp_sock_tls_identity(c));
+		/* Polling again after success stays successful. */
+		CU_ASSERT_EQUAL(nvtcp_sock_tls_handshake_poll(c, NULL, 0), 1);
+		/* Converting twice is refused. */
+		CU_ASSERT_EQUAL(nvtcp_sock_tls_client(c, &(struct nvtcp_tls_client_opts){
+			.psk = &(struct nvtcp_tls_psk){.len = 32}, .hostnqn = "a", .subnqn = "b"},
+			NULL, 0), -EALREADY);
+
+		/* A small message each way. */
+		struct iovec iov = {.iov_base = "hello", .iov_len = 5};
+		struct nvtcp_sock_request req = {.iov = &iov, .iovcnt = 1};
+
+		nvtcp_sock_writev_async(c, &req);
+		CU_ASSERT(ut_flush_all(c) >= 0);
+		CU_ASSERT_EQUAL(ut_read_all(s, buf, 5), 5);
+		CU_ASSERT_EQUAL(memcmp(buf, "hello", 5), 0);
+		iov.iov_base = "world!";
+		iov.iov_len = 6;
+		nvtcp_sock_writev_async(s, &req);
+		CU_ASSERT(ut_flush_all(s) >= 0);
+		CU_ASSERT_EQUAL(ut_read_all(c, buf, 6), 6);
+		CU_ASSERT_EQUAL(memcmp(buf, "world!", 6), 0);
+		/* Nothing more: -EAGAIN. */
+		iov.iov_base = buf;
+		iov.iov_len = sizeof(buf);
+		CU_ASSERT_EQUAL(nvtcp_sock_readv(c, &iov, 1), -EAGAIN);
+		/* Statistics count plaintext bytes. */
+		struct nvtcp_sock_stats st;
+
+		nvtcp_sock_get_stats(c, &st);
+		CU_ASSERT_EQUAL(st.bytes_sent, 5);
+		CU_ASSERT_EQUAL(st.bytes_recv, 6);
+		ut_close2(&c, &s);
+	}
+}
+
+struct ut_req {
+	struct nvtcp_sock_request req;
+	struct iovec iov[3];
+	int done;
+	int status;
+};
+
+static void
+ut_req_done(void *arg, int status)
+{
+	struct ut_req *r = arg;
+
+	r->done++;
+	r->status = status;
+}
+
+static void
+test_bulk_partial(void)
+{
+	/* Many requests of mixed sizes (small headers and large data) through a small send
+	 * buffer: both directions at once, the reader polled alternately with the flusher. */
+	enum { NREQ = 200 };
+	struct nvtcp_sock_opts opts;
+	struct nvtcp_sock *c, *s;
+	struct ut_keys keys;
+	struct ut_hs hs;
+	struct ut_req *reqs = calloc(NREQ, sizeof(*reqs));
+	struct nvtcp_sock_stats st;
+	size_t total = 0, got = 0, off = 0;
+	uint8_t *out, *in;
+	uint64_t end;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(reqs);
+	nvtcp_sock_opts_init(&opts);
+	opts.sndbuf = 4096;
+	opts.rcvbuf = 4096;
+	CU_ASSERT_EQUAL_FATAL(ut_tls_pair(KEY32_01, KEY32_01, "NVMe0R01 " HOSTNQN " " SUBNQN, &c,
+					  &s, &opts, &keys), 0);
+	ut_handshake(c, s, &hs);
+	CU_ASSERT_EQUAL_FATAL(hs.crc, 1);
+	CU_ASSERT_EQUAL_FATAL(hs.src, 1);
+
+	for (int i = 0; i < NREQ; i++) {
+		total += 8 + (size_t)(i % 7 == 0 ? 131072 : (i * 37) % 5000) + 4;
+	}
+	out = malloc(total);
+	in = malloc(total);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(in);
+	ut_fill(out, total, 7);
+	for (int i = 0; i < NREQ; i++) {
+		size_t mid = (size_t)(i % 7 == 0 ? 131072 : (i * 37) % 5000);
+		struct ut_req *r = &reqs[i];
+
+		r->iov[0] = (struct iovec){out + off, 8};
+		r->iov[1] = (struct iovec){out + off + 8, mid};
+		r->iov[2] = (struct iovec){out + off + 8 + mid, 4};
+		off += 12 + mid;
+		r->req = (struct nvtcp_sock_request){.iov = r->iov, .iovcnt = 3, .cb = ut_req_done,
+						     .cb_arg = r};
+		nvtcp_sock_writev_async(c, &r->req);
+	}
+	end = ut_now_ms() + 4 * UT_WAIT_MS;
+	while ((got < total || nvtcp_sock_has_pending_sends(c)) && ut_now_ms() < end) {
+		ssize_t n = nvtcp_sock_flush(c);
+		struct iovec iov = {.iov_base = in + got, .iov_len = total - got};
+
+		CU_ASSERT(n >= 0);
+		if (n < 0) {
+			break;
+		}
+		if (got < total) {
+			/* Read in odd-sized pieces, to split records. */
+			if (iov.iov_len > 3001) {
+				iov.iov_len = 3001;
+			}
+			n = nvtcp_sock_readv(s, &iov, 1);
+			if (n > 0) {
+				got += (size_t)n;
+			} else {
+				CU_ASSERT_EQUAL(n, -EAGAIN);
+				if (n != -EAGAIN) {
+					break;
+				}
+			}
+		}
+	}
+	CU_ASSERT_EQUAL(got, total);
+	CU_ASSERT_EQUAL(memcmp(in, out, total), 0);
+	/* The small send buffer did make sends partial (the WANT_WRITE retry path ran). */
+	nvtcp_sock_get_stats(c, &st);
+	CU_ASSERT(st.partial_sends > 0);
+	CU_ASSERT_EQUAL(st.bytes_sent, total);
+	for (int i = 0; i < NREQ; i++) {
+		CU_ASSERT_EQUAL(reqs[i].done, 1);
+		CU_ASSERT_EQUAL(reqs[i].status, 0);
+	}
+	/* The other direction, one large request. */
+	memset(reqs, 0, sizeof(*reqs));
+	reqs[0].iov[0] = (struct iovec){out, total};
+	reqs[0].req = (struct nvtcp_sock_request){.iov = reqs[0].iov, .iovcnt = 1,
+						  .cb = ut_req_done, .cb_arg = &reqs[0]};
+	nvtcp_sock_writev_async(s, &reqs[0].req);
+	got = 0;
+	end = ut_now_ms() + 4 * UT_WAIT_MS;
+	while ((got < total || nvtcp_sock_has_pending_sends(s)) && ut_now_ms() < end) {
+		struct iovec iov = {.iov_base = in + got, .iov_len = total - got};
+		ssize_t n = nvtcp_sock_flush(s);
+
+		CU_ASSERT(n >= 0);
+		n = nvtcp_sock_readv(c, &iov, 1);
+		if (n > 0) {
+			got += (size_t)n;
+		}
+	}
+	CU_ASSERT_EQUAL(got, total);
+	CU_ASSERT_EQUAL(memcmp(in, out, total), 0);
+	CU_ASSERT_EQUAL(reqs[0].done, 1);
+	ut_close2(&c, &s);
+	free(in);
+	free(out);
+	free(reqs);
+}
+
+static void
+test_wrong_psk(void)
+{
+	struct nvtcp_sock *c, *s;
+	struct ut_keys keys;
+	struct ut_hs hs;
+	struct iovec iov = {.iov_base = (char[8]){0}, .iov_len = 8};
+
+	CU_ASSERT_EQUAL_FATAL(ut_tls_pair(KEY32_01, KEY32_OTHER, "NVMe0R01 " HOSTNQN " " SUBNQN,
+					  &c, &s, NULL, &keys), 0);
+	ut_handshake(c, s, &hs);
+	CU_ASSERT_EQUAL(hs.src, -EACCES);
+	CU_ASSERT_PTR_NOT_NULL(strstr(hs.serr, "wrong PSK"));
+	CU_ASSERT(hs.crc < 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(hs.cerr, "wrong PSK?"));
+	/* The failed socket refuses I/O. */
+	CU_ASSERT(nvtcp_sock_readv(s, &iov, 1) < 0 && nvtcp_sock_readv(s, &iov, 1) != -EAGAIN);
+	/* The reason stays. */
+	CU_ASSERT_EQUAL(nvtcp_sock_tls_handshake_poll(s, hs.serr, sizeof(hs.serr)), -EACCES);
+	CU_ASSERT_PTR_NOT_NULL(strstr(hs.serr, "wrong PSK"));
+	ut_close2(&c, &s);
+}
+
+static void
+test_unknown_identity(void)
+{
+	struct nvtcp_sock *c, *s;
+	struct ut_keys keys;
+	struct ut_hs hs;
+
+	CU_ASSERT_EQUAL_FATAL(ut_tls_pair(KEY32_01, KEY32_01, "NVMe0R01 " HOSTNQN " other-subsys",
+					  &c, &s, NULL, &keys), 0);
+	ut_handshake(c, s, &hs);
+	CU_ASSERT_EQUAL(hs.src, -EACCES);
+	CU_ASSERT_PTR_NOT_NULL(strstr(hs.serr, "unknown PSK identity 'NVMe0R01 " HOSTNQN));
+	CU_ASSERT(hs.crc < 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(hs.cerr, "peer refused the handshake"));
+	CU_ASSERT_PTR_NULL(nvtcp_sock_tls_identity(s));
+	ut_close2(&c, &s);
+
+	/* A 48-byte key on the client for an identity the server has with a 32-byte key. */
+	CU_ASSERT_EQUAL_FATAL(ut_tls_pair(KEY48_02, KEY32_01, "NVMe0R02 " HOSTNQN " " SUBNQN,
+					  &c, &s, NULL, &keys), 0);
+	ut_handshake(c, s, &hs);
+	CU_ASSERT_EQUAL(hs.src, -EACCES);
+	CU_ASSERT_PTR_NOT_NULL(strstr(hs.serr, "asks for a 48-byte key"));
+	CU_ASSERT(hs.crc < 0);
+	ut_close2(&c, &s);
+}
+
+static void
+test_tls12_client(void)
+{
+	struct nvtcp_tls_server_opts so;
+	struct nvtcp_sock *c, *s;
+	struct ut_keys keys = {.identity = "x", .key = KEY32_01};
+	char err[320] = "";
+	SSL_CTX *ctx;
+	SSL *ssl;
+	int rc = 0;
+	uint64_t end;
+
+	CU_ASSERT_EQUAL_FATAL(ut_pair("127.0.0.1", "127.0.0.1", NULL, &c, &s, NULL), 0);
+	nvtcp_tls_server_opts_init(&so);
+	so.lookup = ut_lookup;
+	so.ctx = &keys;
+	CU_ASSERT_EQUAL_FATAL(nvtcp_sock_tls_server(s, &so, err, sizeof(err)), 0);
+	ctx = SSL_CTX_new(TLS_client_method());
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ctx);
+	SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
+	ssl = SSL_new(ctx);
+	SSL_set_fd(ssl, c->fd);
+	end = ut_now_ms() + UT_WAIT_MS;
+	while (rc == 0 && ut_now_ms() < end) {
+		SSL_connect(ssl);
+		rc = nvtcp_sock_tls_handshake_poll(s, err, sizeof(err));
+		usleep(200);
+	}
+	CU_ASSERT_EQUAL(rc, -EPROTONOSUPPORT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "peer offered only TLS 1.2 or older"));
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	ERR_clear_error();
+	ut_close2(&c, &s);
+}
+
+static void
+test_garbage_and_detect(void)
+{
+	struct nvtcp_tls_server_opts so;
+	struct nvtcp_sock *c, *s;
+	struct ut_keys keys = {.identity = "x", .key = KEY32_01};
+	char err[320] = "";
+	uint8_t icreq[8] = {0x00, 0x00, 128, 0, 128, 0, 0, 0};
+	int rc = 0;
+	uint64_t end;
+
+	/* Plaintext ICReq: detect says 0 and consumes nothing; as TLS it is refused. */
+	CU_ASSERT_EQUAL_FATAL(ut_pair("127.0.0.1", "127.0.0.1", NULL, &c, &s, NULL), 0);
+	CU_ASSERT_EQUAL(nvtcp_sock_tls_detect(s), -EAGAIN);
+	CU_ASSERT_EQUAL(send(c->fd, icreq, sizeof(icreq), 0), (ssize_t)sizeof(icreq));
+	CU_ASSERT(ut_wait_readable(s, UT_WAIT_MS));
+	CU_ASSERT_EQUAL(nvtcp_sock_tls_detect(s), 0);
+	CU_ASSERT_EQUAL(nvtcp_sock_tls_detect(s), 0);
+	nvtcp_tls_server_opts_init(&so);
+	so.lookup = ut_lookup;
+	so.ctx = &keys;
+	CU_ASSERT_EQUAL_FATAL(nvtcp_sock_tls_server(s, &so, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(nvtcp_sock_tls_detect(s), -EINVAL);
+	CU_ASSERT_EQUAL(nvtcp_sock_tls_handshake_poll(s, err, sizeof(err)), -EPROTO);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "not a TLS ClientHello (first byte 0x00"));
+	ut_close2(&c, &s);
+
+	/* Text instead of a ClientHello. */
+	CU_ASSERT_EQUAL_FATAL(ut_pair("127.0.0.1", "127.0.0.1", NULL, &c, &s, NULL), 0);
+	CU_ASSERT_EQUAL(send(c->fd, "GET / HTTP/1.0\r\n\r\n", 18, 0), 18);
+	CU_ASSERT(ut_wait_readable(s, UT_WAIT_MS));
+	CU_ASSERT_EQUAL(nvtcp_sock_tls_detect(s), -EPROTO);
+	CU_ASSERT_EQUAL_FATAL(nvtcp_sock_tls_server(s, &so, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(nvtcp_sock_tls_handshake_poll(s, err, sizeof(err)), -EPROTO);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "not a TLS ClientHello (first byte 0x47)"));
+	ut_close2(&c, &s);
+
+	/* A handshake record header followed by garbage. */
+	CU_ASSERT_EQUAL_FATAL(ut_pair("127.0.0.1", "127.0.0.1", NULL, &c, &s, NULL), 0);
+	CU_ASSERT_EQUAL(send(c->fd, "\x16\x03\x01\x00\x05garbage", 12, 0), 12);
+	CU_ASSERT(ut_wait_readable(s, UT_WAIT_MS));
+	CU_ASSERT_EQUAL(nvtcp_sock_tls_detect(s), 1);
+	CU_ASSERT_EQUAL_FATAL(nvtcp_sock_tls_server(s, &so, err, sizeof(err)), 0);
+	end = ut_now_ms() + UT_WAIT_MS;
+	while ((rc = nvtcp_sock_tls_handshake_poll(s, err, sizeof(err))) == 0 &&
+	       ut_now_ms() < end) {
+		usleep(200);
+	}
+	CU_ASSERT(rc < 0);
+	CU_ASSERT(err[0] != '\0');
+	ut_close2(&c, &s);
+
+	/* A peer that closes before sending anything. */
+	CU_ASSERT_EQUAL_FATAL(ut_pair("127.0.0.1", "127.0.0.1", NULL, &c, &s, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(nvtcp_sock_tls_server(s, &so, err, sizeof(err)), 0);
+	nvtcp_sock_close(&c);
+	CU_ASSERT(ut_wait_readable(s, UT_WAIT_MS));
+	CU_ASSERT_EQUAL(nvtcp_sock_tls_handshake_poll(s, err, sizeof(err)), -ECONNRESET);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "peer closed"));
+	nvtcp_sock_close(&s);
+}
+
+static void
+test_stall_timeout(void)
+{
+	struct nvtcp_tls_server_opts so;
+	struct nvtcp_tls_client_opts copts;
+	struct nvtcp_tls_psk psk;
+	struct nvtcp_sock *c, *s;
+	struct ut_keys keys = {.identity = "x", .key = KEY32_01};
+	char err[320] = "";
+	uint64_t start, end;
+	int rc;
+
+	/* Server waits for a ClientHello that never comes. */
+	CU_ASSERT_EQUAL_FATAL(ut_pair("127.0.0.1", "127.0.0.1", NULL, &c, &s, NULL), 0);
+	nvtcp_tls_server_opts_init(&so);
+	so.lookup = ut_lookup;
+	so.ctx = &keys;
+	so.handshake_timeout_ms = 200;
+	CU_ASSERT_EQUAL_FATAL(nvtcp_sock_tls_server(s, &so, err, sizeof(err)), 0);
+	start = ut_now_ms();
+	end = start + UT_WAIT_MS;
+	while ((rc = nvtcp_sock_tls_handshake_poll(s, err, sizeof(err))) == 0 &&
+	       ut_now_ms() < end) {
+		usleep(1000);
+	}
+	CU_ASSERT_EQUAL(rc, -ETIMEDOUT);
+	CU_ASSERT(ut_now_ms() - start >= 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "timed out after 200 ms"));
+	ut_close2(&c, &s);
+
+	/* Client waits for a ServerHello that never comes (the peer is plain TCP). */
+	CU_ASSERT_EQUAL_FATAL(ut_pair("127.0.0.1", "127.0.0.1", NULL, &c, &s, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(nvtcp_tls_psk_parse(KEY32_01, &psk, NULL, 0), 0);
+	nvtcp_tls_client_opts_init(&copts);
+	copts.psk = &psk;
+	copts.hostnqn = HOSTNQN;
+	copts.subnqn = SUBNQN;
+	copts.handshake_timeout_ms = 200;
+	CU_ASSERT_EQUAL_FATAL(nvtcp_sock_tls_client(c, &copts, err, sizeof(err)), 0);
+	end = ut_now_ms() + UT_WAIT_MS;
+	while ((rc = nvtcp_sock_tls_handshake_poll(c, err, sizeof(err))) == 0 &&
+	       ut_now_ms() < end) {
+		usleep(1000);
+	}
+	CU_ASSERT_EQUAL(rc, -ETIMEDOUT);
+	/* The plain peer got a ClientHello. */
+	CU_ASSERT_EQUAL(nvtcp_sock_tls_detect(s), 1);
+	ut_close2(&c, &s);
+}
+
+static void
+test_close_mid_record(void)
+{
+	struct nvtcp_sock *c, *s;
+	struct ut_keys keys;
+	struct ut_hs hs;
+	uint8_t buf[64];
+	struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
+	ssize_t n = -EAGAIN;
+	uint64_t end;
+
+	CU_ASSERT_EQUAL_FATAL(ut_tls_pair(KEY32_01, KEY32_01, "NVMe0R01 " HOSTNQN " " SUBNQN, &c,
+					  &s, NULL, &keys), 0);
+	ut_handshake(c, s, &hs);
+	CU_ASSERT_EQUAL_FATAL(hs.crc, 1);
+	CU_ASSERT_EQUAL_FATAL(hs.src, 1);
+	/* Half an application data record under TLS's back, then close. */
+	CU_ASSERT_EQUAL(send(c->fd, "\x17\x03\x03\x00\x40" "0123456789", 15, 0), 15);
+	shutdown(c->fd, SHUT_WR);
+	end = ut_now_ms() + UT_WAIT_MS;
+	while ((n = nvtcp_sock_readv(s, &iov, 1)) == -EAGAIN && ut_now_ms() < end) {
+		ut_wait_readable(s, 10);
+	}
+	CU_ASSERT_EQUAL(n, -ECONNRESET);
+	CU_ASSERT_EQUAL(nvtcp_sock_readv(s, &iov, 1), -ECONNRESET);
+	ut_close2(&c, &s);
+
+	/* A clean close (close_notify) also reads as -ECONNRESET after the data. */
+	CU_ASSERT_EQUAL_FATAL(ut_tls_pair(KEY32_01, KEY32_01, "NVMe0R01 " HOSTNQN " " SUBNQN, &c,
+					  &s, NULL, &keys), 0);
+	ut_handshake(c, s, &hs);
+	CU_ASSERT_EQUAL_FATAL(hs.src, 1);
+	{
+		struct iovec d = {.iov_base = "bye", .iov_len = 3};
+		struct nvtcp_sock_request req = {.iov = &d, .iovcnt = 1};
+
+		nvtcp_sock_writev_async(c, &req);
+		CU_ASSERT(ut_flush_all(c) >= 0);
+	}
+	nvtcp_sock_close(&c);
+	CU_ASSERT_EQUAL(ut_read_all(s, buf, 3), 3);
+	CU_ASSERT_EQUAL(memcmp(buf, "bye", 3), 0);
+	end = ut_now_ms() + UT_WAIT_MS;
+	while ((n = nvtcp_sock_readv(s, &iov, 1)) == -EAGAIN && ut_now_ms() < end) {
+		ut_wait_readable(s, 10);
+	}
+	CU_ASSERT_EQUAL(n, -ECONNRESET);
+	nvtcp_sock_close(&s);
+}
+
+static void
+test_bad_args(void)
+{
+	struct nvtcp_tls_client_opts copts;
+	struct nvtcp_tls_server_opts so;
+	struct nvtcp_sock *c, *s;
+	struct nvtcp_tls_psk psk;
+	struct iovec iov = {.iov_base = "x", .iov_len = 1};
+	struct nvtcp_sock_request req = {.iov = &iov, .iovcnt = 1};
+	char err[320];
+	char nqn[240];
+
+	CU_ASSERT_EQUAL_FATAL(ut_pair("127.0.0.1", "127.0.0.1", NULL, &c, &s, NULL), 0);
+	nvtcp_tls_client_opts_init(&copts);
+	CU_ASSERT_EQUAL(copts.handshake_timeout_ms, 10000);
+	CU_ASSERT_EQUAL(nvtcp_sock_tls_client(c, &copts, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "required"));
+	CU_ASSERT_EQUAL_FATAL(nvtcp_tls_psk_parse(KEY32_01, &psk, NULL, 0), 0);
+	copts.psk = &psk;
+	memset(nqn, 'n', sizeof(nqn) - 1);
+	nqn[sizeof(nqn) - 1] = '\0';
+	copts.hostnqn = nqn;
+	copts.subnqn = SUBNQN;
+	CU_ASSERT_EQUAL(nvtcp_sock_tls_client(c, &copts, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "identity longer than 255"));
+	CU_ASSERT(!nvtcp_sock_is_tls(c));
+	/* Data queued before TLS. */
+	copts.hostnqn = HOSTNQN;
+	nvtcp_sock_writev_async(c, &req);
+	CU_ASSERT_EQUAL(nvtcp_sock_tls_client(c, &copts, err, sizeof(err)), -EBUSY);
+	nvtcp_tls_server_opts_init(&so);
+	CU_ASSERT_EQUAL(nvtcp_sock_tls_server(s, &so, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_EQUAL(nvtcp_sock_tls_handshake_poll(s, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_PTR_NULL(nvtcp_sock_tls_cipher(s));
+	CU_ASSERT_PTR_NULL(nvtcp_sock_tls_identity(s));
+	CU_ASSERT(!nvtcp_sock_is_tls(NULL));
+	nvtcp_tls_psk_wipe(&psk);
+	ut_close2(&c, &s);
+}
+
+static void
+add_tests(void)
+{
+	CU_pSuite s = CU_add_suite("sock_tls", NULL, NULL);
+
+	CU_ADD_TEST(s, test_handshake_ok);
+	CU_ADD_TEST(s, test_bulk_partial);
+	CU_ADD_TEST(s, test_wrong_psk);
+	CU_ADD_TEST(s, test_unknown_identity);
+	CU_ADD_TEST(s, test_tls12_client);
+	CU_ADD_TEST(s, test_garbage_and_detect);
+	CU_ADD_TEST(s, test_stall_timeout);
+	CU_ADD_TEST(s, test_close_mid_record);
+	CU_ADD_TEST(s, test_bad_args);
+}
+
+NVTCP_UT_MAIN(add_tests)
