@@ -432,6 +432,58 @@ test_tls_connected(void)
 	ut_teardown(fc, c);
 }
 
+/* A reconnect runs the handshake again; a failed one fails the attempt with its reason and
+ * never falls back to plaintext. */
+static void
+test_tls_reconnect(void)
+{
+	struct fake_ctrlr_cfg cfg;
+	struct fake_ctrlr *fc;
+	struct nvtcp_ctrlr_opts o;
+	struct nvtcp_ctrlr *c = NULL;
+	int i;
+
+	fake_ctrlr_cfg_init(&cfg);
+	fc = fake_ctrlr_create(&cfg);
+	ut_tls_script(1, 1, NULL);
+	ut_opts_recovery(&o);
+	o.psk = UT_PSK;
+	CU_ASSERT_FATAL(ut_attach(fc, &o, UT_SUBNQN, &c) == 0);
+	CU_ASSERT_EQUAL(g_tls.clients, 1);
+
+	/* The next handshakes fail: the attempt fails with the TLS reason, nothing is sent. */
+	g_tls.result = -ECONNRESET;
+	g_tls.reason = "peer closed during the handshake";
+	fake_ctrlr_drop_all(fc);
+	for (i = 0; i < 50 && g_tls.clients < 2; i++) {
+		(void)nvtcp_ctrlr_process_admin_completions(c);
+		fake_ctrlr_poll(fc);
+	}
+	for (i = 0; i < 20; i++) {
+		(void)nvtcp_ctrlr_process_admin_completions(c);
+		fake_ctrlr_poll(fc);
+	}
+	CU_ASSERT_EQUAL(g_tls.clients, 2);
+	CU_ASSERT_EQUAL(nvtcp_ctrlr_get_state(c), NVTCP_CTRLR_STATE_RESETTING);
+	CU_ASSERT_PTR_NOT_NULL(strstr(nvtcp_ctrlr_get_failure_reason(c),
+				      "TLS handshake failed: peer closed during the handshake"));
+	CU_ASSERT_EQUAL(fake_sock_send_calls(fake_conn_sock(fake_ctrlr_conn(fc,
+				fake_ctrlr_num_conns(fc) - 1))), 0);
+
+	/* The next attempt's handshake succeeds: back to READY over TLS. */
+	g_tls.result = 1;
+	ut_clock_advance_ms(o.reconnect_delay_ms + 1);
+	for (i = 0; i < 200 && nvtcp_ctrlr_get_state(c) != NVTCP_CTRLR_STATE_LIVE; i++) {
+		(void)nvtcp_ctrlr_process_admin_completions(c);
+		fake_ctrlr_poll(fc);
+	}
+	CU_ASSERT_EQUAL(nvtcp_ctrlr_get_state(c), NVTCP_CTRLR_STATE_LIVE);
+	CU_ASSERT_EQUAL(g_tls.clients, 3);
+	CU_ASSERT_STRING_EQUAL(nvtcp_ctrlr_get_tls_cipher(c), "TLS_AES_128_GCM_SHA256");
+	nvme_set_tls_hooks(NULL);
+	ut_teardown(fc, c);
+}
+
 static void
 add_tests(void)
 {
@@ -447,6 +499,7 @@ add_tests(void)
 	CU_ADD_TEST(s, test_tls_handshake_failed);
 	CU_ADD_TEST(s, test_tls_handshake_timeout);
 	CU_ADD_TEST(s, test_tls_connected);
+	CU_ADD_TEST(s, test_tls_reconnect);
 }
 
 NVTCP_UT_MAIN(add_tests)
