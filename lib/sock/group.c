@@ -48,6 +48,8 @@ struct nvtcp_sock_group {
 	struct nvtcp_sock *nofd_next;
 	/** Sockets with queued sends. */
 	struct nvtcp_sock_list pending;
+	/** Sockets with buffered received data epoll cannot see (nvtcp_sock_group_rx_ready). */
+	struct nvtcp_sock_list rx_ready;
 	/** Events of the running dispatch: [ev_next, nevents) are still to be delivered. */
 	int nevents;
 	int ev_next;
@@ -73,6 +75,23 @@ nvtcp_sock_group_pending_del(struct nvtcp_sock *sock)
 	sock->pending_head = NULL;
 }
 
+void
+nvtcp_sock_group_rx_ready(struct nvtcp_sock *sock)
+{
+	if (sock->group == NULL || sock->rx_head != NULL) {
+		return;
+	}
+	TAILQ_INSERT_TAIL(&sock->group->rx_ready, sock, rx_link);
+	sock->rx_head = &sock->group->rx_ready;
+}
+
+static void
+rx_ready_del(struct nvtcp_sock *sock)
+{
+	TAILQ_REMOVE(sock->rx_head, sock, rx_link);
+	sock->rx_head = NULL;
+}
+
 struct nvtcp_sock_group *
 nvtcp_sock_group_create(void)
 {
@@ -94,6 +113,7 @@ nvtcp_sock_group_create(void)
 	TAILQ_INIT(&group->fd_socks);
 	TAILQ_INIT(&group->nofd_socks);
 	TAILQ_INIT(&group->pending);
+	TAILQ_INIT(&group->rx_ready);
 	return group;
 }
 
@@ -174,6 +194,9 @@ nvtcp_sock_group_remove(struct nvtcp_sock_group *group, struct nvtcp_sock *sock)
 	}
 	if (sock->pending_head != NULL) {
 		nvtcp_sock_group_pending_del(sock);
+	}
+	if (sock->rx_head != NULL) {
+		rx_ready_del(sock);
 	}
 	sock->group = NULL;
 	sock->cb = NULL;
@@ -289,6 +312,29 @@ poll_nofd(struct nvtcp_sock_group *group)
 	return ncb;
 }
 
+/* Callbacks of sockets marked rx-ready before this poll. A snapshot, as for the flush: a
+ * socket marked again by its callback waits for the next poll; removal works on the snapshot
+ * through rx_head. */
+static int
+poll_rx_ready(struct nvtcp_sock_group *group)
+{
+	struct nvtcp_sock_list batch;
+	struct nvtcp_sock *sock;
+	int ncb = 0;
+
+	TAILQ_INIT(&batch);
+	TAILQ_CONCAT(&batch, &group->rx_ready, rx_link);
+	TAILQ_FOREACH(sock, &batch, rx_link) {
+		sock->rx_head = &batch;
+	}
+	while ((sock = TAILQ_FIRST(&batch)) != NULL) {
+		rx_ready_del(sock);
+		sock->cb(sock->cb_arg, group, sock);
+		ncb++;
+	}
+	return ncb;
+}
+
 static void
 flush_pending(struct nvtcp_sock_group *group)
 {
@@ -329,6 +375,9 @@ nvtcp_sock_group_poll(struct nvtcp_sock_group *group, int max_events)
 	}
 	group->polling = true;
 	rc = poll_events(group, max_events);
+	if (rc >= 0 && !TAILQ_EMPTY(&group->rx_ready)) {
+		rc += poll_rx_ready(group);
+	}
 	if (rc >= 0 && group->nnofd > 0) {
 		rc += poll_nofd(group);
 	}

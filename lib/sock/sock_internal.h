@@ -107,6 +107,13 @@ struct nvtcp_sock {
 	struct nvtcp_sock_list *pending_head;
 	/** Low-rate socket: found by the group's periodic epoll_wait only (group.c). */
 	bool cold;
+	/**
+	 * In a list of sockets whose implementation holds received data that epoll cannot see
+	 * (TLS plaintext already decrypted); rx_head says which (NULL: none). See
+	 * nvtcp_sock_group_rx_ready().
+	 */
+	TAILQ_ENTRY(nvtcp_sock) rx_link;
+	struct nvtcp_sock_list *rx_head;
 
 	struct nvtcp_sock_stats stats;
 
@@ -152,6 +159,13 @@ void nvtcp_sock_complete_all(struct nvtcp_sock *sock, int status);
 
 /** Put a socket with queued sends on its group's pending list. (group.c) */
 void nvtcp_sock_group_pending_add(struct nvtcp_sock *sock);
+
+/**
+ * Have the group call \p sock's callback on its next poll even without an epoll event: the
+ * implementation buffered received data (TLS records decrypted ahead of the reader) that the
+ * descriptor no longer signals. Once per mark; a socket without a group is ignored. (group.c)
+ */
+void nvtcp_sock_group_rx_ready(struct nvtcp_sock *sock);
 
 /** Take a socket off whatever pending list it is on. (group.c) */
 void nvtcp_sock_group_pending_del(struct nvtcp_sock *sock);

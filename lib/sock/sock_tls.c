@@ -397,6 +397,11 @@ tls_readv(struct nvtcp_sock *sock, const struct iovec *iov, int iovcnt)
 			total += n;
 		}
 	}
+	if (rc == 0 && sock->group != NULL && SSL_has_pending(conn->ssl)) {
+		/* The caller's buffers filled up before OpenSSL's did: epoll will not report
+		 * what is already decrypted, so the group calls the owner again. */
+		nvtcp_sock_group_rx_ready(sock);
+	}
 	if (total > 0) {
 		return (ssize_t)total;
 	}

@@ -546,6 +546,71 @@ test_close_mid_record(void)
 	nvtcp_sock_close(&s);
 }
 
+struct ut_reader {
+	uint8_t buf[400];
+	size_t got;
+	int calls;
+};
+
+/* Reads 10 bytes per call: leaves decrypted plaintext inside OpenSSL. */
+static void
+ut_group_cb(void *arg, struct nvtcp_sock_group *group, struct nvtcp_sock *sock)
+{
+	struct ut_reader *r = arg;
+	struct iovec iov = {.iov_base = r->buf + r->got, .iov_len = 10};
+	ssize_t n;
+
+	r->calls++;
+	if (r->got + 10 > sizeof(r->buf)) {
+		return;
+	}
+	n = nvtcp_sock_readv(sock, &iov, 1);
+	if (n > 0) {
+		r->got += (size_t)n;
+	}
+}
+
+static void
+test_group_buffered(void)
+{
+	/* Two TLS sockets in a group (so it uses epoll): data already decrypted inside OpenSSL
+	 * must still reach the owner, although the descriptor has nothing more to report. */
+	struct nvtcp_sock *c[2], *s[2];
+	struct ut_reader rd[2];
+	struct ut_keys keys[2];
+	struct nvtcp_sock_group *group = nvtcp_sock_group_create();
+	uint8_t out[200];
+	struct ut_hs hs;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(group);
+	memset(rd, 0, sizeof(rd));
+	ut_fill(out, sizeof(out), 3);
+	for (int i = 0; i < 2; i++) {
+		struct iovec iov = {.iov_base = out, .iov_len = sizeof(out)};
+		struct nvtcp_sock_request req = {.iov = &iov, .iovcnt = 1};
+
+		CU_ASSERT_EQUAL_FATAL(ut_tls_pair(KEY32_01, KEY32_01, "NVMe0R01 " HOSTNQN " " SUBNQN,
+						  &c[i], &s[i], NULL, &keys[i]), 0);
+		ut_handshake(c[i], s[i], &hs);
+		CU_ASSERT_EQUAL_FATAL(hs.src, 1);
+		CU_ASSERT_EQUAL(nvtcp_sock_group_add(group, s[i], ut_group_cb, &rd[i]), 0);
+		nvtcp_sock_writev_async(c[i], &req);
+		CU_ASSERT(ut_flush_all(c[i]) >= 0);
+	}
+	usleep(20000);
+	for (int k = 0; k < 200 && (rd[0].got < sizeof(out) || rd[1].got < sizeof(out)); k++) {
+		CU_ASSERT(nvtcp_sock_group_poll(group, 0) >= 0);
+	}
+	for (int i = 0; i < 2; i++) {
+		CU_ASSERT_EQUAL(rd[i].got, sizeof(out));
+		CU_ASSERT_EQUAL(memcmp(rd[i].buf, out, sizeof(out)), 0);
+		/* A socket that leaves the group while marked is forgotten by it. */
+		CU_ASSERT_EQUAL(nvtcp_sock_group_remove(group, s[i]), 0);
+		ut_close2(&c[i], &s[i]);
+	}
+	CU_ASSERT_EQUAL(nvtcp_sock_group_destroy(&group), 0);
+}
+
 static void
 test_bad_args(void)
 {
@@ -599,6 +664,7 @@ add_tests(void)
 	CU_ADD_TEST(s, test_garbage_and_detect);
 	CU_ADD_TEST(s, test_stall_timeout);
 	CU_ADD_TEST(s, test_close_mid_record);
+	CU_ADD_TEST(s, test_group_buffered);
 	CU_ADD_TEST(s, test_bad_args);
 }
 
