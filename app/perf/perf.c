@@ -778,8 +778,8 @@ attach_poll(void *arg)
 			snprintf(pc->tls_cipher, sizeof(pc->tls_cipher), "%s",
 				 cipher != NULL ? cipher : "");
 			if (cipher != NULL) {
-				printf("Attached to NVMeoF Controller at %s over TLS (%s)\n", pc->name,
-				       cipher);
+				printf("Attached to NVMeoF Controller at %s over TLS (%s)\n",
+				       pc->name, cipher);
 			} else {
 				printf("Attached to NVMeoF Controller at %s\n", pc->name);
 			}

@@ -73,7 +73,8 @@ perf_report_print(FILE *f)
 	/* Which controllers' figures are over TLS (the device lines stay as SPDK's). */
 	for (uint32_t i = 0; i < g_perf.num_ctrlrs; i++) {
 		if (g_perf.ctrlrs[i].tls_cipher[0] != '\0') {
-			fprintf(f, "TLS %s: %s\n", g_perf.ctrlrs[i].tls_cipher, g_perf.ctrlrs[i].name);
+			fprintf(f, "TLS %s: %s\n", g_perf.ctrlrs[i].tls_cipher,
+				g_perf.ctrlrs[i].name);
 		}
 	}
 	fprintf(f, "========================================================\n");
