@@ -474,7 +474,8 @@ tgt_cfg_get_secure(struct tgt_cfg *c, const char *parent, struct json_object *ob
 	if (!json_object_is_type(v, json_type_string) ||
 	    nvtcp_tgt_secure_channel_parse(json_object_get_string(v), out) != 0) {
 		return tgt_cfg_err(c, k, "'%s' is not none, optional, required, true or false",
-				   json_object_to_json_string(v));
+				   json_object_is_type(v, json_type_string) ?
+				   json_object_get_string(v) : json_object_to_json_string(v));
 	}
 	return 0;
 }

@@ -200,7 +200,7 @@ test_bad_documents(void)
 	expect_error("{\"subsystems\": [{\"nqn\": \"bad nqn\"}]}", "$.subsystems[0].nqn: 'bad nqn'");
 	expect_error("{\"listeners\": [{\"address\": \"127.0.0.1\", \"port\": 1, "
 		     "\"secure_channel\": \"tls\"}]}",
-		     "$.listeners[0].secure_channel: '\"tls\"' is not none, optional, required");
+		     "$.listeners[0].secure_channel: 'tls' is not none, optional, required");
 	expect_error("{\"subsystems\": [{\"nqn\": \"nqn.2024-01.io.nvtcp:a\", \"hosts\": "
 		     "[{\"psk\": \"/x\"}]}]}", "$.subsystems[0].hosts[0].nqn: missing");
 	expect_error("{\"subsystems\": [{\"nqn\": \"nqn.2024-01.io.nvtcp:a\", \"hosts\": "
