@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "tool.h"
+#include "nvtcp/tls.h"
 
 const char *tool_name = "nvtcp";
 char tool_last_log_err[256];
@@ -88,4 +89,24 @@ tool_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void
+tool_check_psk_file(const char *option, const char *path)
+{
+	struct nvtcp_tls_psk psk;
+	char err[512];
+	int rc;
+
+	err[0] = '\0';
+	rc = nvtcp_tls_psk_load_file(path, &psk, err, sizeof(err));
+	nvtcp_tls_psk_wipe(&psk);
+	if (rc != 0 && err[0] != '\0') {
+		tool_fail_line("%s: %s", option, err); /* the reason names the file */
+		exit(1);
+	}
+	if (rc != 0) {
+		tool_fail_line("%s %s: %s", option, path, strerror(-rc));
+		exit(1);
+	}
 }

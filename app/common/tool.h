@@ -34,6 +34,13 @@ void tool_quiet_log(enum nvtcp_log_level level, const char *file, int line, cons
  */
 const char *tool_attach_reason(struct nvtcp_ctrlr *ctrlr, int rc);
 
+/**
+ * Check a --psk key file at option time (mode 0600/0400, interchange format, CRC-32), so a bad
+ * key is reported naming the option before any connection: on failure prints
+ * "<tool>: <option> FILE: <reason>" and exits with status 1. The key read is wiped.
+ */
+void tool_check_psk_file(const char *option, const char *path);
+
 /** A step's own deadline within an overall timeout, so that the overall one reports first. */
 uint32_t tool_step_timeout_ms(unsigned int timeout_s);
 

@@ -39,6 +39,8 @@ enum {
 	OPT_JSON = 256,
 	OPT_HOSTNQN,
 	OPT_NO_REFERRALS,
+	OPT_TLS,
+	OPT_PSK,
 };
 
 struct tool_opts {
@@ -47,6 +49,8 @@ struct tool_opts {
 	bool json;
 	bool hdgst;
 	bool ddgst;
+	bool tls;
+	const char *psk_path;
 	bool follow_referrals;
 	bool log_set;
 	enum nvtcp_log_level log_level;
@@ -69,6 +73,9 @@ usage(FILE *f)
 		"      --no-referrals     do not follow referrals\n"
 		"  -H, --hdgst            ask for header digests\n"
 		"  -I, --ddgst            ask for data digests\n"
+		"      --tls              require TLS 1.3 with a PSK (needs --psk; no plaintext)\n"
+		"      --psk FILE         PSK file (interchange format, mode 0600); implies --tls;\n"
+		"                         also used for referrals\n"
 		"      --hostnqn NQN      host NQN to present (default: /etc/nvme/hostnqn, else generated)\n"
 		"  -t, --timeout SEC      bound for the attach and the log read (default %d)\n"
 		"  -L, --log-level LEVEL  show the library's log at this level on stderr\n"
@@ -90,6 +97,8 @@ parse_args(int argc, char **argv, struct tool_opts *o)
 		{"hdgst", no_argument, NULL, 'H'},
 		{"ddgst", no_argument, NULL, 'I'},
 		{"hostnqn", required_argument, NULL, OPT_HOSTNQN},
+		{"tls", no_argument, NULL, OPT_TLS},
+		{"psk", required_argument, NULL, OPT_PSK},
 		{"timeout", required_argument, NULL, 't'},
 		{"log-level", required_argument, NULL, 'L'},
 		{"help", no_argument, NULL, 'h'},
@@ -122,6 +131,14 @@ parse_args(int argc, char **argv, struct tool_opts *o)
 			break;
 		case 'I':
 			o->ddgst = true;
+			break;
+		case OPT_TLS:
+			o->tls = true;
+			break;
+		case OPT_PSK:
+			tool_check_psk_file("--psk", optarg);
+			o->psk_path = optarg;
+			o->tls = true;
 			break;
 		case OPT_HOSTNQN:
 			if (!nvtcp_nqn_valid(optarg, why, sizeof(why))) {
@@ -163,6 +180,9 @@ parse_args(int argc, char **argv, struct tool_opts *o)
 	}
 	if (o->trid == NULL) {
 		tool_usage_error("-r TRID is required");
+	}
+	if (o->tls && o->psk_path == NULL) {
+		tool_usage_error("--tls: needs --psk FILE (TLS uses a pre-shared key)");
 	}
 }
 
@@ -466,6 +486,8 @@ main(int argc, char **argv)
 	nvtcp_ctrlr_opts_init(&copts);
 	copts.hdgst = o.hdgst;
 	copts.ddgst = o.ddgst;
+	copts.tls = o.tls;
+	copts.psk_path = o.psk_path;
 	/* A discovery controller is not kept: no keep-alive (as the Linux host). */
 	copts.kato_ms = 0;
 	/* The driver's own step timeouts fire a little before the tool's overall bound, so a

@@ -35,6 +35,8 @@
 enum {
 	OPT_JSON = 256,
 	OPT_HOSTNQN,
+	OPT_TLS,
+	OPT_PSK,
 };
 
 struct tool_opts {
@@ -44,6 +46,8 @@ struct tool_opts {
 	bool json;
 	bool hdgst;
 	bool ddgst;
+	bool tls;
+	const char *psk_path;
 	bool log_set;
 	enum nvtcp_log_level log_level;
 	unsigned int timeout_s;
@@ -76,6 +80,8 @@ usage(FILE *f)
 		"      --json             print one JSON document instead of text\n"
 		"  -H, --hdgst            ask for header digests\n"
 		"  -I, --ddgst            ask for data digests\n"
+		"      --tls              require TLS 1.3 with a PSK (needs --psk; no plaintext)\n"
+		"      --psk FILE         PSK file (interchange format, mode 0600); implies --tls\n"
 		"      --hostnqn NQN      host NQN to present (default: /etc/nvme/hostnqn, else generated)\n"
 		"  -t, --timeout SEC      bound for the attach and for each command (default %d)\n"
 		"  -L, --log-level LEVEL  show the library's log at this level on stderr\n"
@@ -97,6 +103,8 @@ parse_args(int argc, char **argv, struct tool_opts *o)
 		{"hdgst", no_argument, NULL, 'H'},
 		{"ddgst", no_argument, NULL, 'I'},
 		{"hostnqn", required_argument, NULL, OPT_HOSTNQN},
+		{"tls", no_argument, NULL, OPT_TLS},
+		{"psk", required_argument, NULL, OPT_PSK},
 		{"timeout", required_argument, NULL, 't'},
 		{"log-level", required_argument, NULL, 'L'},
 		{"help", no_argument, NULL, 'h'},
@@ -128,6 +136,14 @@ parse_args(int argc, char **argv, struct tool_opts *o)
 			break;
 		case 'I':
 			o->ddgst = true;
+			break;
+		case OPT_TLS:
+			o->tls = true;
+			break;
+		case OPT_PSK:
+			tool_check_psk_file("--psk", optarg);
+			o->psk_path = optarg;
+			o->tls = true;
 			break;
 		case OPT_HOSTNQN:
 			if (!nvtcp_nqn_valid(optarg, why, sizeof(why))) {
@@ -169,6 +185,9 @@ parse_args(int argc, char **argv, struct tool_opts *o)
 	}
 	if (o->trid == NULL) {
 		tool_usage_error("-r TRID is required");
+	}
+	if (o->tls && o->psk_path == NULL) {
+		tool_usage_error("--tls: needs --psk FILE (TLS uses a pre-shared key)");
 	}
 }
 
@@ -320,6 +339,7 @@ gather(struct nvtcp_ctrlr *ctrlr, const struct tool_opts *o, struct id_report *r
 	r->discovery = nvtcp_ctrlr_is_discovery(ctrlr);
 	r->hdgst = nvtcp_ctrlr_hdgst_enabled(ctrlr);
 	r->ddgst = nvtcp_ctrlr_ddgst_enabled(ctrlr);
+	r->tls_cipher = nvtcp_ctrlr_get_tls_cipher(ctrlr);
 	r->max_xfer = nvtcp_ctrlr_get_max_xfer_size(ctrlr);
 	r->num_io_queues = nvtcp_ctrlr_get_num_io_queues(ctrlr);
 	if (r->discovery) {
@@ -414,6 +434,8 @@ main(int argc, char **argv)
 	nvtcp_ctrlr_opts_init(&copts);
 	copts.hdgst = o.hdgst;
 	copts.ddgst = o.ddgst;
+	copts.tls = o.tls;
+	copts.psk_path = o.psk_path;
 	copts.num_io_queues = 1;
 	/* The driver's own step timeouts fire a little before the tool's overall bound, so a
 	 * single stuck step is reported with the driver's precise reason. */

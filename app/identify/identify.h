@@ -38,6 +38,8 @@ struct id_report {
 	bool discovery;
 	bool hdgst;
 	bool ddgst;
+	/** The TLS cipher suite, NULL without TLS. */
+	const char *tls_cipher;
 	uint32_t max_xfer;
 	uint32_t num_io_queues;
 	/** Host identity presented in Connect. */

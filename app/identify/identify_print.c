@@ -573,6 +573,10 @@ id_print(struct out *o, const struct id_report *r)
 	out_bool(o, "Discovery Controller", "discovery", r->discovery);
 	out_bool(o, "Header Digest", "hdgst", r->hdgst);
 	out_bool(o, "Data Digest", "ddgst", r->ddgst);
+	out_bool(o, "TLS", "tls", r->tls_cipher != NULL);
+	if (r->tls_cipher != NULL) {
+		out_str(o, "TLS Cipher Suite", "tls_cipher", r->tls_cipher);
+	}
 	out_bytes(o, "Max Transfer per Command (host)", "max_xfer_bytes", r->max_xfer);
 	if (!r->discovery) {
 		out_u64(o, "I/O Queues Granted", "num_io_queues", r->num_io_queues);

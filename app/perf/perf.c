@@ -772,8 +772,17 @@ attach_poll(void *arg)
 		if (rc == -EAGAIN) {
 			pending++;
 		} else if (rc == 0) {
+			const char *cipher = nvtcp_ctrlr_get_tls_cipher(pc->ctrlr);
+
 			pc->ready = true;
-			printf("Attached to NVMeoF Controller at %s\n", pc->name);
+			snprintf(pc->tls_cipher, sizeof(pc->tls_cipher), "%s",
+				 cipher != NULL ? cipher : "");
+			if (cipher != NULL) {
+				printf("Attached to NVMeoF Controller at %s over TLS (%s)\n",
+				       pc->name, cipher);
+			} else {
+				printf("Attached to NVMeoF Controller at %s\n", pc->name);
+			}
 		} else {
 			pc->failed = true;
 			fail("cannot attach to %s: %s", pc->name,
@@ -837,6 +846,8 @@ discover_into(const struct perf_trid_entry *e)
 	nvtcp_discover_opts_init(&dopts);
 	dopts.ctrlr.hdgst = g_perf.opts.hdgst;
 	dopts.ctrlr.ddgst = g_perf.opts.ddgst;
+	dopts.ctrlr.tls = g_perf.opts.tls;
+	dopts.ctrlr.psk_path = g_perf.opts.psk_path;
 	rc = nvtcp_discover(&dtrid, &dopts, &entries, &count);
 	if (rc != 0) {
 		fail("discovery at %s:%s failed: %s (give subnqn: in -r to skip discovery)",
@@ -906,6 +917,8 @@ begin_attach(void)
 		nvtcp_ctrlr_opts_init(&co);
 		co.hdgst = o->hdgst;
 		co.ddgst = o->ddgst;
+		co.tls = o->tls;
+		co.psk_path = o->psk_path;
 		co.kato_ms = o->keepalive_ms;
 		if (o->io_timeout_ms != PERF_OPT_DRIVER_DEFAULT) {
 			co.io_timeout_ms = (uint32_t)o->io_timeout_ms;

@@ -96,6 +96,8 @@ struct perf_opts {
 	int latency_level;              /**< -L count: 1 summary, 2 histogram */
 	bool hdgst;                     /**< -H */
 	bool ddgst;                     /**< -I */
+	bool tls;                       /**< --tls, -S ssl, or a PSK */
+	const char *psk_path;           /**< --psk / --psk-path */
 	uint32_t keepalive_ms;          /**< -k */
 	size_t mem_size_mb;             /**< -s */
 	enum nvtcp_env_huge huge;       /**< --no-huge / --huge */
@@ -180,6 +182,7 @@ struct perf_ctrlr {
 	struct nvtcp_trid trid;
 	uint32_t nsid;                  /**< namespace filter from "ns:", 0 = all */
 	char name[NVTCP_TRADDR_MAX_LEN + NVTCP_NQN_MAX_LEN + 32];
+	char tls_cipher[48];            /**< TLS cipher suite; "" = plaintext */
 	struct nvtcp_qpair **unused_qpairs;
 	uint32_t num_unused;
 	bool ready;

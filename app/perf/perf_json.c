@@ -173,6 +173,7 @@ options(void)
 	add_u64(j, "latency_level", (uint64_t)o->latency_level);
 	add_bool(j, "hdgst", o->hdgst);
 	add_bool(j, "ddgst", o->ddgst);
+	add_bool(j, "tls", o->tls);
 	add_u64(j, "keepalive_ms", o->keepalive_ms);
 	add_u64(j, "number_ios", o->number_ios);
 	add_u64(j, "number_ios_pct", o->number_ios_pct);
@@ -258,6 +259,17 @@ drv_json(const struct perf_drv_stats *d, uint64_t ios)
 	return j;
 }
 
+/* Whether the connection used TLS and with which cipher suite (null without TLS). */
+static struct json_object *
+tls_json(const char *cipher)
+{
+	struct json_object *j = json_object_new_object();
+
+	add_bool(j, "enabled", cipher != NULL && cipher[0] != '\0');
+	add_str(j, "cipher", cipher != NULL && cipher[0] != '\0' ? cipher : NULL);
+	return j;
+}
+
 static struct json_object *
 verify_json(const struct perf_verify_ctx *v)
 {
@@ -315,6 +327,8 @@ results(void)
 	struct perf_hist *all = calloc(1, sizeof(*all));
 	uint64_t t_done = 0, t_tsc = 0, t_min = UINT64_MAX, t_max = 0, t_sub = 0, t_err = 0;
 	uint64_t t_busy = 0, t_held = 0, t_reconn = 0;
+	const char *t_cipher = NULL;
+	bool t_mixed = false;
 	struct perf_drv_stats t_drv;
 	struct perf_verify_ctx t_ver;
 	double t_iops = 0, t_mibs = 0, t_secs = 0;
@@ -361,6 +375,12 @@ results(void)
 			perf_hist_iterate(c->hist, hist_bucket, h);
 			json_object_object_add(d, "histogram_us", h);
 			json_object_object_add(d, "driver", drv_json(&c->drv, done));
+			json_object_object_add(d, "tls", tls_json(c->ns->ctrlr->tls_cipher));
+			if (t_cipher == NULL) {
+				t_cipher = c->ns->ctrlr->tls_cipher;
+			} else if (strcmp(t_cipher, c->ns->ctrlr->tls_cipher) != 0) {
+				t_mixed = true;
+			}
 			if (g_perf.opts.verify) {
 				json_object_object_add(d, "verify", verify_json(&c->verify));
 			}
@@ -413,6 +433,8 @@ results(void)
 		t_secs = NVTCP_MAX(t_secs, secs);
 	}
 	json_object_object_add(r, "devices", devs);
+	/* The total says TLS only when every device used the same cipher suite (or none). */
+	json_object_object_add(tot, "tls", tls_json(t_mixed ? "mixed" : t_cipher));
 	add_dbl(tot, "seconds", t_secs);
 	add_u64(tot, "io_submitted", t_sub);
 	add_u64(tot, "io_completed", t_done);

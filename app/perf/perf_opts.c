@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "nvtcp/tls.h"
 #include "nvtcp/util.h"
 
 #include "perf.h"
@@ -50,6 +51,9 @@ enum {
 	OPT_CTRL_LOSS_TMO,
 	OPT_FAST_IO_FAIL_TMO,
 	OPT_TCP_USER_TIMEOUT,
+	OPT_TLS,
+	OPT_PSK,
+	OPT_PSK_PATH,
 };
 
 #define SHORT_OPTS ":a:b:c:d:e:ghi:lmo:q:r:k:s:t:vw:y:z:A:C:DEF:GHILM:NO:P:Q:RS:T:U:VZ:"
@@ -105,7 +109,6 @@ static const struct option g_long_opts[] = {
 	{"disable-ktls", no_argument, NULL, OPT_SPDK_ONLY},
 	{"enable-ktls", no_argument, NULL, OPT_SPDK_ONLY},
 	{"tls-version", required_argument, NULL, OPT_SPDK_ONLY},
-	{"psk-path", required_argument, NULL, OPT_SPDK_ONLY},
 	{"psk-identity", required_argument, NULL, OPT_SPDK_ONLY},
 	{"dhchap-key", required_argument, NULL, OPT_SPDK_ONLY},
 	{"dhchap-ctrlr-key", required_argument, NULL, OPT_SPDK_ONLY},
@@ -134,6 +137,9 @@ static const struct option g_long_opts[] = {
 	{"ctrl-loss-tmo", required_argument, NULL, OPT_CTRL_LOSS_TMO},
 	{"fast-io-fail-tmo", required_argument, NULL, OPT_FAST_IO_FAIL_TMO},
 	{"tcp-user-timeout", required_argument, NULL, OPT_TCP_USER_TIMEOUT},
+	{"tls", no_argument, NULL, OPT_TLS},
+	{"psk", required_argument, NULL, OPT_PSK},
+	{"psk-path", required_argument, NULL, OPT_PSK_PATH},
 	{NULL, 0, NULL, 0},
 };
 
@@ -689,12 +695,39 @@ parse_one(struct perf_opts *o, int ch, const char *arg, const char *label, char 
 		o->log_level_set = true;
 		return 0;
 	case 'S':
-		if (strcmp(arg, "posix") != 0) {
+		/* As SPDK's: "ssl" is its TLS socket implementation, "posix" plain TCP. */
+		if (strcmp(arg, "ssl") == 0) {
+			o->tls = true;
+		} else if (strcmp(arg, "posix") != 0) {
 			errf(err, errlen, "%s: socket implementation '%s' is not available (nvtcp "
-			     "has its own polled sockets; 'posix' is accepted)", label, arg);
+			     "has its own polled sockets; 'posix' = TCP, 'ssl' = TLS)", label, arg);
 			return -EINVAL;
 		}
 		return 0;
+	case OPT_TLS:
+		o->tls = true;
+		return 0;
+	case OPT_PSK:
+	case OPT_PSK_PATH: {
+		struct nvtcp_tls_psk psk;
+		char why[512];
+
+		/* Checked now so a bad key names the option before any connection. */
+		why[0] = '\0';
+		rc = nvtcp_tls_psk_load_file(arg, &psk, why, sizeof(why));
+		nvtcp_tls_psk_wipe(&psk);
+		if (rc != 0) {
+			if (why[0] != '\0') {
+				errf(err, errlen, "%s: %s", label, why); /* it names the file */
+			} else {
+				errf(err, errlen, "%s %s: %s", label, arg, strerror(-rc));
+			}
+			return -EINVAL;
+		}
+		o->psk_path = arg;
+		o->tls = true;
+		return 0;
+	}
 	case 'z':
 		/* Zero-copy send is never used, so disabling it is a no-op. */
 		return 0;
@@ -869,6 +902,16 @@ opts_check(struct perf_opts *o, char *err, size_t errlen)
 		     "embedded target (without -r)");
 		return -EINVAL;
 	}
+	if (o->tls && o->psk_path == NULL) {
+		errf(err, errlen, "--tls / -S ssl: needs --psk FILE (or --psk-path FILE): TLS uses "
+		     "a pre-shared key");
+		return -EINVAL;
+	}
+	if (o->tls && o->num_trids == 0) {
+		errf(err, errlen, "--tls / --psk: only with -r (the embedded target has no TLS "
+		     "listener)");
+		return -EINVAL;
+	}
 	if (o->prefill && !o->verify) {
 		errf(err, errlen, "--prefill: only with -V (--verify)");
 		return -EINVAL;
@@ -1025,7 +1068,11 @@ perf_usage_full(FILE *f)
 		"\t-g, -i, -D, -N, --iova-mode: accepted for compatibility, no effect\n"
 		"\n"
 		"==== TCP OPTIONS ====\n\n"
-		"\t-S, --default-sock-impl <impl> only 'posix' (nvtcp's polled sockets)\n"
+		"\t-S, --default-sock-impl <impl> 'posix' (TCP, default) or 'ssl' (TLS 1.3,\n"
+		"\t\twith a PSK)\n"
+		"\t--psk <file>, --psk-path <file> PSK in the interchange format (mode 0600);\n"
+		"\t\timplies TLS on every connection (never a plaintext fallback)\n"
+		"\t--tls require TLS (needs --psk)\n"
 		"\t-z, --disable-zcopy <impl> accepted (zero-copy send is never used)\n"
 		"\t-k, --keepalive <ms> keep alive timeout period in millisecond (default %u)\n"
 		"\t-H, --enable-tcp-hdgst enable header digest for TCP transport, default: "

@@ -70,6 +70,13 @@ perf_report_print(FILE *f)
 	for (uint32_t i = 0; i < g_perf.num_ctxs; i++) {
 		max_strlen = NVTCP_MAX(max_strlen, (uint32_t)strlen(g_perf.ctxs[i].ns->name));
 	}
+	/* Which controllers' figures are over TLS (the device lines stay as SPDK's). */
+	for (uint32_t i = 0; i < g_perf.num_ctrlrs; i++) {
+		if (g_perf.ctrlrs[i].tls_cipher[0] != '\0') {
+			fprintf(f, "TLS %s: %s\n", g_perf.ctrlrs[i].tls_cipher,
+				g_perf.ctrlrs[i].name);
+		}
+	}
 	fprintf(f, "========================================================\n");
 	fprintf(f, "%*s\n", max_strlen + 60, "Latency(us)");
 	fprintf(f, "%-*s: %10s %10s %10s %10s %10s\n", max_strlen + 13, "Device Information", "IOPS",

@@ -48,6 +48,8 @@ enum {
 	OPT_MAX_CONNS_PER_HOST,
 	OPT_MAX_CONNS_PER_ADDR,
 	OPT_RPC_SOCKET,
+	OPT_SECURE_CHANNEL,
+	OPT_PSK,
 };
 
 static const struct option g_long[] = {
@@ -68,6 +70,8 @@ static const struct option g_long[] = {
 	{"max-connections-per-host", required_argument, NULL, OPT_MAX_CONNS_PER_HOST},
 	{"max-connections-per-addr", required_argument, NULL, OPT_MAX_CONNS_PER_ADDR},
 	{"rpc-socket", required_argument, NULL, OPT_RPC_SOCKET},
+	{"secure-channel", required_argument, NULL, OPT_SECURE_CHANNEL},
+	{"psk", required_argument, NULL, OPT_PSK},
 	{NULL, 0, NULL, 0},
 };
 
@@ -83,6 +87,7 @@ struct app_subsys {
 	const char *serial;
 	const char *model;
 	const char *hosts[MAX_ITEMS];
+	const char *host_psk[MAX_ITEMS];
 	uint32_t nhosts;
 	struct app_ns ns[MAX_ITEMS];
 	uint32_t nns;
@@ -90,6 +95,7 @@ struct app_subsys {
 
 struct app {
 	const char *listen[MAX_ITEMS];
+	const char *listen_secure[MAX_ITEMS];
 	uint32_t nlisten;
 	struct app_subsys subsys[MAX_ITEMS];
 	uint32_t nsubsys;
@@ -122,7 +128,10 @@ usage(void)
 	       "                          malloc:SIZE[:BLOCKSIZE], null:SIZE[:BLOCKSIZE],\n"
 	       "                          file:PATH[:BLOCKSIZE], uring:PATH[:BLOCKSIZE]\n"
 	       "                          (BLOCKSIZE 512 or 4096)\n"
+	       "  --secure-channel MODE   TLS of the last --listen: none (default), optional,\n"
+	       "                          required (TLS 1.3 with PSKs, see doc/security.md)\n"
 	       "  --allow-host NQN        allow only these hosts on the last --subsys\n"
+	       "  --psk FILE              TLS PSK of the last --allow-host (mode 0600)\n"
 	       "  --serial SN, --model MN serial and model number of the last --subsys\n"
 	       "  --discovery-port PORT   also listen on PORT (e.g. 8009) for discovery\n"
 	       "  --digests MODE          digests the target grants: none, hdgst, ddgst, both\n"
@@ -154,6 +163,20 @@ parse_opt(int ch, const char *arg, void *ctx)
 			return -E2BIG;
 		}
 		a->listen[a->nlisten++] = arg;
+		return 0;
+	case OPT_SECURE_CHANNEL:
+		if (a->nlisten == 0) {
+			a->order_error = "--secure-channel";
+			return 0;
+		}
+		a->listen_secure[a->nlisten - 1] = arg;
+		return 0;
+	case OPT_PSK:
+		if (s == NULL || s->nhosts == 0) {
+			a->order_error = "--psk";
+			return 0;
+		}
+		s->host_psk[s->nhosts - 1] = arg;
 		return 0;
 	case OPT_SUBSYS:
 		if (a->nsubsys == MAX_ITEMS) {
@@ -382,6 +405,15 @@ check_args(struct app *a, uint64_t *dma_bytes)
 			fprintf(stderr, PROG ": --listen: '%s' is not ADDR:PORT\n", a->listen[i]);
 			return -EINVAL;
 		}
+		if (a->listen_secure[i] != NULL) {
+			enum nvtcp_tgt_secure_channel m;
+
+			if (nvtcp_tgt_secure_channel_parse(a->listen_secure[i], &m) != 0) {
+				fprintf(stderr, PROG ": --secure-channel: '%s' is not none, optional "
+					"or required\n", a->listen_secure[i]);
+				return -EINVAL;
+			}
+		}
 	}
 	if (a->discovery_port != NULL) {
 		uint64_t p;
@@ -461,7 +493,12 @@ configure(struct app *a)
 			return rc;
 		}
 		for (uint32_t h = 0; h < s->nhosts; h++) {
-			rc = nvtcp_tgt_subsys_add_host(a->tgt, s->nqn, s->hosts[h], err, sizeof(err));
+			struct nvtcp_tgt_host_opts ho;
+
+			nvtcp_tgt_host_opts_init(&ho);
+			ho.psk_path = s->host_psk[h];
+			rc = nvtcp_tgt_subsys_add_host_ext(a->tgt, s->nqn, s->hosts[h], &ho, err,
+							   sizeof(err));
 			if (rc != 0) {
 				fprintf(stderr, PROG ": --allow-host: %s\n", err);
 				return rc;
@@ -478,8 +515,14 @@ configure(struct app *a)
 	for (uint32_t i = 0; i < a->nlisten; i++) {
 		char addr[256], port[32];
 
+		struct nvtcp_tgt_listener_opts lo;
+
+		nvtcp_tgt_listener_opts_init(&lo);
+		if (a->listen_secure[i] != NULL) {
+			(void)nvtcp_tgt_secure_channel_parse(a->listen_secure[i], &lo.secure_channel);
+		}
 		split_addr(a->listen[i], addr, sizeof(addr), port, sizeof(port));
-		rc = nvtcp_tgt_add_listener(a->tgt, addr, port, err, sizeof(err));
+		rc = nvtcp_tgt_add_listener_ext(a->tgt, addr, port, &lo, err, sizeof(err));
 		if (rc != 0) {
 			fprintf(stderr, PROG ": --listen: %s\n", err);
 			return rc;
@@ -549,6 +592,11 @@ started(void *arg, int status)
 			break;
 		}
 		printf(PROG ": listening on port %u\n", port);
+		if (nvtcp_tgt_listener_secure_channel(a->tgt, i) != NVTCP_TGT_SECURE_NONE) {
+			printf(PROG ": port %u: secure channel %s (TLS 1.3, PSK)\n", port,
+			       nvtcp_tgt_secure_channel_str(
+				       nvtcp_tgt_listener_secure_channel(a->tgt, i)));
+		}
 	}
 	if (strcmp(a->rpc_socket, "none") != 0) {
 		char err[256] = "";

@@ -186,6 +186,16 @@ struct nvtcp_ctrlr_opts {
 	 *  host): how long sent data may stay unacknowledged before the connection fails with
 	 *  ETIMEDOUT, which starts recovery like any transport failure. At most INT_MAX. */
 	uint32_t tcp_user_timeout_ms;
+	/** Secure channel (doc/security.md): every queue pair runs TLS 1.3 with a PSK between
+	 *  the TCP connect and the ICReq, bounded by connect_timeout_ms (default false). A PSK
+	 *  (psk or psk_path) implies it; true without a PSK fails the attach. A controller with
+	 *  TLS never falls back to plaintext, on attach or on a reconnect. */
+	bool tls;
+	/** The configured PSK in the interchange format "NVMeTLSkey-1:HH:<base64>:" (default
+	 *  NULL). Parsed at attach; the controller keeps its own copy, wiped at detach. */
+	const char *psk;
+	/** Or a file holding it (mode 0600 or 0400; default NULL). Not together with psk. */
+	const char *psk_path;
 	/** Called on every controller state change (may be NULL). Runs on the admin thread. */
 	void (*state_cb)(void *cb_arg, struct nvtcp_ctrlr *ctrlr, enum nvtcp_ctrlr_state state);
 	/** Its argument. */
@@ -509,6 +519,15 @@ bool nvtcp_ctrlr_is_discovery(const struct nvtcp_ctrlr *ctrlr);
  */
 const char *nvtcp_ctrlr_get_failure_reason(const struct nvtcp_ctrlr *ctrlr);
 
+/**
+ * The TLS cipher suite of the controller's admin queue connection.
+ *
+ * \param ctrlr Controller.
+ * \return e.g. "TLS_AES_128_GCM_SHA256" once a TLS connection was established, NULL for a
+ *         plaintext controller (or before its first connection).
+ */
+const char *nvtcp_ctrlr_get_tls_cipher(const struct nvtcp_ctrlr *ctrlr);
+
 /** First active namespace ID (0 when none). */
 uint32_t nvtcp_ctrlr_get_first_active_ns(const struct nvtcp_ctrlr *ctrlr);
 /** Next active namespace ID after \p nsid (0 after the last). */
@@ -653,6 +672,14 @@ struct nvtcp_qpair_stats {
  * \param stats Filled in.
  */
 void nvtcp_qpair_get_stats(const struct nvtcp_qpair *qpair, struct nvtcp_qpair_stats *stats);
+
+/**
+ * The TLS cipher suite of a queue pair's current (or last) connection.
+ *
+ * \param qpair Queue pair (call on its owner thread).
+ * \return The cipher suite name, or NULL when the queue pair does not use TLS.
+ */
+const char *nvtcp_qpair_get_tls_cipher(const struct nvtcp_qpair *qpair);
 
 /* ---- NVM commands ------------------------------------------------------------------------- */
 

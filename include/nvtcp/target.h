@@ -233,6 +233,47 @@ void nvtcp_tgt_destroy(struct nvtcp_tgt *tgt, nvtcp_tgt_destroy_fn cb, void *cb_
 int nvtcp_tgt_add_listener(struct nvtcp_tgt *tgt, const char *addr, const char *port, char *err,
 			   size_t errlen);
 
+/** Secure channel (TLS 1.3 with a PSK, see nvtcp/tls.h) of a listener. */
+enum nvtcp_tgt_secure_channel {
+	/** Plaintext only (default): a TLS ClientHello is a protocol error. */
+	NVTCP_TGT_SECURE_NONE = 0,
+	/** TLS or plaintext, told apart by the first bytes the host sends. */
+	NVTCP_TGT_SECURE_OPTIONAL,
+	/** TLS only: a plaintext connection is closed. */
+	NVTCP_TGT_SECURE_REQUIRED,
+};
+
+/**
+ * Parse "none", "optional" or "required".
+ *
+ * \return 0 or -EINVAL.
+ */
+int nvtcp_tgt_secure_channel_parse(const char *s, enum nvtcp_tgt_secure_channel *mode);
+
+/** "none", "optional", "required" (or "?"). */
+const char *nvtcp_tgt_secure_channel_str(enum nvtcp_tgt_secure_channel mode);
+
+/** Options of a listener. Initialise with nvtcp_tgt_listener_opts_init(). */
+struct nvtcp_tgt_listener_opts {
+	/** Default NVTCP_TGT_SECURE_NONE. */
+	enum nvtcp_tgt_secure_channel secure_channel;
+};
+
+/** Fill \p opts with defaults. */
+void nvtcp_tgt_listener_opts_init(struct nvtcp_tgt_listener_opts *opts);
+
+/**
+ * nvtcp_tgt_add_listener() with options. A listener's options belong to its socket: adding the
+ * same address and port again (globally or for a subsystem) with another secure channel mode
+ * fails with -EINVAL.
+ *
+ * \param opts Options, or NULL for defaults.
+ * \return As nvtcp_tgt_add_listener().
+ */
+int nvtcp_tgt_add_listener_ext(struct nvtcp_tgt *tgt, const char *addr, const char *port,
+			       const struct nvtcp_tgt_listener_opts *opts, char *err,
+			       size_t errlen);
+
 /**
  * Remove a global listener. Connections accepted there stay up. The socket stays open while a
  * subsystem still lists the same address and port (it then serves only those subsystems).
@@ -249,6 +290,16 @@ int nvtcp_tgt_remove_listener(struct nvtcp_tgt *tgt, const char *addr, const cha
  * \return The port, or 0 when there is no such open listener.
  */
 uint16_t nvtcp_tgt_listener_port(const struct nvtcp_tgt *tgt, uint32_t index);
+
+/**
+ * The secure channel mode of a listener.
+ *
+ * \param tgt Target.
+ * \param index Listener index, as for nvtcp_tgt_listener_port().
+ * \return Its mode (NVTCP_TGT_SECURE_NONE when there is no such listener).
+ */
+enum nvtcp_tgt_secure_channel nvtcp_tgt_listener_secure_channel(const struct nvtcp_tgt *tgt,
+								uint32_t index);
 
 /* ---- Subsystems ---------------------------------------------------------------------------- */
 
@@ -326,6 +377,17 @@ int nvtcp_tgt_subsys_add_listener(struct nvtcp_tgt *tgt, const char *nqn, const 
 				  const char *port, char *err, size_t errlen);
 
 /**
+ * nvtcp_tgt_subsys_add_listener() with options (see nvtcp_tgt_add_listener_ext()).
+ *
+ * \param opts Options, or NULL for defaults.
+ * \return As nvtcp_tgt_subsys_add_listener().
+ */
+int nvtcp_tgt_subsys_add_listener_ext(struct nvtcp_tgt *tgt, const char *nqn, const char *addr,
+				      const char *port,
+				      const struct nvtcp_tgt_listener_opts *opts, char *err,
+				      size_t errlen);
+
+/**
  * Remove a subsystem's own listener. Unless a global listener on the same address and port
  * still lets them in, the subsystem's controllers with any queue (admin or I/O) that came in
  * through it are torn down (other subsystems' connections on a shared socket stay); the socket closes when nothing
@@ -343,6 +405,32 @@ int nvtcp_tgt_subsys_remove_listener(struct nvtcp_tgt *tgt, const char *nqn, con
  */
 int nvtcp_tgt_subsys_add_host(struct nvtcp_tgt *tgt, const char *nqn, const char *hostnqn,
 			      char *err, size_t errlen);
+
+struct nvtcp_tls_psk;
+
+/** Options of an allowed host. Initialise with nvtcp_tgt_host_opts_init(). */
+struct nvtcp_tgt_host_opts {
+	/** The host's TLS pre-shared key (copied), or NULL. */
+	const struct nvtcp_tls_psk *psk;
+	/** Or a PSK file (interchange format, mode 0600), or NULL. Not both. */
+	const char *psk_path;
+};
+
+/** Fill \p opts with defaults (no PSK). */
+void nvtcp_tgt_host_opts_init(struct nvtcp_tgt_host_opts *opts);
+
+/**
+ * nvtcp_tgt_subsys_add_host() with options. With a PSK, the host may authenticate a TLS
+ * connection to this subsystem with the identity "NVMe0R0H <hostnqn> <subnqn>"; its Connect
+ * must then name the same host and subsystem, and it cannot connect without TLS through a
+ * listener that offers TLS. The key is wiped when the host is removed.
+ *
+ * \return 0, -ENOENT, -EEXIST, -EINVAL (bad NQN or PSK, \p err says which), -EPERM (PSK file
+ *         mode), -ENOMEM.
+ */
+int nvtcp_tgt_subsys_add_host_ext(struct nvtcp_tgt *tgt, const char *nqn, const char *hostnqn,
+				  const struct nvtcp_tgt_host_opts *opts, char *err,
+				  size_t errlen);
 
 /**
  * Withdraw a host from a subsystem's allow list. When the subsystem does not allow any host,

@@ -613,6 +613,47 @@ check_opts(const struct nvtcp_ctrlr_opts *o)
 	return 0;
 }
 
+/* Take the PSK out of the options into the controller's own (wiped) copy: the options only
+ * borrowed the caller's strings. A PSK implies TLS; TLS has no other kind of key. */
+static int
+load_psk(struct nvtcp_ctrlr *c)
+{
+	const char *psk = c->opts.psk, *path = c->opts.psk_path;
+	char err[512];
+	int rc = 0;
+
+	c->opts.psk = NULL;
+	c->opts.psk_path = NULL;
+	c->tls = c->opts.tls || psk != NULL || path != NULL;
+	if (!c->tls) {
+		return 0;
+	}
+	if (psk != NULL && path != NULL) {
+		NVTCP_ERRLOG("attach: PSK: give psk or psk_path, not both\n");
+		return -EINVAL;
+	}
+	if (psk == NULL && path == NULL) {
+		NVTCP_ERRLOG("attach: TLS requires a PSK (psk or psk_path)\n");
+		return -EINVAL;
+	}
+	err[0] = '\0';
+	if (psk != NULL) {
+		rc = nvtcp_tls_psk_parse(psk, &c->tls_psk, err, sizeof(err));
+		if (rc != 0) {
+			NVTCP_ERRLOG("attach: PSK: %s\n", err[0] ? err : strerror(-rc));
+		}
+	} else {
+		rc = nvtcp_tls_psk_load_file(path, &c->tls_psk, err, sizeof(err));
+		if (rc != 0) {
+			NVTCP_ERRLOG("attach: PSK: %s\n", err[0] ? err : strerror(-rc));
+		}
+	}
+	if (rc != 0) {
+		nvtcp_tls_psk_wipe(&c->tls_psk);
+	}
+	return rc;
+}
+
 int
 nvtcp_ctrlr_attach_async(const struct nvtcp_trid *trid, const struct nvtcp_ctrlr_opts *opts,
 			 struct nvtcp_ctrlr **ctrlr)
@@ -656,6 +697,11 @@ nvtcp_ctrlr_attach_async(const struct nvtcp_trid *trid, const struct nvtcp_ctrlr
 			     check_opts(&c->opts) == 0 && hostnqn[0] ? err : "");
 		free(c);
 		return -EINVAL;
+	}
+	rc = load_psk(c);
+	if (rc != 0) {
+		free(c);
+		return rc;
 	}
 	if (strcmp(c->trid.subnqn, NVTCP_NVMF_DISCOVERY_NQN) == 0) {
 		/* A discovery controller is not kept alive (no persistent discovery). */
@@ -713,6 +759,7 @@ err:
 	free(c->scan_buf);
 	free(c->aer_log);
 	pthread_mutex_destroy(&c->qpairs_lock);
+	nvtcp_tls_psk_wipe(&c->tls_psk);
 	free(c);
 	return rc;
 }
@@ -949,6 +996,7 @@ detach_free(struct nvtcp_ctrlr *c)
 	free(c->scan_buf);
 	free(c->aer_log);
 	pthread_mutex_destroy(&c->qpairs_lock);
+	nvtcp_tls_psk_wipe(&c->tls_psk);
 	free(c);
 }
 
@@ -1185,6 +1233,12 @@ bool
 nvtcp_ctrlr_is_discovery(const struct nvtcp_ctrlr *c)
 {
 	return c->discovery;
+}
+
+const char *
+nvtcp_ctrlr_get_tls_cipher(const struct nvtcp_ctrlr *c)
+{
+	return c->adminq != NULL && c->adminq->tls_cipher[0] ? c->adminq->tls_cipher : NULL;
 }
 
 const char *

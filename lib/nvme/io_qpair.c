@@ -344,3 +344,9 @@ nvtcp_qpair_process_completions(struct nvtcp_qpair *qp, uint32_t max)
 	}
 	return nvme_qpair_poll(qp, max, true);
 }
+
+const char *
+nvtcp_qpair_get_tls_cipher(const struct nvtcp_qpair *qp)
+{
+	return qp->tls_cipher[0] ? qp->tls_cipher : NULL;
+}

@@ -107,6 +107,25 @@ nvme_sock_connect(const char *addr, const char *svc, const struct nvtcp_sock_opt
 	return nvtcp_sock_connect_async(addr, svc, opts, rc);
 }
 
+static const struct nvme_tls_hooks g_tls_default = {
+	.client = nvtcp_sock_tls_client,
+	.poll = nvtcp_sock_tls_handshake_poll,
+	.cipher = nvtcp_sock_tls_cipher,
+};
+static const struct nvme_tls_hooks *g_tls = &g_tls_default;
+
+void
+nvme_set_tls_hooks(const struct nvme_tls_hooks *hooks)
+{
+	g_tls = hooks != NULL ? hooks : &g_tls_default;
+}
+
+const struct nvme_tls_hooks *
+nvme_tls(void)
+{
+	return g_tls;
+}
+
 static void (*g_pause_fn)(void);
 
 void

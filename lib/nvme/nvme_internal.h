@@ -35,6 +35,7 @@
 #include "nvtcp/log.h"
 #include "nvtcp/nvme.h"
 #include "nvtcp/sock.h"
+#include "nvtcp/tls.h"
 #include "nvtcp/tcp_pdu.h"
 #include "nvtcp/util.h"
 
@@ -121,6 +122,18 @@ void nvme_set_clock(uint64_t (*now)(void), uint64_t hz);
 typedef struct nvtcp_sock *(*nvme_connect_fn)(const char *addr, const char *svc,
 					      const struct nvtcp_sock_opts *opts, int *rc);
 void nvme_set_connect_fn(nvme_connect_fn fn);
+
+/** Test hook: the TLS client calls of the connect machine (default lib/sock's). */
+struct nvme_tls_hooks {
+	int (*client)(struct nvtcp_sock *sock, const struct nvtcp_tls_client_opts *opts, char *err,
+		      size_t errlen);
+	int (*poll)(struct nvtcp_sock *sock, char *err, size_t errlen);
+	const char *(*cipher)(const struct nvtcp_sock *sock);
+};
+/** Install \p hooks (NULL restores lib/sock's). */
+void nvme_set_tls_hooks(const struct nvme_tls_hooks *hooks);
+/** The hooks in use. */
+const struct nvme_tls_hooks *nvme_tls(void);
 struct nvtcp_sock *nvme_sock_connect(const char *addr, const char *svc,
 				     const struct nvtcp_sock_opts *opts, int *rc);
 
@@ -278,6 +291,7 @@ enum nvme_qpair_state {
 enum nvme_conn_state {
 	NVME_CONN_IDLE = 0,
 	NVME_CONN_SOCK,      /* TCP connect in progress */
+	NVME_CONN_TLS,       /* TLS handshake in progress (before the ICReq; nothing received) */
 	NVME_CONN_ICRESP,    /* ICReq sent, waiting for ICResp */
 	NVME_CONN_CONNECT,   /* Fabrics Connect sent, waiting for its completion */
 	NVME_CONN_DONE,
@@ -359,6 +373,7 @@ struct nvtcp_qpair {
 	int sock_error;                /* a send failed: handled by the next poll */
 	int fail_rc;
 	char fail_reason[160];
+	char tls_cipher[48];           /* of the connection; "" = plaintext */
 	/* Set by a receive callback that ends the connection; acted on after the callback. */
 	int pend_rc;
 	char pend_reason[160];
@@ -598,7 +613,9 @@ struct nvme_wait {
 
 struct nvtcp_ctrlr {
 	struct nvtcp_trid trid;
-	struct nvtcp_ctrlr_opts opts;
+	struct nvtcp_ctrlr_opts opts; /* psk / psk_path cleared: the key lives in tls_psk */
+	bool tls;                     /* every connection runs TLS first */
+	struct nvtcp_tls_psk tls_psk; /* the configured PSK (wiped at free) */
 	/* Shared: read by I/O threads to notice controller-level events without a lock. */
 	_Atomic int state;            /* enum nvtcp_ctrlr_state */
 	_Atomic uint32_t event_gen;   /* bumped on every state change and fast-fail */

@@ -1,5 +1,6 @@
 /*
- * Connecting a queue pair: TCP connect -> ICReq/ICResp -> Fabrics Connect, as a resumable
+ * Connecting a queue pair: TCP connect -> [TLS handshake] -> ICReq/ICResp -> Fabrics Connect,
+ * as a resumable
  * state machine (enum nvme_conn_state) with a deadline in every waiting state. The same
  * machine brings up the admin queue (qid 0, controller ID 0xFFFF) and every I/O queue (the
  * controller ID the admin Connect returned), and a reconnect can run it again on the same
@@ -21,6 +22,7 @@ conn_state_str(uint8_t s)
 	switch (s) {
 	case NVME_CONN_IDLE: return "idle";
 	case NVME_CONN_SOCK: return "TCP connect";
+	case NVME_CONN_TLS: return "TLS handshake";
 	case NVME_CONN_ICRESP: return "waiting for ICResp";
 	case NVME_CONN_CONNECT: return "waiting for the Fabrics Connect response";
 	case NVME_CONN_DONE: return "connected";
@@ -232,6 +234,7 @@ nvme_qpair_connect_start(struct nvtcp_qpair *qp)
 	qp->conn_state = NVME_CONN_SOCK;
 	qp->fail_rc = 0;
 	qp->fail_reason[0] = '\0';
+	qp->tls_cipher[0] = '\0';
 	qp->sock_error = 0;
 	/* lib/sock bounds the TCP connect with connect_timeout_ms; this deadline also holds
 	 * when that is 0 ("none"): no wait of the machine is unbounded. */
@@ -263,53 +266,153 @@ nvme_qpair_connect_start(struct nvtcp_qpair *qp)
 	return rc == -EAGAIN ? 0 : rc;
 }
 
-int
-nvme_qpair_connect_poll(struct nvtcp_qpair *qp)
+static int conn_poll_tls(struct nvtcp_qpair *qp);
+
+/* Connection up (TCP, then TLS when asked): the ICReq goes out and the receive path starts
+ * reading (conn_state >= ICRESP). */
+static int
+conn_send_icreq(struct nvtcp_qpair *qp)
+{
+	int rc;
+
+	rc = nvme_tcp_send_icreq(qp);
+	if (rc != 0) {
+		nvme_qpair_connect_fail(qp, rc, "cannot build the ICReq: %s", strerror(-rc));
+		return rc;
+	}
+	qp->conn_state = NVME_CONN_ICRESP;
+	qp->deadline = nvme_ticks() + nvme_ms_to_ticks(qp->ctrlr->opts.icresp_timeout_ms);
+	if (nvtcp_sock_flush(qp->sock) < 0 || qp->sock_error != 0) {
+		nvme_qpair_connect_fail(qp, qp->sock_error ? qp->sock_error : -EIO,
+					"cannot send the ICReq");
+		return qp->fail_rc;
+	}
+	return -EAGAIN;
+}
+
+static uint32_t
+conn_timeout_ms(const struct nvtcp_ctrlr *ctrlr)
+{
+	return ctrlr->opts.connect_timeout_ms != 0 ? ctrlr->opts.connect_timeout_ms :
+	       NVME_DEFAULT_CONNECT_TIMEOUT_MS;
+}
+
+/* TCP is up: start the TLS client. Nothing has been queued on the socket yet (the ICReq
+ * waits for the handshake), as the TLS socket requires. */
+static int
+conn_start_tls(struct nvtcp_qpair *qp)
+{
+	struct nvtcp_ctrlr *ctrlr = qp->ctrlr;
+	struct nvtcp_tls_client_opts to;
+	char err[128];
+	int rc;
+
+	nvtcp_tls_client_opts_init(&to);
+	to.psk = &ctrlr->tls_psk;
+	/* The identity and the derived keys use the host NQN the Connect sends. */
+	to.hostnqn = ctrlr->trid.hostnqn[0] ? ctrlr->trid.hostnqn : ctrlr->opts.host.hostnqn;
+	to.subnqn = ctrlr->trid.subnqn;
+	to.handshake_timeout_ms = conn_timeout_ms(ctrlr);
+	err[0] = '\0';
+	rc = nvme_tls()->client(qp->sock, &to, err, sizeof(err));
+	if (rc != 0) {
+		nvme_qpair_connect_fail(qp, rc, "TLS setup failed: %s", err[0] ? err :
+					strerror(-rc));
+		return rc;
+	}
+	qp->conn_state = NVME_CONN_TLS;
+	/* The handshake gets the whole connect timeout of its own. */
+	qp->deadline = nvme_ticks() + nvme_ms_to_ticks(conn_timeout_ms(ctrlr));
+	return -EAGAIN;
+}
+
+static int
+conn_poll_sock(struct nvtcp_qpair *qp)
 {
 	struct nvtcp_ctrlr *ctrlr = qp->ctrlr;
 	int rc;
 
+	rc = nvtcp_sock_connect_poll(qp->sock);
+	if (rc == -EINPROGRESS && nvme_ticks() > qp->deadline) {
+		rc = -ETIMEDOUT;
+	}
+	if (rc == -EINPROGRESS) {
+		return -EAGAIN;
+	}
+	if (rc != 0) {
+		nvme_qpair_connect_fail(qp, rc, "TCP connect to %s:%s failed: %s",
+					ctrlr->trid.traddr, ctrlr->trid.trsvcid, strerror(-rc));
+		return rc;
+	}
+	if (ctrlr->tls) {
+		rc = conn_start_tls(qp);
+		if (rc != -EAGAIN) {
+			return rc;
+		}
+		/* Send the ClientHello now rather than one poll later. */
+		return conn_poll_tls(qp);
+	}
+	return conn_send_icreq(qp);
+}
+
+/* Never a plaintext fallback: any failure here fails the connection (and the attach, or the
+ * reconnect attempt, with the reason). */
+static int
+conn_poll_tls(struct nvtcp_qpair *qp)
+{
+	const char *cipher;
+	char err[128];
+	int rc;
+
+	err[0] = '\0';
+	rc = nvme_tls()->poll(qp->sock, err, sizeof(err));
+	if (rc == 0 && nvme_ticks() > qp->deadline) {
+		nvme_qpair_connect_fail(qp, -ETIMEDOUT, "TLS handshake failed: timed out (%u ms)",
+					conn_timeout_ms(qp->ctrlr));
+		return -ETIMEDOUT;
+	}
+	if (rc == 0) {
+		return -EAGAIN;
+	}
+	if (rc < 0) {
+		nvme_qpair_connect_fail(qp, rc, "TLS handshake failed: %s", err[0] ? err :
+					strerror(-rc));
+		return rc;
+	}
+	cipher = nvme_tls()->cipher(qp->sock);
+	snprintf(qp->tls_cipher, sizeof(qp->tls_cipher), "%s", cipher != NULL ? cipher :
+		 "unknown");
+	NVME_QP_INFOLOG(qp, "TLS established (%s)\n", qp->tls_cipher);
+	return conn_send_icreq(qp);
+}
+
+static int
+conn_poll_wait(struct nvtcp_qpair *qp)
+{
+	struct nvtcp_ctrlr *ctrlr = qp->ctrlr;
+
+	if (nvme_ticks() > qp->deadline) {
+		uint64_t ms = qp->conn_state == NVME_CONN_ICRESP ? ctrlr->opts.icresp_timeout_ms :
+			      nvme_ticks_to_ms(nvme_ctrlr_cmd_timeout_ticks(ctrlr));
+
+		nvme_qpair_connect_fail(qp, -ETIMEDOUT, "timed out %s (%llu ms)",
+					conn_state_str(qp->conn_state), (unsigned long long)ms);
+		return -ETIMEDOUT;
+	}
+	return -EAGAIN;
+}
+
+int
+nvme_qpair_connect_poll(struct nvtcp_qpair *qp)
+{
 	switch (qp->conn_state) {
 	case NVME_CONN_SOCK:
-		rc = nvtcp_sock_connect_poll(qp->sock);
-		if (rc == -EINPROGRESS && nvme_ticks() > qp->deadline) {
-			rc = -ETIMEDOUT;
-		}
-		if (rc == -EINPROGRESS) {
-			return -EAGAIN;
-		}
-		if (rc != 0) {
-			nvme_qpair_connect_fail(qp, rc, "TCP connect to %s:%s failed: %s",
-						ctrlr->trid.traddr, ctrlr->trid.trsvcid,
-						strerror(-rc));
-			return rc;
-		}
-		rc = nvme_tcp_send_icreq(qp);
-		if (rc != 0) {
-			nvme_qpair_connect_fail(qp, rc, "cannot build the ICReq: %s", strerror(-rc));
-			return rc;
-		}
-		qp->conn_state = NVME_CONN_ICRESP;
-		qp->deadline = nvme_ticks() + nvme_ms_to_ticks(ctrlr->opts.icresp_timeout_ms);
-		if (nvtcp_sock_flush(qp->sock) < 0 || qp->sock_error != 0) {
-			nvme_qpair_connect_fail(qp, qp->sock_error ? qp->sock_error : -EIO,
-						"cannot send the ICReq");
-			return qp->fail_rc;
-		}
-		return -EAGAIN;
+		return conn_poll_sock(qp);
+	case NVME_CONN_TLS:
+		return conn_poll_tls(qp);
 	case NVME_CONN_ICRESP:
 	case NVME_CONN_CONNECT:
-		if (nvme_ticks() > qp->deadline) {
-			uint64_t ms = qp->conn_state == NVME_CONN_ICRESP ?
-				      ctrlr->opts.icresp_timeout_ms :
-				      nvme_ticks_to_ms(nvme_ctrlr_cmd_timeout_ticks(ctrlr));
-
-			nvme_qpair_connect_fail(qp, -ETIMEDOUT, "timed out %s (%llu ms)",
-						conn_state_str(qp->conn_state),
-						(unsigned long long)ms);
-			return -ETIMEDOUT;
-		}
-		return -EAGAIN;
+		return conn_poll_wait(qp);
 	case NVME_CONN_DONE:
 		return 0;
 	case NVME_CONN_FAILED:

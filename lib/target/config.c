@@ -363,6 +363,12 @@ parse_opts(struct tgt_cfg *c, struct json_object *o, struct nvtcp_tgt_opts *opts
 struct cfg_listener {
 	const char *addr;
 	char port[16];
+	struct nvtcp_tgt_listener_opts opts;
+};
+
+struct cfg_host {
+	const char *nqn;
+	const char *psk;        /* interchange string or file, or NULL */
 };
 
 struct cfg_ns {
@@ -372,7 +378,7 @@ struct cfg_ns {
 struct cfg_subsys {
 	const char *nqn;
 	struct nvtcp_tgt_subsys_opts opts;
-	const char **hosts;
+	struct cfg_host *hosts;
 	size_t nhosts;
 	struct cfg_ns *ns;
 	size_t nns;
@@ -387,7 +393,8 @@ struct cfg_doc {
 	size_t nsubsys;
 };
 
-static const char *const g_listener_keys[] = {"address", "port", NULL};
+static const char *const g_listener_keys[] = {"address", "port", "secure_channel", NULL};
+static const char *const g_host_keys[] = {"nqn", "psk", NULL};
 static const char *const g_subsys_keys[] = {
 	"nqn", "serial", "model", "allow_any_host", "hosts", "max_namespaces", "namespaces",
 	"listeners", NULL};
@@ -438,8 +445,65 @@ parse_listeners(struct tgt_cfg *c, const char *p, struct json_object *arr,
 			return -EINVAL;
 		}
 		snprintf(l->port, sizeof(l->port), "%llu", (unsigned long long)port);
+		nvtcp_tgt_listener_opts_init(&l->opts);
+		rc = tgt_cfg_get_secure(c, q, o, "secure_channel", &l->opts.secure_channel);
+		if (rc != 0) {
+			return rc;
+		}
 	}
 	return 0;
+}
+
+int
+tgt_cfg_get_secure(struct tgt_cfg *c, const char *parent, struct json_object *obj,
+		   const char *key, enum nvtcp_tgt_secure_channel *out)
+{
+	struct json_object *v;
+	char k[CFG_PATH_LEN];
+
+	if (!json_object_object_get_ex(obj, key, &v)) {
+		return 0;
+	}
+	tgt_cfg_jpath_key(k, parent, key);
+	/* SPDK's form is a bool: true = TLS only. */
+	if (json_object_is_type(v, json_type_boolean)) {
+		*out = json_object_get_boolean(v) ? NVTCP_TGT_SECURE_REQUIRED :
+		       NVTCP_TGT_SECURE_NONE;
+		return 0;
+	}
+	if (!json_object_is_type(v, json_type_string) ||
+	    nvtcp_tgt_secure_channel_parse(json_object_get_string(v), out) != 0) {
+		return tgt_cfg_err(c, k, "'%s' is not none, optional, required, true or false",
+				   json_object_is_type(v, json_type_string) ?
+				   json_object_get_string(v) : json_object_to_json_string(v));
+	}
+	return 0;
+}
+
+int
+tgt_cfg_add_host(struct nvtcp_tgt *tgt, const char *subnqn, const char *hostnqn,
+		 const char *psk, char *err, size_t errlen)
+{
+	struct nvtcp_tgt_host_opts ho;
+	struct nvtcp_tls_psk key;
+	char why[160];
+	int rc;
+
+	nvtcp_tgt_host_opts_init(&ho);
+	memset(&key, 0, sizeof(key));
+	if (psk != NULL && strncmp(psk, "NVMeTLSkey-1:", 13) == 0) {
+		rc = nvtcp_tls_psk_parse(psk, &key, why, sizeof(why));
+		if (rc != 0) {
+			snprintf(err, errlen, "host %s: psk: %s", hostnqn, why);
+			return rc;
+		}
+		ho.psk = &key;
+	} else {
+		ho.psk_path = psk;
+	}
+	rc = nvtcp_tgt_subsys_add_host_ext(tgt, subnqn, hostnqn, &ho, err, errlen);
+	nvtcp_tls_psk_wipe(&key);
+	return rc;
 }
 
 int
@@ -582,7 +646,7 @@ parse_subsys(struct tgt_cfg *c, const char *q, struct json_object *o, struct cfg
 	if (json_object_object_get_ex(o, "hosts", &v)) {
 		tgt_cfg_jpath_key(k, q, "hosts");
 		if (!json_object_is_type(v, json_type_array)) {
-			return tgt_cfg_err(c, k, "must be an array of host NQNs");
+			return tgt_cfg_err(c, k, "must be an array of host NQNs or {nqn, psk} objects");
 		}
 		s->nhosts = json_object_array_length(v);
 		s->hosts = calloc(s->nhosts + 1, sizeof(*s->hosts));
@@ -594,12 +658,30 @@ parse_subsys(struct tgt_cfg *c, const char *q, struct json_object *o, struct cfg
 			char e[CFG_PATH_LEN];
 
 			tgt_cfg_jpath_idx(e, k, i);
-			if (!json_object_is_type(h, json_type_string)) {
-				return tgt_cfg_err(c, e, "must be a string");
+			if (json_object_is_type(h, json_type_object)) {
+				char f[CFG_PATH_LEN];
+
+				rc = tgt_cfg_check_keys(c, e, h, g_host_keys);
+				rc = rc ?: tgt_cfg_get_str(c, e, h, "nqn", &s->hosts[i].nqn);
+				rc = rc ?: tgt_cfg_get_str(c, e, h, "psk", &s->hosts[i].psk);
+				if (rc != 0) {
+					return rc;
+				}
+				tgt_cfg_jpath_key(f, e, "nqn");
+				if (s->hosts[i].nqn == NULL) {
+					return tgt_cfg_err(c, f, "missing");
+				}
+				if (!nvtcp_nqn_valid(s->hosts[i].nqn, why, sizeof(why))) {
+					return tgt_cfg_err(c, f, "'%s': %s", s->hosts[i].nqn, why);
+				}
+				continue;
 			}
-			s->hosts[i] = json_object_get_string(h);
-			if (!nvtcp_nqn_valid(s->hosts[i], why, sizeof(why))) {
-				return tgt_cfg_err(c, e, "'%s': %s", s->hosts[i], why);
+			if (!json_object_is_type(h, json_type_string)) {
+				return tgt_cfg_err(c, e, "must be a host NQN or an {nqn, psk} object");
+			}
+			s->hosts[i].nqn = json_object_get_string(h);
+			if (!nvtcp_nqn_valid(s->hosts[i].nqn, why, sizeof(why))) {
+				return tgt_cfg_err(c, e, "'%s': %s", s->hosts[i].nqn, why);
 			}
 		}
 	}
@@ -762,7 +844,8 @@ nvtcp_tgt_config_load(struct nvtcp_tgt *tgt, const char *path, char *err, size_t
 			break;
 		}
 		for (size_t h = 0; rc == 0 && h < s->nhosts; h++) {
-			rc = nvtcp_tgt_subsys_add_host(tgt, s->nqn, s->hosts[h], why, sizeof(why));
+			rc = tgt_cfg_add_host(tgt, s->nqn, s->hosts[h].nqn, s->hosts[h].psk, why,
+					      sizeof(why));
 			if (rc != 0) {
 				char k[CFG_PATH_LEN], e[CFG_PATH_LEN];
 
@@ -782,8 +865,10 @@ nvtcp_tgt_config_load(struct nvtcp_tgt *tgt, const char *path, char *err, size_t
 			}
 		}
 		for (size_t n = 0; rc == 0 && n < s->nlisteners; n++) {
-			rc = nvtcp_tgt_subsys_add_listener(tgt, s->nqn, s->listeners[n].addr,
-							   s->listeners[n].port, why, sizeof(why));
+			rc = nvtcp_tgt_subsys_add_listener_ext(tgt, s->nqn, s->listeners[n].addr,
+							       s->listeners[n].port,
+							       &s->listeners[n].opts, why,
+							       sizeof(why));
 			if (rc != 0) {
 				char k[CFG_PATH_LEN], e[CFG_PATH_LEN];
 
@@ -794,8 +879,8 @@ nvtcp_tgt_config_load(struct nvtcp_tgt *tgt, const char *path, char *err, size_t
 		}
 	}
 	for (size_t i = 0; rc == 0 && i < d.nlisteners; i++) {
-		rc = nvtcp_tgt_add_listener(tgt, d.listeners[i].addr, d.listeners[i].port, why,
-					    sizeof(why));
+		rc = nvtcp_tgt_add_listener_ext(tgt, d.listeners[i].addr, d.listeners[i].port,
+						&d.listeners[i].opts, why, sizeof(why));
 		if (rc != 0) {
 			char q[CFG_PATH_LEN];
 

@@ -888,6 +888,85 @@ conn_rx_payload(void *ctx, struct nvtcp_tcp_rx *rx, bool ddgst_ok)
 	       NVTCP_TCP_RX_STOP : rc;
 }
 
+/* ---- Secure channel (before IC_WAIT on a TLS listener) ------------------------------------ */
+
+/*
+ * TGT_CONN_TLS_DETECT: peek at the first bytes. A ClientHello starts the TLS server; a
+ * plaintext ICReq is served as usual on an optional listener and refused on a required one
+ * (closed: the ICReq cannot be answered over a channel the listener does not allow, and a
+ * C2HTermReq would be plaintext too). Returns true when the connection moved on.
+ */
+static bool
+conn_tls_detect(struct tgt_conn *conn)
+{
+	struct nvtcp_tls_server_opts so;
+	char why[160] = "";
+	int rc;
+
+	rc = nvtcp_sock_tls_detect(conn->sock);
+	if (rc == -EAGAIN) {
+		return false;
+	}
+	if (rc < 0) {
+		NVTCP_ERRLOG("%s: TLS: cannot read the first bytes: %s\n", conn_name(conn),
+			     strerror(-rc));
+		tgt_conn_close(conn, "receive failed before TLS");
+		return false;
+	}
+	if (rc == 0) {
+		if (conn->secure == NVTCP_TGT_SECURE_REQUIRED) {
+			NVTCP_ERRLOG("%s: plaintext connection on a TLS-only listener: closed\n",
+				     conn_name(conn));
+			tgt_conn_close(conn, "plaintext connection on a TLS-only listener");
+			return false;
+		}
+		conn->state = TGT_CONN_IC_WAIT;
+		return true;
+	}
+	nvtcp_tls_server_opts_init(&so);
+	so.lookup = tgt_psk_lookup;
+	so.ctx = conn->tgt;
+	if (conn->tgt->opts.connect_timeout_ms != 0) {
+		so.handshake_timeout_ms = conn->tgt->opts.connect_timeout_ms;
+	}
+	rc = nvtcp_sock_tls_server(conn->sock, &so, why, sizeof(why));
+	if (rc != 0) {
+		NVTCP_ERRLOG("%s: TLS handshake failed: %s\n", conn_name(conn),
+			     why[0] != '\0' ? why : strerror(-rc));
+		tgt_conn_close(conn, "TLS setup failed");
+		return false;
+	}
+	conn->state = TGT_CONN_TLS_HANDSHAKE;
+	return true;
+}
+
+/* TGT_CONN_TLS_HANDSHAKE: drive the handshake; true once it is done. */
+static bool
+conn_tls_handshake(struct tgt_conn *conn)
+{
+	char why[160] = "";
+	int rc;
+
+	rc = nvtcp_sock_tls_handshake_poll(conn->sock, why, sizeof(why));
+	if (rc == 0) {
+		return false;
+	}
+	if (rc < 0) {
+		/* The reason names the failure (unknown identity, TLS 1.2 only, alert, ...),
+		 * never a key. */
+		NVTCP_ERRLOG("%s: TLS handshake failed: %s\n", conn_name(conn),
+			     why[0] != '\0' ? why : strerror(-rc));
+		tgt_conn_close(conn, "TLS handshake failed");
+		return false;
+	}
+	conn->tls = true;
+	conn->state = TGT_CONN_IC_WAIT;
+	NVTCP_INFOLOG("%s: TLS established (%s, identity %s)\n", conn_name(conn),
+		      nvtcp_sock_tls_cipher(conn->sock) ?: "?",
+		      nvtcp_sock_tls_identity(conn->sock) ?: "?");
+	return true;
+}
+
 /* ---- Processing -------------------------------------------------------------------------- */
 
 void
@@ -896,6 +975,14 @@ tgt_conn_process(struct tgt_conn *conn)
 	struct iovec iov[NVTCP_TCP_PDU_MAX_DATA_IOV];
 
 	if (conn->state == TGT_CONN_CLOSING || conn->term_sent || conn->rx_blocked) {
+		return;
+	}
+	/* The secure channel comes first; records that arrived with the end of the handshake
+	 * are read below at once (the socket may not signal them again). */
+	if (conn->state == TGT_CONN_TLS_DETECT && !conn_tls_detect(conn)) {
+		return;
+	}
+	if (conn->state == TGT_CONN_TLS_HANDSHAKE && !conn_tls_handshake(conn)) {
 		return;
 	}
 	conn->refs++;
@@ -967,6 +1054,9 @@ tgt_conn_create(struct tgt_pg *pg, struct nvtcp_sock *sock, struct tgt_lease *le
 	memset(conn, 0, sizeof(*conn));
 	conn->lease = lease;
 	conn->portid = lease != NULL ? lease->portid : 0;
+	conn->secure = lease != NULL ? lease->secure : NVTCP_TGT_SECURE_NONE;
+	conn->state = conn->secure != NVTCP_TGT_SECURE_NONE ? TGT_CONN_TLS_DETECT :
+		      TGT_CONN_IC_WAIT;
 	conn->rb.buf = malloc(tgt->opts.rxbuf_size);
 	conn->cid_map = calloc(65536 / 64, sizeof(uint64_t));
 	if (conn->rb.buf == NULL || conn->cid_map == NULL) {

@@ -45,6 +45,9 @@ struct connect_ctx {
 	struct tgt_lease *lease;
 	/* M charged the queue to the lease: a later refusal must uncharge it. */
 	bool charged;
+	/* The queue runs over TLS; the listener's secure channel mode. */
+	bool tls;
+	uint8_t secure;
 	char why[256];
 };
 
@@ -232,6 +235,22 @@ connect_on_mgmt(void *arg)
 				     nvtcp_nvmf_connect_rsp_invalid(true, DATA_OFF(hostnqn)),
 				     "host %s is not allowed on %s", ctx->data.hostnqn, s->nqn);
 		}
+		goto reply;
+	}
+	if (ctx->tls && !tgt_subsys_host_has_psk(s, ctx->data.hostnqn)) {
+		/* Removed (with its key) after its handshake. */
+		connect_fail(ctx, NVTCP_NVME_SCT_COMMAND_SPECIFIC, NVTCP_NVMF_SC_CONNECT_INVALID_HOST,
+			     nvtcp_nvmf_connect_rsp_invalid(true, DATA_OFF(hostnqn)),
+			     "host %s has no TLS PSK on %s any more", ctx->data.hostnqn, s->nqn);
+		goto reply;
+	}
+	if (!ctx->tls && ctx->secure != NVTCP_TGT_SECURE_NONE &&
+	    tgt_subsys_host_has_psk(s, ctx->data.hostnqn)) {
+		/* A host given a key authenticates with it wherever TLS is offered. */
+		connect_fail(ctx, NVTCP_NVME_SCT_COMMAND_SPECIFIC, NVTCP_NVMF_SC_CONNECT_INVALID_HOST,
+			     nvtcp_nvmf_connect_rsp_invalid(true, DATA_OFF(hostnqn)),
+			     "host %s has a TLS PSK on %s: it must connect over TLS",
+			     ctx->data.hostnqn, s->nqn);
 		goto reply;
 	}
 	if (ctx->qid > 0 && s->discovery) {
@@ -533,10 +552,11 @@ connect_done_admin(struct connect_ctx *ctx)
 		return;
 	}
 	NVTCP_NOTICELOG("host %s (%s) connected to %s: controller %u, admin queue of %u entries, "
-			"KATO %u ms, digests %s/%s, reactor %u\n", tgt_hostnqn_str(c->hostnqn),
+			"KATO %u ms, digests %s/%s, %s%s, reactor %u\n", tgt_hostnqn_str(c->hostnqn),
 			conn->peer, c->subsys->nqn, c->cntlid, conn->qsize, c->kato_ms,
 			conn->params.hdgst ? "header" : "-", conn->params.ddgst ? "data" : "-",
-			conn->pg->idx);
+			conn->tls ? "TLS " : "plaintext",
+			conn->tls ? nvtcp_sock_tls_cipher(conn->sock) ?: "?" : "", conn->pg->idx);
 	if (c->hostnqn[0] == '\0') {
 		/* Once per controller: its I/O queues must present the same empty NQN. */
 		NVTCP_NOTICELOG("%s: controller %u: the host sent an empty host NQN; accepted "
@@ -623,9 +643,11 @@ connect_reply(void *arg)
 		connect_done_admin(ctx);
 	} else {
 		NVTCP_NOTICELOG("host %s (%s): controller %u I/O queue %u connected, %u entries, "
-				"digests %s/%s, reactor %u\n", tgt_hostnqn_str(conn->hostnqn), conn->peer,
-				conn->cntlid, conn->qid, conn->qsize, conn->params.hdgst ? "header" : "-",
-				conn->params.ddgst ? "data" : "-", conn->pg->idx);
+				"digests %s/%s, %s%s, reactor %u\n", tgt_hostnqn_str(conn->hostnqn),
+				conn->peer, conn->cntlid, conn->qid, conn->qsize,
+				conn->params.hdgst ? "header" : "-", conn->params.ddgst ? "data" : "-",
+				conn->tls ? "TLS " : "plaintext",
+				conn->tls ? nvtcp_sock_tls_cipher(conn->sock) ?: "?" : "", conn->pg->idx);
 	}
 	req->cpl.cdw0 = conn->cntlid;
 	free(ctx);
@@ -656,6 +678,41 @@ nqn_field_ok(const char *field, bool empty_ok, char *why, size_t whylen)
 	return nvtcp_nqn_valid(field, why, whylen);
 }
 
+/*
+ * A queue over TLS was authenticated with the PSK of one (host, subsystem): its Connect must
+ * name the same pair, or a host holding one subsystem's key could reach another subsystem or
+ * speak for another host (Connect Invalid Host).
+ */
+static bool
+connect_identity_ok(struct connect_ctx *ctx, struct tgt_conn *conn)
+{
+	const char *id = nvtcp_sock_tls_identity(conn->sock);
+	char hostnqn[NVTCP_NQN_MAX_LEN + 1], subnqn[NVTCP_NQN_MAX_LEN + 1];
+	uint32_t hash;
+
+	if (id == NULL || tgt_psk_identity_parse(id, strlen(id), hostnqn, subnqn, &hash) != 0) {
+		connect_fail(ctx, NVTCP_NVME_SCT_COMMAND_SPECIFIC, NVTCP_NVMF_SC_CONNECT_INVALID_HOST,
+			     nvtcp_nvmf_connect_rsp_invalid(true, DATA_OFF(hostnqn)),
+			     "the TLS PSK identity is not NVMe0R0H <hostnqn> <subnqn>");
+		return false;
+	}
+	if (strcmp(hostnqn, ctx->data.hostnqn) != 0) {
+		connect_fail(ctx, NVTCP_NVME_SCT_COMMAND_SPECIFIC, NVTCP_NVMF_SC_CONNECT_INVALID_HOST,
+			     nvtcp_nvmf_connect_rsp_invalid(true, DATA_OFF(hostnqn)),
+			     "host NQN %s differs from the TLS PSK identity's %s",
+			     tgt_hostnqn_str(ctx->data.hostnqn), hostnqn);
+		return false;
+	}
+	if (strcmp(subnqn, ctx->data.subnqn) != 0) {
+		connect_fail(ctx, NVTCP_NVME_SCT_COMMAND_SPECIFIC, NVTCP_NVMF_SC_CONNECT_INVALID_HOST,
+			     nvtcp_nvmf_connect_rsp_invalid(true, DATA_OFF(subnqn)),
+			     "subsystem NQN %s differs from the TLS PSK identity's %s",
+			     ctx->data.subnqn, subnqn);
+		return false;
+	}
+	return true;
+}
+
 void
 tgt_ctrlr_connect(struct tgt_req *req)
 {
@@ -675,6 +732,8 @@ tgt_ctrlr_connect(struct tgt_req *req)
 	ctx->req = req;
 	ctx->conn = conn;
 	ctx->portid = conn->portid;
+	ctx->tls = conn->tls;
+	ctx->secure = conn->secure;
 	ctx->pg = conn->pg;
 	ctx->tgt = tgt;
 	ctx->qid = cmd->qid;
@@ -692,6 +751,8 @@ tgt_ctrlr_connect(struct tgt_req *req)
 		INVALID_PARAM(ctx, true, DATA_OFF(subnqn), "subsystem NQN: %s", why);
 	} else if (!nqn_field_ok(ctx->data.hostnqn, true, why, sizeof(why))) {
 		INVALID_PARAM(ctx, true, DATA_OFF(hostnqn), "host NQN: %s", why);
+	} else if (conn->tls && !connect_identity_ok(ctx, conn)) {
+		/* connect_fail() said why. */
 	} else if (cmd->qid == 0 && ctx->data.cntlid != NVTCP_NVMF_CNTLID_DYNAMIC) {
 		INVALID_PARAM(ctx, true, DATA_OFF(cntlid),
 			      "cntlid 0x%04x on the admin queue (only the dynamic model, 0xffff)",

@@ -220,6 +220,7 @@ listener_json(const struct tgt_listener *l)
 	obj_add_str(o, "adrfam", l->adrfam == NVTCP_NVMF_ADRFAM_IPV6 ? "IPv6" : "IPv4");
 	obj_add_str(o, "traddr", l->addr);
 	obj_add_str(o, "trsvcid", l->sock != NULL ? port : l->port);
+	obj_add_str(o, "secure_channel", nvtcp_tgt_secure_channel_str(l->secure));
 	return o;
 }
 
@@ -260,6 +261,10 @@ subsys_json(struct nvtcp_tgt *tgt, const struct tgt_subsys *s)
 		struct json_object *ho = json_object_new_object();
 
 		obj_add_str(ho, "nqn", h->nqn);
+		if (h->has_psk) {
+			/* Where the key came from, never the key. */
+			obj_add_str(ho, "psk", h->psk_path != NULL ? h->psk_path : "(set by API)");
+		}
 		json_object_array_add(ha, ho);
 	}
 	json_object_object_add(o, "hosts", ha);
@@ -496,8 +501,9 @@ rpc_remove_ns(struct nvtcp_jsonrpc_request *req, struct json_object *params, voi
 
 /* ---- Listeners ------------------------------------------------------------------------------ */
 
-static const char *const g_listener_keys[] = {"nqn", "listen_address", NULL};
-static const char *const g_laddr_keys[] = {"trtype", "adrfam", "traddr", "trsvcid", NULL};
+static const char *const g_listener_keys[] = {"nqn", "listen_address", "secure_channel", NULL};
+static const char *const g_laddr_keys[] = {"trtype", "adrfam", "traddr", "trsvcid",
+					   "secure_channel", NULL};
 
 /* Parse listen_address into addr and a decimal port. */
 static int
@@ -576,7 +582,21 @@ rpc_listener(struct nvtcp_jsonrpc_request *req, struct json_object *params, void
 		return;
 	}
 	if (add) {
-		rc = nvtcp_tgt_subsys_add_listener(r.tgt, s->nqn, addr, port, why, sizeof(why));
+		struct nvtcp_tgt_listener_opts lo;
+		struct json_object *la = NULL;
+
+		/* SPDK puts a bool "secure_channel" at the top level; nvtcp also takes the mode
+		 * name there or in listen_address. */
+		nvtcp_tgt_listener_opts_init(&lo);
+		(void)json_object_object_get_ex(params, "listen_address", &la);
+		if (tgt_cfg_get_secure(&r.c, "", params, "secure_channel", &lo.secure_channel) != 0 ||
+		    tgt_cfg_get_secure(&r.c, "listen_address", la, "secure_channel",
+				       &lo.secure_channel) != 0) {
+			rpc_invalid(&r);
+			return;
+		}
+		rc = nvtcp_tgt_subsys_add_listener_ext(r.tgt, s->nqn, addr, port, &lo, why,
+						       sizeof(why));
 	} else {
 		rc = nvtcp_tgt_subsys_remove_listener(r.tgt, s->nqn, addr, port);
 		if (rc == -ENOENT) {
@@ -605,7 +625,7 @@ rpc_remove_listener(struct nvtcp_jsonrpc_request *req, struct json_object *param
 
 /* ---- Hosts ---------------------------------------------------------------------------------- */
 
-static const char *const g_host_keys[] = {"nqn", "host", NULL};
+static const char *const g_host_keys[] = {"nqn", "host", "psk", NULL};
 
 static void
 rpc_host(struct nvtcp_jsonrpc_request *req, struct json_object *params, void *ctx, bool add)
@@ -634,7 +654,14 @@ rpc_host(struct nvtcp_jsonrpc_request *req, struct json_object *params, void *ct
 		return;
 	}
 	if (add) {
-		rc = nvtcp_tgt_subsys_add_host(r.tgt, s->nqn, host, why, sizeof(why));
+		const char *psk = NULL;
+
+		/* "psk": a key file (SPDK 24.01) or an interchange-format string. */
+		if (tgt_cfg_get_str(&r.c, "", params, "psk", &psk) != 0) {
+			rpc_invalid(&r);
+			return;
+		}
+		rc = tgt_cfg_add_host(r.tgt, s->nqn, host, psk, why, sizeof(why));
 	} else {
 		rc = nvtcp_tgt_subsys_remove_host(r.tgt, s->nqn, host);
 		if (rc == -ENOENT) {
@@ -897,6 +924,9 @@ cfg_listener_json(const struct tgt_listener *l)
 	obj_add_str(o, "address", l->addr);
 	/* The bound port, so that a listener on "0" comes back where hosts know it. */
 	obj_add_u64(o, "port", l->sock != NULL ? l->bound_port : strtoul(l->port, NULL, 10));
+	if (l->secure != NVTCP_TGT_SECURE_NONE) {
+		obj_add_str(o, "secure_channel", nvtcp_tgt_secure_channel_str(l->secure));
+	}
 	return o;
 }
 
@@ -914,7 +944,18 @@ cfg_subsys_json(const struct tgt_subsys *s)
 	obj_add_u64(o, "max_namespaces", s->max_ns);
 	a = json_object_new_array();
 	TAILQ_FOREACH(h, &s->hosts, link) {
-		json_object_array_add(a, json_object_new_string(h->nqn));
+		struct json_object *ho;
+
+		if (h->psk_path == NULL) {
+			/* A key given as a value (API, interchange string) is not written out:
+			 * save_config never carries key material. */
+			json_object_array_add(a, json_object_new_string(h->nqn));
+			continue;
+		}
+		ho = json_object_new_object();
+		obj_add_str(ho, "nqn", h->nqn);
+		obj_add_str(ho, "psk", h->psk_path);
+		json_object_array_add(a, ho);
 	}
 	json_object_object_add(o, "hosts", a);
 	a = json_object_new_array();

@@ -52,6 +52,197 @@ tgt_subsys_host_allowed(const struct tgt_subsys *subsys, const char *hostnqn)
 	return false;
 }
 
+bool
+tgt_subsys_host_has_psk(const struct tgt_subsys *subsys, const char *hostnqn)
+{
+	const struct tgt_host *h;
+
+	TAILQ_FOREACH(h, &subsys->hosts, link) {
+		if (strcmp(h->nqn, hostnqn) == 0) {
+			return h->has_psk;
+		}
+	}
+	return false;
+}
+
+/* ---- TLS PSKs (see target_internal.h for the publication scheme) ------------------------- */
+
+struct psk_retire {
+	struct tgt_psk_table *t;
+	uint32_t pending;
+};
+
+static void
+psk_table_wipe_free(struct tgt_psk_table *t)
+{
+	if (t == NULL) {
+		return;
+	}
+	for (uint32_t i = 0; i < t->n; i++) {
+		nvtcp_tls_psk_wipe(&t->e[i].psk);
+	}
+	free(t);
+}
+
+static void
+psk_retire_ack(void *arg)
+{
+	struct psk_retire *r = arg;
+
+	if (--r->pending == 0) {
+		psk_table_wipe_free(r->t);
+		free(r);
+	}
+}
+
+struct psk_retire_msg {
+	struct nvtcp_reactor *mgmt;
+	struct psk_retire *r;
+};
+
+static void
+psk_retire_on_pg(void *arg)
+{
+	struct psk_retire_msg *m = arg;
+
+	/* Handshakes on this pg run between messages: none can still see the old table. */
+	tgt_send_msg(m->mgmt, psk_retire_ack, m->r);
+	free(m);
+}
+
+static void
+psk_retire(struct nvtcp_tgt *tgt, struct tgt_psk_table *t)
+{
+	struct psk_retire *r;
+
+	if (t == NULL) {
+		return;
+	}
+	if (!tgt->started) {
+		/* No listener is open: no handshake runs. */
+		psk_table_wipe_free(t);
+		return;
+	}
+	r = calloc(1, sizeof(*r));
+	if (r == NULL) {
+		/* A handshake may still read it: leaking it is the only safe choice. */
+		NVTCP_ERRLOG("TLS PSKs: out of memory: a replaced key table is not freed\n");
+		return;
+	}
+	r->t = t;
+	r->pending = tgt->npgs;
+	for (uint32_t i = 0; i < tgt->npgs; i++) {
+		struct psk_retire_msg *m = malloc(sizeof(*m));
+
+		if (m == NULL) {
+			/* Without the round trip the table cannot be freed safely. */
+			r->pending = UINT32_MAX;
+			NVTCP_ERRLOG("TLS PSKs: out of memory: a replaced key table is not freed\n");
+			continue;
+		}
+		m->mgmt = tgt->mgmt;
+		m->r = r;
+		tgt_send_msg(tgt->pgs[i].reactor, psk_retire_on_pg, m);
+	}
+}
+
+int
+tgt_psk_publish(struct nvtcp_tgt *tgt)
+{
+	struct tgt_psk_table *t, *old;
+	struct tgt_subsys *s;
+	struct tgt_host *h;
+	uint32_t n = 0;
+
+	TAILQ_FOREACH(s, &tgt->subsystems, link) {
+		TAILQ_FOREACH(h, &s->hosts, link) {
+			n += h->has_psk ? 1 : 0;
+		}
+	}
+	t = n > 0 ? calloc(1, sizeof(*t) + n * sizeof(t->e[0])) : NULL;
+	if (n > 0 && t == NULL) {
+		/* Fail closed: a withdrawn key must not keep working. */
+		NVTCP_ERRLOG("TLS PSKs: out of memory: no TLS host can authenticate until the "
+			     "next change\n");
+	}
+	if (t != NULL) {
+		TAILQ_FOREACH(s, &tgt->subsystems, link) {
+			TAILQ_FOREACH(h, &s->hosts, link) {
+				if (h->has_psk) {
+					struct tgt_psk_entry *e = &t->e[t->n++];
+
+					snprintf(e->subnqn, sizeof(e->subnqn), "%s", s->nqn);
+					snprintf(e->hostnqn, sizeof(e->hostnqn), "%s", h->nqn);
+					e->psk = h->psk;
+				}
+			}
+		}
+	}
+	old = tgt->psk_table;
+	__atomic_store_n(&tgt->psk_table, t, __ATOMIC_RELEASE);
+	psk_retire(tgt, old);
+	return n > 0 && t == NULL ? -ENOMEM : 0;
+}
+
+void
+tgt_psk_table_free(struct nvtcp_tgt *tgt)
+{
+	psk_table_wipe_free(tgt->psk_table);
+	tgt->psk_table = NULL;
+}
+
+int
+tgt_psk_identity_parse(const char *id, size_t len, char *hostnqn, char *subnqn, uint32_t *hash)
+{
+	static const char prefix[] = "NVMe0R0";
+	const size_t plen = sizeof(prefix) - 1;
+	const char *h, *sp, *end = id + len;
+
+	if (len < plen + 4 || memcmp(id, prefix, plen) != 0 ||
+	    (id[plen] != '1' && id[plen] != '2') || id[plen + 1] != ' ') {
+		return -EINVAL;
+	}
+	*hash = (uint32_t)(id[plen] - '0');
+	h = id + plen + 2;
+	sp = memchr(h, ' ', (size_t)(end - h));
+	if (sp == NULL || sp == h || sp + 1 == end || (size_t)(sp - h) > NVTCP_NQN_MAX_LEN ||
+	    (size_t)(end - sp - 1) > NVTCP_NQN_MAX_LEN ||
+	    memchr(sp + 1, ' ', (size_t)(end - sp - 1)) != NULL ||
+	    memchr(id, '\0', len) != NULL) {
+		return -EINVAL;
+	}
+	memcpy(hostnqn, h, (size_t)(sp - h));
+	hostnqn[sp - h] = '\0';
+	memcpy(subnqn, sp + 1, (size_t)(end - sp - 1));
+	subnqn[end - sp - 1] = '\0';
+	return 0;
+}
+
+int
+tgt_psk_lookup(void *ctx, const char *identity, size_t identity_len, struct nvtcp_tls_psk *key)
+{
+	struct nvtcp_tgt *tgt = ctx;
+	const struct tgt_psk_table *t = __atomic_load_n(&tgt->psk_table, __ATOMIC_ACQUIRE);
+	char hostnqn[NVTCP_NQN_MAX_LEN + 1], subnqn[NVTCP_NQN_MAX_LEN + 1];
+	uint32_t hash;
+
+	if (t == NULL || tgt_psk_identity_parse(identity, identity_len, hostnqn, subnqn,
+						&hash) != 0) {
+		return -ENOENT;
+	}
+	for (uint32_t i = 0; i < t->n; i++) {
+		const struct tgt_psk_entry *e = &t->e[i];
+
+		/* H names the PSK's length (1: 32 bytes, 2: 48 bytes). */
+		if (strcmp(e->hostnqn, hostnqn) == 0 && strcmp(e->subnqn, subnqn) == 0 &&
+		    e->psk.len == (hash == 1 ? 32u : 48u)) {
+			*key = e->psk;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 void
 tgt_serial_from_nqn(const char *nqn, char *sn)
 {
@@ -125,6 +316,8 @@ tgt_subsys_free(struct tgt_subsys *s)
 	}
 	while ((h = TAILQ_FIRST(&s->hosts)) != NULL) {
 		TAILQ_REMOVE(&s->hosts, h, link);
+		nvtcp_tls_psk_wipe(&h->psk);
+		free(h->psk_path);
 		free(h);
 	}
 	/* The listeners themselves are released by their owner (removal) or already gone
@@ -268,6 +461,7 @@ nvtcp_tgt_remove_subsys_async(struct nvtcp_tgt *tgt, const char *nqn, nvtcp_tgt_
 	s->removed_cb_arg = cb_arg;
 	TAILQ_REMOVE(&tgt->subsystems, s, link);
 	s->removing = true;
+	(void)tgt_psk_publish(tgt);
 	NVTCP_NOTICELOG("subsystem %s removed\n", s->nqn);
 	while ((sl = TAILQ_FIRST(&s->listeners)) != NULL) {
 		TAILQ_REMOVE(&s->listeners, sl, link);
@@ -281,13 +475,27 @@ nvtcp_tgt_remove_subsys_async(struct nvtcp_tgt *tgt, const char *nqn, nvtcp_tgt_
 	return 0;
 }
 
+void
+nvtcp_tgt_host_opts_init(struct nvtcp_tgt_host_opts *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+}
+
 int
 nvtcp_tgt_subsys_add_host(struct nvtcp_tgt *tgt, const char *nqn, const char *hostnqn, char *err,
 			  size_t errlen)
 {
+	return nvtcp_tgt_subsys_add_host_ext(tgt, nqn, hostnqn, NULL, err, errlen);
+}
+
+int
+nvtcp_tgt_subsys_add_host_ext(struct nvtcp_tgt *tgt, const char *nqn, const char *hostnqn,
+			      const struct nvtcp_tgt_host_opts *opts, char *err, size_t errlen)
+{
 	struct tgt_subsys *s = nqn != NULL ? tgt_subsys_find(tgt, nqn) : NULL;
 	struct tgt_host *h;
 	char why[128];
+	int rc;
 
 	if (s == NULL || s->discovery) {
 		ERR("no subsystem %s", nqn != NULL ? nqn : "");
@@ -304,13 +512,62 @@ nvtcp_tgt_subsys_add_host(struct nvtcp_tgt *tgt, const char *nqn, const char *ho
 			return -EEXIST;
 		}
 	}
+	if (opts != NULL && opts->psk != NULL && opts->psk_path != NULL) {
+		ERR("host %s: give a PSK or a PSK file, not both", hostnqn);
+		return -EINVAL;
+	}
 	h = calloc(1, sizeof(*h));
 	if (h == NULL) {
 		ERR("out of memory");
 		return -ENOMEM;
 	}
 	snprintf(h->nqn, sizeof(h->nqn), "%s", hostnqn);
+	if (opts != NULL && opts->psk != NULL) {
+		if (opts->psk->len != 32 && opts->psk->len != 48) {
+			free(h);
+			ERR("host %s: PSK of %u bytes: must be 32 or 48", hostnqn, opts->psk->len);
+			return -EINVAL;
+		}
+		h->psk = *opts->psk;
+		h->has_psk = true;
+	} else if (opts != NULL && opts->psk_path != NULL) {
+		rc = nvtcp_tls_psk_load_file(opts->psk_path, &h->psk, why, sizeof(why));
+		if (rc != 0) {
+			nvtcp_tls_psk_wipe(&h->psk);
+			free(h);
+			/* The key file's messages name the file already. */
+			if (rc == -EINVAL || rc == -EPERM) {
+				ERR("host %s: %s", hostnqn, why);
+			} else {
+				ERR("host %s: PSK file %s: %s", hostnqn, opts->psk_path,
+				    strerror(-rc));
+			}
+			return rc;
+		}
+		h->has_psk = true;
+		h->psk_path = strdup(opts->psk_path);
+		if (h->psk_path == NULL) {
+			nvtcp_tls_psk_wipe(&h->psk);
+			free(h);
+			ERR("out of memory");
+			return -ENOMEM;
+		}
+	}
 	TAILQ_INSERT_TAIL(&s->hosts, h, link);
+	if (h->has_psk) {
+		rc = tgt_psk_publish(tgt);
+		if (rc != 0) {
+			TAILQ_REMOVE(&s->hosts, h, link);
+			nvtcp_tls_psk_wipe(&h->psk);
+			free(h->psk_path);
+			free(h);
+			(void)tgt_psk_publish(tgt);
+			ERR("out of memory");
+			return rc;
+		}
+		NVTCP_NOTICELOG("subsystem %s: host %s allowed with a TLS PSK (%u bytes)\n", s->nqn,
+				hostnqn, h->psk.len);
+	}
 	tgt_discovery_changed(tgt);
 	return 0;
 }
@@ -327,8 +584,15 @@ nvtcp_tgt_subsys_remove_host(struct nvtcp_tgt *tgt, const char *nqn, const char 
 	}
 	TAILQ_FOREACH(h, &s->hosts, link) {
 		if (strcmp(h->nqn, hostnqn) == 0) {
+			bool had_psk = h->has_psk;
+
 			TAILQ_REMOVE(&s->hosts, h, link);
+			nvtcp_tls_psk_wipe(&h->psk);
+			free(h->psk_path);
 			free(h);
+			if (had_psk) {
+				(void)tgt_psk_publish(tgt);
+			}
 			/* With any host allowed, the host may stay: only a withdrawn right ends
 			 * its controllers. */
 			n = s->allow_any ? 0 :
@@ -374,6 +638,14 @@ int
 nvtcp_tgt_subsys_add_listener(struct nvtcp_tgt *tgt, const char *nqn, const char *addr,
 			      const char *port, char *err, size_t errlen)
 {
+	return nvtcp_tgt_subsys_add_listener_ext(tgt, nqn, addr, port, NULL, err, errlen);
+}
+
+int
+nvtcp_tgt_subsys_add_listener_ext(struct nvtcp_tgt *tgt, const char *nqn, const char *addr,
+				  const char *port, const struct nvtcp_tgt_listener_opts *opts,
+				  char *err, size_t errlen)
+{
 	struct tgt_subsys *s = nqn != NULL ? tgt_subsys_find(tgt, nqn) : NULL;
 	struct tgt_subsys_listener *sl;
 	struct tgt_listener *l, *old;
@@ -383,7 +655,7 @@ nvtcp_tgt_subsys_add_listener(struct nvtcp_tgt *tgt, const char *nqn, const char
 		ERR("no subsystem %s", nqn != NULL ? nqn : "");
 		return -ENOENT;
 	}
-	rc = tgt_listener_new(tgt, addr, port, &l, err, errlen);
+	rc = tgt_listener_new(tgt, addr, port, opts, &l, err, errlen);
 	if (rc != 0) {
 		return rc;
 	}
@@ -401,7 +673,12 @@ nvtcp_tgt_subsys_add_listener(struct nvtcp_tgt *tgt, const char *nqn, const char
 	}
 	old = tgt_listener_find(tgt, l->addr, l->port);
 	if (old != NULL) {
+		rc = tgt_listener_same_opts(old, l, err, errlen);
 		free(l);
+		if (rc != 0) {
+			free(sl);
+			return rc;
+		}
 		if (subsys_listener_find(s, old) != NULL) {
 			free(sl);
 			ERR("subsystem %s already listens on %s:%s", nqn, old->addr, old->port);
@@ -752,9 +1029,21 @@ disc_entry(struct nvtcp_nvmf_disc_log_entry *e, const struct nvtcp_tgt *tgt,
 	e->trtype = NVTCP_NVMF_TRTYPE_TCP;
 	e->adrfam = l->adrfam;
 	e->subtype = subtype;
-	/* No secure channel is specified; SQ flow control may be disabled (as Linux says). */
-	e->treq = NVTCP_NVMF_TREQ_SECURE_CHANNEL_NOT_SPECIFIED |
-		  NVTCP_NVMF_TREQ_DISABLE_SQ_FLOW_CONTROL;
+	/* SQ flow control may be disabled (as Linux says). TREQ's secure channel field says
+	 * whether TLS is required (required), offered (optional: not required) or not
+	 * specified (none), and TSAS names TLS 1.3 wherever TLS is offered. */
+	e->treq = NVTCP_NVMF_TREQ_DISABLE_SQ_FLOW_CONTROL;
+	switch (l->secure) {
+	case NVTCP_TGT_SECURE_REQUIRED:
+		e->treq |= NVTCP_NVMF_TREQ_SECURE_CHANNEL_REQUIRED;
+		break;
+	case NVTCP_TGT_SECURE_OPTIONAL:
+		e->treq |= NVTCP_NVMF_TREQ_SECURE_CHANNEL_NOT_REQUIRED;
+		break;
+	default:
+		e->treq |= NVTCP_NVMF_TREQ_SECURE_CHANNEL_NOT_SPECIFIED;
+		break;
+	}
 	e->portid = l->portid;
 	e->cntlid = NVTCP_NVMF_CNTLID_DYNAMIC;
 	e->asqsz = (uint16_t)tgt->opts.max_admin_queue_depth;
@@ -765,7 +1054,8 @@ disc_entry(struct nvtcp_nvmf_disc_log_entry *e, const struct nvtcp_tgt *tgt,
 	nvtcp_strcpy_pad(e->trsvcid, sizeof(e->trsvcid), svc, '\0');
 	nvtcp_strcpy_pad(e->subnqn, sizeof(e->subnqn), subnqn, '\0');
 	nvtcp_strcpy_pad(e->traddr, sizeof(e->traddr), traddr, '\0');
-	e->tsas.tcp.sectype = NVTCP_NVMF_TCP_SECTYPE_NONE;
+	e->tsas.tcp.sectype = l->secure != NVTCP_TGT_SECURE_NONE ? NVTCP_NVMF_TCP_SECTYPE_TLS13 :
+			      NVTCP_NVMF_TCP_SECTYPE_NONE;
 }
 
 void *

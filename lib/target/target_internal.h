@@ -35,6 +35,7 @@
 #include "nvtcp/target.h"
 #include "nvtcp/target_bdev.h"
 #include "nvtcp/tcp_pdu.h"
+#include "nvtcp/tls.h"
 #include "nvtcp/util.h"
 
 #ifndef TAILQ_FOREACH_SAFE
@@ -196,6 +197,9 @@ struct tgt_ns {
 
 struct tgt_host {
 	char nqn[NVTCP_NQN_MAX_LEN + 1];
+	bool has_psk;
+	struct nvtcp_tls_psk psk; /* wiped when the host goes */
+	char *psk_path;           /* the file it came from (save_config), or NULL */
 	TAILQ_ENTRY(tgt_host) link;
 };
 
@@ -256,6 +260,43 @@ void tgt_ns_free(struct tgt_ns *ns);
 void tgt_serial_from_nqn(const char *nqn, char *sn);
 
 /*
+ * TLS PSKs (subsys.c). The server's PSK lookup runs inside the TLS handshake on a pg, while
+ * hosts belong to M, and OpenSSL's callback is synchronous: it cannot wait for a message. So M
+ * publishes an immutable table of every (subsystem, host, PSK) with a release store whenever a
+ * host with a PSK comes or goes (or its subsystem), and the lookup reads it with an acquire
+ * load and holds no pointer into it past the call. A replaced table is wiped and freed after a
+ * grace period: a message to every pg and back, because a pg that processed the message is
+ * past any lookup that could have seen the old table.
+ * ========================================================================================= */
+
+struct tgt_psk_entry {
+	char subnqn[NVTCP_NQN_MAX_LEN + 1];
+	char hostnqn[NVTCP_NQN_MAX_LEN + 1];
+	struct nvtcp_tls_psk psk;
+};
+
+struct tgt_psk_table {
+	uint32_t n;
+	struct tgt_psk_entry e[];
+};
+
+/* M: rebuild and publish the table from the subsystems' hosts. -ENOMEM keeps the old one. */
+int tgt_psk_publish(struct nvtcp_tgt *tgt);
+/* M: free the current table at once (target destroy: no pg polls any more). */
+void tgt_psk_table_free(struct nvtcp_tgt *tgt);
+/*
+ * Split a PSK identity "NVMe0R0H <hostnqn> <subnqn>" (H 1 or 2) into its NQNs; \p hash gets
+ * H. Returns 0 or -EINVAL.
+ */
+int tgt_psk_identity_parse(const char *id, size_t len, char *hostnqn, char *subnqn,
+			   uint32_t *hash);
+/* The nvtcp_tls_psk_lookup_fn of the target (ctx = the tgt). */
+int tgt_psk_lookup(void *ctx, const char *identity, size_t identity_len,
+		   struct nvtcp_tls_psk *key);
+/* M: the host \p hostnqn of \p subsys has a PSK. */
+bool tgt_subsys_host_has_psk(const struct tgt_subsys *subsys, const char *hostnqn);
+
+/*
  * Build the discovery log as a host sees it: every NVM subsystem it may connect to, on every
  * listener, then the current discovery subsystem for the listener \p local_port the request
  * came in on (\p local_addr replaces a wildcard address). Returns a malloc'ed buffer (M).
@@ -279,6 +320,7 @@ struct tgt_listener {
 	uint8_t adrfam;
 	bool wildcard;
 	bool global;
+	uint8_t secure;         /* enum nvtcp_tgt_secure_channel */
 	uint32_t subsys_refs;
 	struct nvtcp_sock *sock;
 	TAILQ_ENTRY(tgt_listener) link;
@@ -326,6 +368,7 @@ struct tgt_lease {
 	struct tgt_pg *pg;
 	struct nvtcp_sock *sock;
 	uint16_t portid;          /* listener it came through */
+	uint8_t secure;           /* its secure channel mode (copied at accept) */
 	/* Written on M only. */
 	struct tgt_usage *addr;
 	struct tgt_usage *host;
@@ -429,6 +472,9 @@ struct nvtcp_tgt {
 	uint64_t genctr;
 	uint16_t next_cntlid;
 
+	/* TLS PSKs: published by M, read by the pgs' handshakes (see tgt_psk_publish()). */
+	struct tgt_psk_table *psk_table;
+
 	/* Resource limits (M): usage per address, host, subsystem; refusals per limit. */
 	struct tgt_usage_list usage[TGT_USAGE_KINDS];
 	uint64_t refusals[NVTCP_TGT_LIMIT_COUNT];
@@ -448,7 +494,11 @@ struct tgt_listener *tgt_listener_by_portid(struct nvtcp_tgt *tgt, uint16_t port
 struct tgt_listener *tgt_listener_find(struct nvtcp_tgt *tgt, const char *addr, const char *port);
 /* Validate addr and port and allocate a closed listener (not linked). */
 int tgt_listener_new(struct nvtcp_tgt *tgt, const char *addr, const char *port,
-		     struct tgt_listener **out, char *err, size_t errlen);
+		     const struct nvtcp_tgt_listener_opts *opts, struct tgt_listener **out,
+		     char *err, size_t errlen);
+/* An existing listener \p old is asked for again with \p l's options: 0 when they agree. */
+int tgt_listener_same_opts(const struct tgt_listener *old, const struct tgt_listener *l,
+			   char *err, size_t errlen);
 /* Link a new listener, opening it when the target runs; frees it on failure (M). */
 int tgt_listener_insert(struct nvtcp_tgt *tgt, struct tgt_listener *l, char *err, size_t errlen);
 /* Close and free a listener nothing holds any more (M). */
@@ -474,7 +524,18 @@ enum tgt_conn_state {
 	TGT_CONN_CONNECTING,   /* Connect is being processed (messages in flight) */
 	TGT_CONN_LIVE,         /* a queue of a controller */
 	TGT_CONN_CLOSING,      /* socket closed; waiting for requests and messages */
+	/* On a TLS listener, before IC_WAIT: */
+	TGT_CONN_TLS_DETECT,   /* first bytes: TLS ClientHello or plaintext ICReq? */
+	TGT_CONN_TLS_HANDSHAKE, /* TLS server handshake in progress */
 };
+
+/* Still before the Connect (bounded by connect_timeout_ms). */
+static inline bool
+tgt_conn_state_early(uint8_t state)
+{
+	return state < TGT_CONN_CONNECTING || state == TGT_CONN_TLS_DETECT ||
+	       state == TGT_CONN_TLS_HANDSHAKE;
+}
 
 enum tgt_req_state {
 	TGT_REQ_FREE = 0,
@@ -587,6 +648,8 @@ struct tgt_conn {
 	/* Port ID of the listener that accepted it (constant after creation); 0 for a
 	 * connection created without a listener, which no listener rule restricts. */
 	uint16_t portid;
+	uint8_t secure;         /* enum nvtcp_tgt_secure_channel of that listener */
+	bool tls;               /* the handshake completed: the queue runs over TLS */
 	char hostnqn[NVTCP_NQN_MAX_LEN + 1];
 	char close_reason[96];
 	struct tgt_stats stats;
@@ -818,6 +881,12 @@ int tgt_cfg_get_str(struct tgt_cfg *c, const char *parent, struct json_object *o
 		    const char *key, const char **out);
 /* 32 hex digits (dashes ignored). */
 int tgt_cfg_parse_hex16(const char *s, uint8_t out[16]);
+/* An optional secure channel mode: "none" | "optional" | "required", or SPDK's bool. */
+int tgt_cfg_get_secure(struct tgt_cfg *c, const char *parent, struct json_object *obj,
+		       const char *key, enum nvtcp_tgt_secure_channel *out);
+/* Allow a host, with a PSK given as an interchange string or a file path (or NULL). */
+int tgt_cfg_add_host(struct nvtcp_tgt *tgt, const char *subnqn, const char *hostnqn,
+		     const char *psk, char *err, size_t errlen);
 /* A namespace object (config "namespaces" entry, RPC "namespace"); strings point into \p o. */
 int tgt_cfg_parse_ns(struct tgt_cfg *c, const char *q, struct json_object *o,
 		     struct nvtcp_tgt_ns_opts *opts);

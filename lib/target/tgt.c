@@ -340,7 +340,14 @@ pg_timer(void *arg)
 		return NVTCP_POLLER_IDLE;
 	}
 	TAILQ_FOREACH_SAFE(conn, &pg->conns, link, tmp) {
-		if (conn->state < TGT_CONN_CONNECTING && now - conn->accept_tick > tmo) {
+		if (!tgt_conn_state_early(conn->state) || now - conn->accept_tick <= tmo) {
+			continue;
+		}
+		if (conn->state == TGT_CONN_TLS_DETECT || conn->state == TGT_CONN_TLS_HANDSHAKE) {
+			NVTCP_ERRLOG("%s: TLS handshake not done within %u ms\n", conn->peer,
+				     pg->tgt->opts.connect_timeout_ms);
+			tgt_conn_close(conn, "TLS handshake timed out");
+		} else {
 			tgt_conn_close(conn, "no Fabrics Connect within %u ms",
 				       pg->tgt->opts.connect_timeout_ms);
 		}
@@ -507,6 +514,7 @@ accept_one(struct nvtcp_tgt *tgt, struct tgt_listener *l, struct nvtcp_sock *soc
 	h->pg = pick_pg(tgt);
 	h->sock = sock;
 	h->portid = l->portid;
+	h->secure = l->secure;
 	__atomic_fetch_add(&h->pg->nconns, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&h->pg->accepted, 1, __ATOMIC_RELAXED);
 	NVTCP_INFOLOG("accepted %s:%u on %s:%u -> reactor %u\n", peer, port, l->addr,
@@ -563,6 +571,10 @@ tgt_listener_open(struct nvtcp_tgt *tgt, struct tgt_listener *l, char *err, size
 	}
 	NVTCP_NOTICELOG("listening on %s:%u (NVMe/TCP, portid %u)\n", l->addr, l->bound_port,
 			l->portid);
+	if (l->secure != NVTCP_TGT_SECURE_NONE) {
+		NVTCP_NOTICELOG("listener %s:%u: secure channel %s (TLS 1.3, PSK)\n", l->addr,
+				l->bound_port, nvtcp_tgt_secure_channel_str(l->secure));
+	}
 	tgt_discovery_changed(tgt);
 	return 0;
 }
@@ -598,8 +610,59 @@ tgt_listener_by_portid(struct nvtcp_tgt *tgt, uint16_t portid)
 }
 
 int
+nvtcp_tgt_secure_channel_parse(const char *s, enum nvtcp_tgt_secure_channel *mode)
+{
+	static const enum nvtcp_tgt_secure_channel all[] = {
+		NVTCP_TGT_SECURE_NONE, NVTCP_TGT_SECURE_OPTIONAL, NVTCP_TGT_SECURE_REQUIRED,
+	};
+
+	for (size_t i = 0; s != NULL && i < NVTCP_COUNTOF(all); i++) {
+		if (strcmp(s, nvtcp_tgt_secure_channel_str(all[i])) == 0) {
+			*mode = all[i];
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *
+nvtcp_tgt_secure_channel_str(enum nvtcp_tgt_secure_channel mode)
+{
+	switch (mode) {
+	case NVTCP_TGT_SECURE_NONE:
+		return "none";
+	case NVTCP_TGT_SECURE_OPTIONAL:
+		return "optional";
+	case NVTCP_TGT_SECURE_REQUIRED:
+		return "required";
+	}
+	return "?";
+}
+
+void
+nvtcp_tgt_listener_opts_init(struct nvtcp_tgt_listener_opts *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->secure_channel = NVTCP_TGT_SECURE_NONE;
+}
+
+int
+tgt_listener_same_opts(const struct tgt_listener *old, const struct tgt_listener *l, char *err,
+		       size_t errlen)
+{
+	if (old->secure != l->secure) {
+		ERR("listener %s:%s already has secure_channel %s (not %s)", l->addr, l->port,
+		    nvtcp_tgt_secure_channel_str(old->secure),
+		    nvtcp_tgt_secure_channel_str(l->secure));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int
 tgt_listener_new(struct nvtcp_tgt *tgt, const char *addr, const char *port,
-		 struct tgt_listener **out, char *err, size_t errlen)
+		 const struct nvtcp_tgt_listener_opts *opts, struct tgt_listener **out, char *err,
+		 size_t errlen)
 {
 	struct tgt_listener *l;
 	unsigned char buf[sizeof(struct in6_addr)];
@@ -611,6 +674,13 @@ tgt_listener_new(struct nvtcp_tgt *tgt, const char *addr, const char *port,
 	}
 	if (nvtcp_parse_u64(port, 65535, &p) != 0) {
 		ERR("listener %s: port '%s' is not 0..65535", addr, port);
+		return -EINVAL;
+	}
+	if (opts != NULL && opts->secure_channel != NVTCP_TGT_SECURE_NONE &&
+	    opts->secure_channel != NVTCP_TGT_SECURE_OPTIONAL &&
+	    opts->secure_channel != NVTCP_TGT_SECURE_REQUIRED) {
+		ERR("listener %s:%s: secure_channel %d is not none, optional or required", addr,
+		    port, (int)opts->secure_channel);
 		return -EINVAL;
 	}
 	if (tgt->destroying) {
@@ -635,6 +705,7 @@ tgt_listener_new(struct nvtcp_tgt *tgt, const char *addr, const char *port,
 	}
 	snprintf(l->addr, sizeof(l->addr), "%s", addr);
 	snprintf(l->port, sizeof(l->port), "%" PRIu64, p);
+	l->secure = (uint8_t)(opts != NULL ? opts->secure_channel : NVTCP_TGT_SECURE_NONE);
 	*out = l;
 	return 0;
 }
@@ -661,10 +732,17 @@ int
 nvtcp_tgt_add_listener(struct nvtcp_tgt *tgt, const char *addr, const char *port, char *err,
 		       size_t errlen)
 {
+	return nvtcp_tgt_add_listener_ext(tgt, addr, port, NULL, err, errlen);
+}
+
+int
+nvtcp_tgt_add_listener_ext(struct nvtcp_tgt *tgt, const char *addr, const char *port,
+			   const struct nvtcp_tgt_listener_opts *opts, char *err, size_t errlen)
+{
 	struct tgt_listener *l, *old;
 	int rc;
 
-	rc = tgt_listener_new(tgt, addr, port, &l, err, errlen);
+	rc = tgt_listener_new(tgt, addr, port, opts, &l, err, errlen);
 	if (rc != 0) {
 		return rc;
 	}
@@ -676,8 +754,12 @@ nvtcp_tgt_add_listener(struct nvtcp_tgt *tgt, const char *addr, const char *port
 		return -EEXIST;
 	}
 	if (old != NULL) {
-		/* A subsystem's listener: it now serves every subsystem too. */
+		rc = tgt_listener_same_opts(old, l, err, errlen);
 		free(l);
+		if (rc != 0) {
+			return rc;
+		}
+		/* A subsystem's listener: it now serves every subsystem too. */
 		old->global = true;
 		tgt_discovery_changed(tgt);
 		return 0;
@@ -741,6 +823,20 @@ nvtcp_tgt_listener_port(const struct nvtcp_tgt *tgt, uint32_t index)
 	return 0;
 }
 
+enum nvtcp_tgt_secure_channel
+nvtcp_tgt_listener_secure_channel(const struct nvtcp_tgt *tgt, uint32_t index)
+{
+	const struct tgt_listener *l;
+	uint32_t i = 0;
+
+	TAILQ_FOREACH(l, &tgt->listeners, link) {
+		if (i++ == index) {
+			return (enum nvtcp_tgt_secure_channel)l->secure;
+		}
+	}
+	return NVTCP_TGT_SECURE_NONE;
+}
+
 /* ---- Destroy ------------------------------------------------------------------------------- */
 
 static void
@@ -761,6 +857,7 @@ destroy_finish(void *arg)
 		tgt_subsys_free(s);
 	}
 	tgt_subsys_free(tgt->disc);
+	tgt_psk_table_free(tgt);
 	nvtcp_dma_free(tgt->zero_buf);
 	free(tgt->pgs);
 	free(tgt);

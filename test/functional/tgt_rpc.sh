@@ -229,7 +229,7 @@ bad nvmf_subsystem_add_listener "{\"nqn\":\"$A\",\"listen_address\":{\"trtype\":
 bad nvmf_subsystem_add_listener "{\"nqn\":\"$A\",\"listen_address\":{\"trtype\":\"tcp\",\"traddr\":\"localhost\",\"trsvcid\":\"5124\"}}" "listen_address.traddr"
 bad nvmf_subsystem_add_listener "{\"nqn\":\"$A\",\"listen_address\":{\"trtype\":\"tcp\",\"traddr\":\"127.0.0.1\",\"trsvcid\":\"70000\"}}" "listen_address.trsvcid"
 bad nvmf_subsystem_add_listener "{\"nqn\":\"$A\",\"listen_address\":{\"trtype\":\"tcp\",\"traddr\":\"127.0.0.1\",\"trsvcid\":\"$PA\"}}" "already listens"
-bad nvmf_subsystem_add_listener "{\"nqn\":\"$A\",\"listen_address\":{\"trtype\":\"tcp\",\"traddr\":\"127.0.0.2\",\"trsvcid\":\"5124\",\"secure_channel\":true}}" "listen_address.secure_channel: unknown key"
+bad nvmf_subsystem_add_listener "{\"nqn\":\"$A\",\"listen_address\":{\"trtype\":\"tcp\",\"traddr\":\"127.0.0.2\",\"trsvcid\":\"5124\",\"secure_channel\":\"tls\"}}" "listen_address.secure_channel: 'tls' is not none, optional, required"
 bad nvmf_subsystem_remove_listener "{\"nqn\":\"$A\",\"listen_address\":{\"trtype\":\"tcp\",\"traddr\":\"127.0.0.1\",\"trsvcid\":\"$PB\"}}" "does not listen"
 bad nvmf_subsystem_add_host "{\"nqn\":\"$B\",\"host\":\"$H2\"}" "already allowed"
 bad nvmf_subsystem_add_host "{\"nqn\":\"$B\",\"host\":\"bad host\"}" "host: 'bad host'"

@@ -4,6 +4,8 @@
  */
 #include <stdarg.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "ut.h"
 
@@ -309,10 +311,50 @@ test_spdk_compat(void)
 	CU_ASSERT_TRUE(err_has("-e (--metadata)") && err_has("not supported"));
 	CU_ASSERT_EQUAL(parse(BASE, "-b", "0000:01:00.0", NULL), -EINVAL);
 	CU_ASSERT_TRUE(err_has("-b (--allowed-pci-addr)") && err_has("PCIe"));
-	CU_ASSERT_EQUAL(parse(BASE, "--psk-path", "/k", NULL), -EINVAL);
-	CU_ASSERT_TRUE(err_has("--psk-path") && err_has("not supported"));
+	CU_ASSERT_EQUAL(parse(BASE, "--psk-identity", "x", NULL), -EINVAL);
+	CU_ASSERT_TRUE(err_has("--psk-identity") && err_has("not supported"));
 	CU_ASSERT_EQUAL(parse(BASE, "-S", "uring", NULL), -EINVAL);
 	CU_ASSERT_TRUE(err_has("-S (--default-sock-impl)") && err_has("uring"));
+}
+
+/* TLS: -S ssl / --tls need a PSK; a PSK file is checked while parsing, naming the option. */
+static void
+test_tls_opts(void)
+{
+	/* 32 bytes "00112233445566778899aabbccddeeff" with their CRC-32. */
+	static const char key[] = "NVMeTLSkey-1:01:MDAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmZwJEiQ:";
+	char path[] = "/tmp/perf_opts_ut_psk.XXXXXX";
+	int fd = mkstemp(path);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_FATAL(write(fd, key, strlen(key)) == (ssize_t)strlen(key));
+	close(fd);
+	CU_ASSERT_FATAL(chmod(path, 0600) == 0);
+
+#define R "-r", "traddr:127.0.0.1 subnqn:nqn.2016-06.io.spdk:cnode1"
+	CU_ASSERT_EQUAL(parse(BASE, R, "-S", "ssl", NULL), -EINVAL);
+	CU_ASSERT_TRUE(err_has("-S ssl") && err_has("--psk"));
+	CU_ASSERT_EQUAL(parse(BASE, R, "--tls", NULL), -EINVAL);
+	CU_ASSERT_TRUE(err_has("--tls") && err_has("--psk"));
+	CU_ASSERT_EQUAL(parse(BASE, R, "-S", "ssl", "--psk-path", path, NULL), 0);
+	CU_ASSERT_TRUE(g_o.tls);
+	CU_ASSERT_STRING_EQUAL(g_o.psk_path, path);
+	CU_ASSERT_EQUAL(parse(BASE, R, "--psk", path, NULL), 0);
+	CU_ASSERT_TRUE(g_o.tls);
+	CU_ASSERT_EQUAL(parse(BASE, R, "-S", "posix", NULL), 0);
+	CU_ASSERT_FALSE(g_o.tls);
+	CU_ASSERT_PTR_NULL(g_o.psk_path);
+	/* Without -r: the embedded target has no TLS listener. */
+	CU_ASSERT_EQUAL(parse(BASE, "--psk", path, NULL), -EINVAL);
+	CU_ASSERT_TRUE(err_has("only with -r"));
+	/* A key file others can read is refused, naming the option and the file. */
+	CU_ASSERT_FATAL(chmod(path, 0644) == 0);
+	CU_ASSERT_EQUAL(parse(BASE, R, "--psk", path, NULL), -EINVAL);
+	CU_ASSERT_TRUE(err_has("--psk") && err_has(path));
+	unlink(path);
+	CU_ASSERT_EQUAL(parse(BASE, R, "--psk-path", "/nonexistent/psk", NULL), -EINVAL);
+	CU_ASSERT_TRUE(err_has("--psk-path") && err_has("/nonexistent/psk"));
+#undef R
 }
 
 static void
@@ -400,6 +442,7 @@ add_tests(void)
 	CU_ADD_TEST(s, test_ours);
 	CU_ADD_TEST(s, test_recovery_opts);
 	CU_ADD_TEST(s, test_spdk_compat);
+	CU_ADD_TEST(s, test_tls_opts);
 	CU_ADD_TEST(s, test_getopt_errors);
 	CU_ADD_TEST(s, test_usage_text);
 	CU_ADD_TEST(s, test_core_list);

@@ -228,6 +228,262 @@ test_io_connect_timeouts(void)
 	ut_teardown(fc, c);
 }
 
+/* ---- TLS (the fake socket carries no TLS: the TLS calls are replaced by a script) ---------- */
+
+#define UT_PSK "NVMeTLSkey-1:01:MDAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmZwJEiQ:"
+
+static struct {
+	int clients;              /* nvtcp_sock_tls_client calls */
+	int polls;
+	int polls_to_finish;      /* handshake_poll answers 0 this often, then... */
+	int result;               /* ... this (1 done, or a negative errno) */
+	const char *reason;
+	char hostnqn[256];
+	char subnqn[256];
+	uint32_t psk_len;
+	uint32_t timeout_ms;
+} g_tls;
+
+static int
+ut_tls_client(struct nvtcp_sock *sock, const struct nvtcp_tls_client_opts *opts, char *err,
+	      size_t errlen)
+{
+	(void)sock;
+	(void)err;
+	(void)errlen;
+	g_tls.clients++;
+	g_tls.polls = 0;
+	snprintf(g_tls.hostnqn, sizeof(g_tls.hostnqn), "%s", opts->hostnqn);
+	snprintf(g_tls.subnqn, sizeof(g_tls.subnqn), "%s", opts->subnqn);
+	g_tls.psk_len = opts->psk->len;
+	g_tls.timeout_ms = opts->handshake_timeout_ms;
+	return 0;
+}
+
+static int
+ut_tls_poll(struct nvtcp_sock *sock, char *err, size_t errlen)
+{
+	(void)sock;
+	if (g_tls.polls++ < g_tls.polls_to_finish) {
+		return 0;
+	}
+	if (g_tls.result < 0) {
+		snprintf(err, errlen, "%s", g_tls.reason);
+	}
+	return g_tls.result;
+}
+
+static const char *
+ut_tls_cipher(const struct nvtcp_sock *sock)
+{
+	(void)sock;
+	return "TLS_AES_128_GCM_SHA256";
+}
+
+static const struct nvme_tls_hooks g_ut_tls = {
+	.client = ut_tls_client,
+	.poll = ut_tls_poll,
+	.cipher = ut_tls_cipher,
+};
+
+static void
+ut_tls_script(int polls, int result, const char *reason)
+{
+	memset(&g_tls, 0, sizeof(g_tls));
+	g_tls.polls_to_finish = polls;
+	g_tls.result = result;
+	g_tls.reason = reason;
+	nvme_set_tls_hooks(&g_ut_tls);
+}
+
+/* Option checks at attach: nothing connects when they fail. */
+static void
+test_tls_options(void)
+{
+	struct fake_ctrlr_cfg cfg;
+	struct fake_ctrlr *fc;
+	struct nvtcp_ctrlr_opts o;
+	struct nvtcp_ctrlr *c = NULL;
+
+	fake_ctrlr_cfg_init(&cfg);
+	fc = fake_ctrlr_create(&cfg);
+	ut_tls_script(0, 1, NULL);
+	ut_opts(&o);
+	o.tls = true;                     /* without a key */
+	CU_ASSERT_EQUAL(ut_attach(fc, &o, UT_SUBNQN, &c), -EINVAL);
+	o.psk = UT_PSK;
+	o.psk_path = "/nonexistent";      /* both */
+	CU_ASSERT_EQUAL(ut_attach(fc, &o, UT_SUBNQN, &c), -EINVAL);
+	o.psk = "NVMeTLSkey-1:01:MDAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmZwJEiR:"; /* bad CRC */
+	o.psk_path = NULL;
+	CU_ASSERT_EQUAL(ut_attach(fc, &o, UT_SUBNQN, &c), -EINVAL);
+	o.psk = NULL;
+	o.psk_path = "/nonexistent/psk";
+	CU_ASSERT(ut_attach(fc, &o, UT_SUBNQN, &c) < 0);
+	CU_ASSERT_EQUAL(fake_ctrlr_num_conns(fc), 0);
+	CU_ASSERT_EQUAL(g_tls.clients, 0);
+	nvme_set_tls_hooks(NULL);
+	fake_ctrlr_destroy(fc);
+}
+
+/* A failed handshake fails the attach with its reason; not one plaintext byte is sent. */
+static void
+test_tls_handshake_failed(void)
+{
+	struct fake_ctrlr_cfg cfg;
+	struct fake_ctrlr *fc;
+	struct nvtcp_ctrlr_opts o;
+	struct nvtcp_ctrlr *c = NULL;
+
+	fake_ctrlr_cfg_init(&cfg);
+	fc = fake_ctrlr_create(&cfg);
+	ut_tls_script(2, -EACCES, "unknown PSK identity");
+	ut_opts(&o);
+	o.psk = UT_PSK;                   /* implies TLS */
+	CU_ASSERT_EQUAL(ut_attach(fc, &o, UT_SUBNQN, &c), -EACCES);
+	CU_ASSERT_STRING_EQUAL(nvtcp_ctrlr_get_failure_reason(c) +
+			       strlen(nvtcp_ctrlr_get_failure_reason(c)) -
+			       strlen("TLS handshake failed: unknown PSK identity"),
+			       "TLS handshake failed: unknown PSK identity");
+	CU_ASSERT_EQUAL(g_tls.clients, 1);
+	CU_ASSERT_EQUAL(g_tls.polls, 3);
+	/* The identity is made of the Connect's host NQN and the subsystem NQN. */
+	CU_ASSERT_STRING_EQUAL(g_tls.hostnqn, o.host.hostnqn);
+	CU_ASSERT_STRING_EQUAL(g_tls.subnqn, UT_SUBNQN);
+	CU_ASSERT_EQUAL(g_tls.psk_len, 32);
+	CU_ASSERT_EQUAL(g_tls.timeout_ms, o.connect_timeout_ms);
+	fake_ctrlr_poll(fc);
+	CU_ASSERT_EQUAL(fake_sock_send_calls(fake_conn_sock(fake_ctrlr_conn(fc, 0))), 0);
+	CU_ASSERT_EQUAL(fake_ctrlr_num_cmds(fc), 0);
+	CU_ASSERT_PTR_NULL(nvtcp_ctrlr_get_tls_cipher(c));
+	nvme_set_tls_hooks(NULL);
+	ut_teardown(fc, c);
+}
+
+/* A handshake that never completes is bounded by the connect timeout. */
+static void
+test_tls_handshake_timeout(void)
+{
+	struct fake_ctrlr_cfg cfg;
+	struct fake_ctrlr *fc;
+	struct nvtcp_ctrlr_opts o;
+	struct nvtcp_ctrlr *c = NULL;
+	struct nvtcp_trid t;
+	int rc;
+
+	fake_ctrlr_cfg_init(&cfg);
+	fc = fake_ctrlr_create(&cfg);
+	ut_tls_script(1000000, 1, NULL);
+	ut_opts(&o);
+	o.psk = UT_PSK;
+	o.connect_timeout_ms = 100;
+	ut_trid(&t, UT_SUBNQN);
+	CU_ASSERT_FATAL(nvtcp_ctrlr_attach_async(&t, &o, &c) == 0);
+	CU_ASSERT_EQUAL(nvtcp_ctrlr_attach_poll(c), -EAGAIN);
+	CU_ASSERT_EQUAL(nvtcp_ctrlr_attach_poll(c), -EAGAIN);
+	ut_clock_advance_ms(150);
+	rc = nvtcp_ctrlr_attach_poll(c);
+	CU_ASSERT_EQUAL(rc, -ETIMEDOUT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(nvtcp_ctrlr_get_failure_reason(c),
+				      "TLS handshake failed: timed out"));
+	CU_ASSERT_EQUAL(fake_sock_send_calls(fake_conn_sock(fake_ctrlr_conn(fc, 0))), 0);
+	nvme_set_tls_hooks(NULL);
+	ut_teardown(fc, c);
+}
+
+/* Handshake done: the ICReq follows; every queue pair (admin and I/O) runs TLS; the cipher is
+ * reported. */
+static void
+test_tls_connected(void)
+{
+	struct fake_ctrlr_cfg cfg;
+	struct fake_ctrlr *fc;
+	struct nvtcp_ctrlr_opts o;
+	struct nvtcp_ctrlr *c = NULL;
+	struct nvtcp_qpair *qp;
+	int rc;
+
+	fake_ctrlr_cfg_init(&cfg);
+	fc = fake_ctrlr_create(&cfg);
+	ut_tls_script(3, 1, NULL);
+	ut_opts(&o);
+	o.tls = true;
+	o.psk = UT_PSK;
+	CU_ASSERT_FATAL(ut_attach(fc, &o, UT_SUBNQN, &c) == 0);
+	CU_ASSERT_EQUAL(g_tls.clients, 1);
+	CU_ASSERT_STRING_EQUAL(nvtcp_ctrlr_get_tls_cipher(c), "TLS_AES_128_GCM_SHA256");
+	/* The options keep no pointer to the caller's key. */
+	CU_ASSERT_PTR_NULL(nvtcp_ctrlr_get_opts(c)->psk);
+	qp = nvtcp_ctrlr_alloc_io_qpair(c, NULL, &rc);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(qp);
+	CU_ASSERT_EQUAL(g_tls.clients, 2);
+	CU_ASSERT_STRING_EQUAL(nvtcp_qpair_get_tls_cipher(qp), "TLS_AES_128_GCM_SHA256");
+	CU_ASSERT_EQUAL(nvtcp_ctrlr_free_io_qpair(qp), 0);
+	nvme_set_tls_hooks(NULL);
+	ut_teardown(fc, c);
+
+	/* A plaintext controller never starts TLS. */
+	fc = fake_ctrlr_create(&cfg);
+	ut_tls_script(0, 1, NULL);
+	c = ut_attach_default(fc);
+	CU_ASSERT_EQUAL(g_tls.clients, 0);
+	CU_ASSERT_PTR_NULL(nvtcp_ctrlr_get_tls_cipher(c));
+	nvme_set_tls_hooks(NULL);
+	ut_teardown(fc, c);
+}
+
+/* A reconnect runs the handshake again; a failed one fails the attempt with its reason and
+ * never falls back to plaintext. */
+static void
+test_tls_reconnect(void)
+{
+	struct fake_ctrlr_cfg cfg;
+	struct fake_ctrlr *fc;
+	struct nvtcp_ctrlr_opts o;
+	struct nvtcp_ctrlr *c = NULL;
+	int i;
+
+	fake_ctrlr_cfg_init(&cfg);
+	fc = fake_ctrlr_create(&cfg);
+	ut_tls_script(1, 1, NULL);
+	ut_opts_recovery(&o);
+	o.psk = UT_PSK;
+	CU_ASSERT_FATAL(ut_attach(fc, &o, UT_SUBNQN, &c) == 0);
+	CU_ASSERT_EQUAL(g_tls.clients, 1);
+
+	/* The next handshakes fail: the attempt fails with the TLS reason, nothing is sent. */
+	g_tls.result = -ECONNRESET;
+	g_tls.reason = "peer closed during the handshake";
+	fake_ctrlr_drop_all(fc);
+	for (i = 0; i < 50 && g_tls.clients < 2; i++) {
+		(void)nvtcp_ctrlr_process_admin_completions(c);
+		fake_ctrlr_poll(fc);
+	}
+	for (i = 0; i < 20; i++) {
+		(void)nvtcp_ctrlr_process_admin_completions(c);
+		fake_ctrlr_poll(fc);
+	}
+	CU_ASSERT_EQUAL(g_tls.clients, 2);
+	CU_ASSERT_EQUAL(nvtcp_ctrlr_get_state(c), NVTCP_CTRLR_STATE_RESETTING);
+	CU_ASSERT_PTR_NOT_NULL(strstr(nvtcp_ctrlr_get_failure_reason(c),
+				      "TLS handshake failed: peer closed during the handshake"));
+	CU_ASSERT_EQUAL(fake_sock_send_calls(fake_conn_sock(fake_ctrlr_conn(fc,
+				fake_ctrlr_num_conns(fc) - 1))), 0);
+
+	/* The next attempt's handshake succeeds: back to READY over TLS. */
+	g_tls.result = 1;
+	ut_clock_advance_ms(o.reconnect_delay_ms + 1);
+	for (i = 0; i < 200 && nvtcp_ctrlr_get_state(c) != NVTCP_CTRLR_STATE_LIVE; i++) {
+		(void)nvtcp_ctrlr_process_admin_completions(c);
+		fake_ctrlr_poll(fc);
+	}
+	CU_ASSERT_EQUAL(nvtcp_ctrlr_get_state(c), NVTCP_CTRLR_STATE_LIVE);
+	CU_ASSERT_EQUAL(g_tls.clients, 3);
+	CU_ASSERT_STRING_EQUAL(nvtcp_ctrlr_get_tls_cipher(c), "TLS_AES_128_GCM_SHA256");
+	nvme_set_tls_hooks(NULL);
+	ut_teardown(fc, c);
+}
+
 static void
 add_tests(void)
 {
@@ -239,6 +495,11 @@ add_tests(void)
 	CU_ADD_TEST(s, test_digest_declined);
 	CU_ADD_TEST(s, test_pdu_before_icresp);
 	CU_ADD_TEST(s, test_io_connect_timeouts);
+	CU_ADD_TEST(s, test_tls_options);
+	CU_ADD_TEST(s, test_tls_handshake_failed);
+	CU_ADD_TEST(s, test_tls_handshake_timeout);
+	CU_ADD_TEST(s, test_tls_connected);
+	CU_ADD_TEST(s, test_tls_reconnect);
 }
 
 NVTCP_UT_MAIN(add_tests)
