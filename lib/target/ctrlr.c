@@ -863,8 +863,10 @@ ctrlr_quiesce_done(struct tgt_ctrlr *c)
  * Controller Level Reset (CC.EN 1 -> 0) and shutdown (CC.SHN): the I/O queues are deleted,
  * i.e. their connections closed (NVMe-oF), which aborts what they have outstanding; the
  * admin queue stays. CSTS changes once the last queue is released (ctrlr_quiesce_done()),
- * and no I/O queue may connect meanwhile. Outstanding Asynchronous Event Requests end with
- * Aborted - SQ Deletion: the reset clears the events they wait for.
+ * and no I/O queue may connect meanwhile. Held Asynchronous Event Requests are dropped without
+ * a completion, as the Linux target does: hosts (SPDK, Linux) count them as gone at a reset or
+ * shutdown and reuse their command IDs, so a late completion names a command they no longer
+ * have (SPDK answers it with a TermReq). The reset also clears the events they wait for.
  */
 static void
 ctrlr_quiesce(struct tgt_ctrlr *c, bool shutdown)
@@ -877,8 +879,7 @@ ctrlr_quiesce(struct tgt_ctrlr *c, bool shutdown)
 	}
 	c->quiescing = true;
 	for (uint32_t i = 0; i < c->naer; i++) {
-		tgt_req_complete_status(c->aer[i], NVTCP_NVME_SCT_GENERIC,
-					NVTCP_NVME_SC_ABORTED_SQ_DELETION, false);
+		tgt_req_release(c->aer[i]);
 		c->aer[i] = NULL;
 	}
 	c->naer = 0;
