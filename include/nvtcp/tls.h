@@ -100,6 +100,22 @@ int nvtcp_tls_psk_identity(const struct nvtcp_tls_psk *psk, const char *hostnqn,
 			   const char *subnqn, char *out, size_t len);
 
 /**
+ * Split a PSK identity "NVMe0R0H <hostnqn> <subnqn>" (as a server receives it) into its parts,
+ * e.g. for a PSK lookup by host and subsystem NQN.
+ *
+ * \param identity The identity bytes (need not be NUL-terminated).
+ * \param len Their length.
+ * \param hostnqn Filled with the host NQN (NUL-terminated); may be NULL.
+ * \param hostlen Size of \p hostnqn.
+ * \param subnqn Filled with the subsystem NQN (NUL-terminated); may be NULL.
+ * \param sublen Size of \p subnqn.
+ * \return H (1: 32-byte key, SHA-256; 2: 48-byte key, SHA-384), or -EINVAL when the identity
+ *         is not of that form (or a part does not fit its buffer).
+ */
+int nvtcp_tls_identity_parse(const char *identity, size_t len, char *hostnqn, size_t hostlen,
+			     char *subnqn, size_t sublen);
+
+/**
  * Derive the retained PSK: HKDF-Expand-Label(HKDF-Extract(0, PSK), "HostNQN", hostnqn, L) with
  * the hash of HH; HH 00 copies the configured PSK.
  *

@@ -11,7 +11,9 @@
  * them, and the generic layer re-offers unsent bytes from the same position, so a retry
  * passes the same bytes (from the caller's buffer or gathered again into the staging buffer;
  * SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER allows the address to change). Small iovecs (PDU headers,
- * small PDUs) are gathered into one record of up to 16 KiB instead of one record each.
+ * small PDUs) are gathered into one record of up to 16 KiB instead of one record each: on
+ * loopback, requests of a 72-byte header + 4 KiB went 5x, + 512 bytes 20x faster than with one
+ * record per iovec (each record costs a sendmsg, a header, a tag and two reads at the peer).
  *
  * The key material lives in the connection only until the handshake needs it; it is wiped
  * then and on close.
@@ -258,25 +260,6 @@ client_psk_cb(SSL *ssl, const EVP_MD *md, const unsigned char **id, size_t *idle
 	return 1;
 }
 
-/* Server: "NVMe0R0H <hostnqn> <subnqn>" -> H and the host NQN. */
-static int
-parse_identity(const char *id, char *hostnqn, size_t hostlen)
-{
-	const char *p, *sp;
-
-	if (strncmp(id, "NVMe0R0", 7) != 0 || (id[7] != '1' && id[7] != '2') || id[8] != ' ') {
-		return -EINVAL;
-	}
-	p = id + 9;
-	sp = strchr(p, ' ');
-	if (sp == NULL || sp == p || (size_t)(sp - p) >= hostlen || sp[1] == '\0') {
-		return -EINVAL;
-	}
-	memcpy(hostnqn, p, (size_t)(sp - p));
-	hostnqn[sp - p] = '\0';
-	return id[7] - '0';
-}
-
 static int
 server_psk_cb(SSL *ssl, const unsigned char *identity, size_t identity_len, SSL_SESSION **sessp)
 {
@@ -297,7 +280,8 @@ server_psk_cb(SSL *ssl, const unsigned char *identity, size_t identity_len, SSL_
 	memcpy(conn->identity, identity, identity_len);
 	conn->identity[identity_len] = '\0';
 	conn->identity_len = identity_len;
-	h = parse_identity(conn->identity, hostnqn, sizeof(hostnqn));
+	h = nvtcp_tls_identity_parse(conn->identity, identity_len, hostnqn, sizeof(hostnqn), NULL,
+				     0);
 	if (h < 0) {
 		snprintf(conn->cb_err, sizeof(conn->cb_err),
 			 "unknown PSK identity '%s': not 'NVMe0R0<1|2> <hostnqn> <subnqn>'",
@@ -362,9 +346,13 @@ io_error(struct tls_conn *conn, int ret)
 		break;
 	default:
 		/* A peer that closes mid-record shows up here as an unexpected EOF. */
-		conn->fatal = conn->io_err != 0 ? conn->io_err :
-			      ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING ?
-			      -ECONNRESET : -EPROTO;
+		if (conn->io_err != 0) {
+			conn->fatal = conn->io_err;
+		} else if (ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+			conn->fatal = -ECONNRESET;
+		} else {
+			conn->fatal = -EPROTO;
+		}
 		break;
 	}
 	ERR_clear_error();
@@ -717,7 +705,8 @@ hs_reason(struct tls_conn *conn, int ret, char *buf, size_t len)
 		case SSL_AD_DECRYPT_ERROR:
 		case SSL_AD_ILLEGAL_PARAMETER:
 		case SSL_AD_BAD_RECORD_MAC:
-			snprintf(buf, len, "peer refused the handshake (alert: %s): wrong PSK?", name);
+			snprintf(buf, len, "peer refused the handshake (alert: %s): wrong PSK?",
+				 name);
 			return -EACCES;
 		case SSL_AD_HANDSHAKE_FAILURE:
 		case TLS13_AD_MISSING_EXTENSION:
@@ -738,7 +727,8 @@ hs_reason(struct tls_conn *conn, int ret, char *buf, size_t len)
 	if (ERR_GET_LIB(ec) == ERR_LIB_SSL) {
 		switch (reason) {
 		case SSL_R_UNSUPPORTED_PROTOCOL:
-			snprintf(buf, len, "peer offered only TLS 1.2 or older: TLS 1.3 is required");
+			snprintf(buf, len,
+				 "peer offered only TLS 1.2 or older: TLS 1.3 is required");
 			return -EPROTONOSUPPORT;
 		case SSL_R_BINDER_DOES_NOT_VERIFY:
 			snprintf(buf, len, "wrong PSK: the client's PSK binder does not verify");
@@ -751,6 +741,13 @@ hs_reason(struct tls_conn *conn, int ret, char *buf, size_t len)
 		default:
 			break;
 		}
+	}
+	if (conn->server && conn->identity_len == 0 && e == SSL_ERROR_SSL) {
+		/* The find-session callback never ran: the ClientHello had no PSK. */
+		snprintf(buf, len, "client offered no PSK (%s): a TLS 1.3 PSK identity is required",
+			 ec != 0 && ERR_reason_error_string(ec) != NULL ?
+			 ERR_reason_error_string(ec) : "no PSK");
+		return -EACCES;
 	}
 	snprintf(buf, len, "TLS handshake failed: %s",
 		 ec != 0 && ERR_reason_error_string(ec) != NULL ? ERR_reason_error_string(ec) :

@@ -137,8 +137,8 @@ nvtcp_tls_psk_parse(const char *text, struct nvtcp_tls_psk *psk, char *err, size
 	}
 	hh = (text[PSK_PREFIX_LEN] - '0') * 10 + (text[PSK_PREFIX_LEN + 1] - '0');
 	if (hh > NVTCP_TLS_HASH_SHA384) {
-		set_err(err, errlen, "hash indicator %02d: must be 00, 01 (SHA-256) or 02 (SHA-384)",
-			hh);
+		set_err(err, errlen,
+			"hash indicator %02d: must be 00, 01 (SHA-256) or 02 (SHA-384)", hh);
 		return -EINVAL;
 	}
 	b64 = text + PSK_PREFIX_LEN + 3;
@@ -168,8 +168,9 @@ nvtcp_tls_psk_parse(const char *text, struct nvtcp_tls_psk *psk, char *err, size
 	/* The hash of 01/02 also fixes the key length (SPDK v24.01 and the specification's
 	 * HashLen-sized keys); 00 takes either length. */
 	if ((hh == NVTCP_TLS_HASH_SHA256 && n != 32) || (hh == NVTCP_TLS_HASH_SHA384 && n != 48)) {
-		set_err(err, errlen, "key length %d does not fit hash indicator %02d (%s needs %d bytes)",
-			n, hh, hh == 1 ? "SHA-256" : "SHA-384", hh == 1 ? 32 : 48);
+		set_err(err, errlen,
+			"key length %d does not fit hash indicator %02d (%s needs %d bytes)", n, hh,
+			hh == 1 ? "SHA-256" : "SHA-384", hh == 1 ? 32 : 48);
 		goto out;
 	}
 	memcpy(psk->key, raw, (size_t)n);
@@ -310,6 +311,46 @@ nvtcp_tls_psk_identity(const struct nvtcp_tls_psk *psk, const char *hostnqn, con
 		return -ENOSPC;
 	}
 	return n;
+}
+
+static int
+copy_part(const char *src, size_t n, char *dst, size_t dstlen)
+{
+	if (dst == NULL) {
+		return 0;
+	}
+	if (n >= dstlen) {
+		return -EINVAL;
+	}
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+	return 0;
+}
+
+int
+nvtcp_tls_identity_parse(const char *identity, size_t len, char *hostnqn, size_t hostlen,
+			 char *subnqn, size_t sublen)
+{
+	const char *host, *sp, *end;
+
+	if (identity == NULL || len > NVTCP_TLS_IDENTITY_MAX_LEN || len < 9 ||
+	    memchr(identity, '\0', len) != NULL || memcmp(identity, "NVMe0R0", 7) != 0 ||
+	    (identity[7] != '1' && identity[7] != '2') || identity[8] != ' ') {
+		return -EINVAL;
+	}
+	host = identity + 9;
+	end = identity + len;
+	sp = memchr(host, ' ', (size_t)(end - host));
+	/* Both parts non-empty, exactly one space between them, none in the subsystem NQN. */
+	if (sp == NULL || sp == host || sp + 1 == end ||
+	    memchr(sp + 1, ' ', (size_t)(end - sp - 1)) != NULL) {
+		return -EINVAL;
+	}
+	if (copy_part(host, (size_t)(sp - host), hostnqn, hostlen) != 0 ||
+	    copy_part(sp + 1, (size_t)(end - sp - 1), subnqn, sublen) != 0) {
+		return -EINVAL;
+	}
+	return identity[7] - '0';
 }
 
 /* HKDF-Expand-Label(HKDF-Extract(0^HashLen, ikm), label, context, out_len). */

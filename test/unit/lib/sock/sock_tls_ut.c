@@ -21,7 +21,8 @@
 #define HOSTNQN "nqn.2014-08.org.nvmexpress:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6"
 #define SUBNQN "nqn.2016-06.io.nvtcp:tls-ut"
 #define KEY32_01 "NVMeTLSkey-1:01:MDAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmZwJEiQ:"
-#define KEY48_02 "NVMeTLSkey-1:02:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vcSEgBQ==:"
+#define KEY48_02                                                                               \
+	"NVMeTLSkey-1:02:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vcSEgBQ==:"
 /* KEY32_01 with one key byte changed (and a matching CRC). */
 #define KEY32_OTHER "NVMeTLSkey-1:01:MTAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmbaIZJh:"
 
@@ -382,6 +383,28 @@ test_tls12_client(void)
 	SSL_CTX_free(ctx);
 	ERR_clear_error();
 	ut_close2(&c, &s);
+
+	/* A TLS 1.3 client without a PSK (it expects a certificate). */
+	CU_ASSERT_EQUAL_FATAL(ut_pair("127.0.0.1", "127.0.0.1", NULL, &c, &s, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(nvtcp_sock_tls_server(s, &so, err, sizeof(err)), 0);
+	ctx = SSL_CTX_new(TLS_client_method());
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ctx);
+	ssl = SSL_new(ctx);
+	SSL_set_fd(ssl, c->fd);
+	rc = 0;
+	end = ut_now_ms() + UT_WAIT_MS;
+	while (rc == 0 && ut_now_ms() < end) {
+		SSL_connect(ssl);
+		rc = nvtcp_sock_tls_handshake_poll(s, err, sizeof(err));
+		usleep(200);
+	}
+	CU_ASSERT_EQUAL(rc, -EACCES);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "client offered no PSK"));
+	CU_ASSERT_EQUAL(keys.lookups, 0);
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	ERR_clear_error();
+	ut_close2(&c, &s);
 }
 
 static void
@@ -523,6 +546,25 @@ test_close_mid_record(void)
 	CU_ASSERT_EQUAL(nvtcp_sock_readv(s, &iov, 1), -ECONNRESET);
 	ut_close2(&c, &s);
 
+	/* A forged record (right framing, wrong tag) fails the connection: -EPROTO, sticky. */
+	CU_ASSERT_EQUAL_FATAL(ut_tls_pair(KEY32_01, KEY32_01, "NVMe0R01 " HOSTNQN " " SUBNQN, &c,
+					  &s, NULL, &keys), 0);
+	ut_handshake(c, s, &hs);
+	CU_ASSERT_EQUAL_FATAL(hs.src, 1);
+	{
+		uint8_t rec[5 + 32] = {0x17, 0x03, 0x03, 0x00, 0x20};
+
+		ut_fill(rec + 5, 32, 9);
+		CU_ASSERT_EQUAL(send(c->fd, rec, sizeof(rec), 0), (ssize_t)sizeof(rec));
+	}
+	end = ut_now_ms() + UT_WAIT_MS;
+	while ((n = nvtcp_sock_readv(s, &iov, 1)) == -EAGAIN && ut_now_ms() < end) {
+		ut_wait_readable(s, 10);
+	}
+	CU_ASSERT_EQUAL(n, -EPROTO);
+	CU_ASSERT_EQUAL(nvtcp_sock_readv(s, &iov, 1), -EPROTO);
+	ut_close2(&c, &s);
+
 	/* A clean close (close_notify) also reads as -ECONNRESET after the data. */
 	CU_ASSERT_EQUAL_FATAL(ut_tls_pair(KEY32_01, KEY32_01, "NVMe0R01 " HOSTNQN " " SUBNQN, &c,
 					  &s, NULL, &keys), 0);
@@ -589,8 +631,9 @@ test_group_buffered(void)
 		struct iovec iov = {.iov_base = out, .iov_len = sizeof(out)};
 		struct nvtcp_sock_request req = {.iov = &iov, .iovcnt = 1};
 
-		CU_ASSERT_EQUAL_FATAL(ut_tls_pair(KEY32_01, KEY32_01, "NVMe0R01 " HOSTNQN " " SUBNQN,
-						  &c[i], &s[i], NULL, &keys[i]), 0);
+		CU_ASSERT_EQUAL_FATAL(ut_tls_pair(KEY32_01, KEY32_01,
+						  "NVMe0R01 " HOSTNQN " " SUBNQN, &c[i], &s[i],
+						  NULL, &keys[i]), 0);
 		ut_handshake(c[i], s[i], &hs);
 		CU_ASSERT_EQUAL_FATAL(hs.src, 1);
 		CU_ASSERT_EQUAL(nvtcp_sock_group_add(group, s[i], ut_group_cb, &rd[i]), 0);

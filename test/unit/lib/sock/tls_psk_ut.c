@@ -23,7 +23,8 @@
 /* The 32 ASCII bytes "00112233445566778899aabbccddeeff", hash 01 (the SPDK peer's test key). */
 #define KEY32_01 "NVMeTLSkey-1:01:MDAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmZwJEiQ:"
 /* Bytes 0..47, hash 02 (Python: base64(k + struct.pack('<I', zlib.crc32(k)))). */
-#define KEY48_02 "NVMeTLSkey-1:02:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vcSEgBQ==:"
+#define KEY48_02                                                                               \
+	"NVMeTLSkey-1:02:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vcSEgBQ==:"
 
 static int
 parse_err(const char *text, char *err, size_t len)
@@ -82,41 +83,50 @@ test_parse_bad(void)
 {
 	char err[128];
 
-	CU_ASSERT_EQUAL(parse_err("NVMeTLSkey-2:01:MDAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmZwJEiQ:",
+	CU_ASSERT_EQUAL(parse_err("NVMeTLSkey-2:01:"
+				  "MDAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmZwJEiQ:",
 				  err, sizeof(err)), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "must start with"));
 	CU_ASSERT_EQUAL(parse_err("", err, sizeof(err)), -EINVAL);
-	CU_ASSERT_EQUAL(parse_err("NVMeTLSkey-1:03:MDAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmZwJEiQ:",
+	CU_ASSERT_EQUAL(parse_err("NVMeTLSkey-1:03:"
+				  "MDAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmZwJEiQ:",
 				  err, sizeof(err)), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "hash indicator 03"));
-	CU_ASSERT_EQUAL(parse_err("NVMeTLSkey-1:1:MDAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmZwJEiQ:",
+	CU_ASSERT_EQUAL(parse_err("NVMeTLSkey-1:1:"
+				  "MDAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmZwJEiQ:",
 				  err, sizeof(err)), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "hash indicator"));
 	/* Bad base64: a character outside the alphabet, a length not a multiple of 4. */
-	CU_ASSERT_EQUAL(parse_err("NVMeTLSkey-1:01:MDAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmZwJEi*:",
+	CU_ASSERT_EQUAL(parse_err("NVMeTLSkey-1:01:"
+				  "MDAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmZwJEi*:",
 				  err, sizeof(err)), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "bad base64"));
-	CU_ASSERT_EQUAL(parse_err("NVMeTLSkey-1:01:MDAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmZwJEi:",
+	CU_ASSERT_EQUAL(parse_err("NVMeTLSkey-1:01:"
+				  "MDAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmZwJEi:",
 				  err, sizeof(err)), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "bad base64"));
-	CU_ASSERT_EQUAL(parse_err("NVMeTLSkey-1:01:MDAx MTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmZwJEiQ:",
+	CU_ASSERT_EQUAL(parse_err("NVMeTLSkey-1:01:"
+				  "MDAx MTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmZwJEiQ:",
 				  err, sizeof(err)), -EINVAL);
 	CU_ASSERT_EQUAL(parse_err("NVMeTLSkey-1:01::", err, sizeof(err)), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "bad base64"));
 	/* 20-byte key (Python: bytes(range(20)) + crc). */
-	CU_ASSERT_EQUAL(parse_err("NVMeTLSkey-1:00:AAECAwQFBgcICQoLDA0ODxAREhOk/907:", err, sizeof(err)),
-			-EINVAL);
+	CU_ASSERT_EQUAL(parse_err("NVMeTLSkey-1:00:AAECAwQFBgcICQoLDA0ODxAREhOk/907:", err,
+				  sizeof(err)), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "key length 20"));
 	/* One bit of the CRC flipped. */
-	CU_ASSERT_EQUAL(parse_err("NVMeTLSkey-1:01:MDAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmZxJEiQ:",
+	CU_ASSERT_EQUAL(parse_err("NVMeTLSkey-1:01:"
+				  "MDAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmZxJEiQ:",
 				  err, sizeof(err)), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "bad CRC-32"));
 	/* Missing trailing colon. */
-	CU_ASSERT_EQUAL(parse_err("NVMeTLSkey-1:01:MDAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmZwJEiQ",
+	CU_ASSERT_EQUAL(parse_err("NVMeTLSkey-1:01:"
+				  "MDAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmZwJEiQ",
 				  err, sizeof(err)), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "trailing ':'"));
 	/* A 32-byte key with hash 02 (SHA-384 needs 48). */
-	CU_ASSERT_EQUAL(parse_err("NVMeTLSkey-1:02:MDAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmZwJEiQ:",
+	CU_ASSERT_EQUAL(parse_err("NVMeTLSkey-1:02:"
+				  "MDAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmZwJEiQ:",
 				  err, sizeof(err)), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "does not fit hash indicator 02"));
 	/* Too long. */
@@ -133,7 +143,8 @@ test_parse_bad(void)
 	CU_ASSERT_EQUAL(nvtcp_tls_psk_parse(NULL, &(struct nvtcp_tls_psk){0}, NULL, 0), -EINVAL);
 	CU_ASSERT_EQUAL(nvtcp_tls_psk_parse(KEY32_01, NULL, NULL, 0), -EINVAL);
 	/* An error message never contains the key's base64. */
-	CU_ASSERT_EQUAL(parse_err("NVMeTLSkey-1:01:MDAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmZxJEiQ:",
+	CU_ASSERT_EQUAL(parse_err("NVMeTLSkey-1:01:"
+				  "MDAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmZxJEiQ:",
 				  err, sizeof(err)), -EINVAL);
 	CU_ASSERT_PTR_NULL(strstr(err, "MDAx"));
 }
@@ -215,6 +226,35 @@ test_identity(void)
 }
 
 static void
+test_identity_parse(void)
+{
+	const char *id = "NVMe0R02 " HOSTNQN " " SUBNQN;
+	char host[224], sub[224];
+
+	CU_ASSERT_EQUAL(nvtcp_tls_identity_parse(id, strlen(id), host, sizeof(host), sub,
+						 sizeof(sub)), 2);
+	CU_ASSERT_STRING_EQUAL(host, HOSTNQN);
+	CU_ASSERT_STRING_EQUAL(sub, SUBNQN);
+	/* Not NUL-terminated: only len counts. */
+	CU_ASSERT_EQUAL(nvtcp_tls_identity_parse("NVMe0R01 h s trailing", 12, host, sizeof(host),
+						 sub, sizeof(sub)), 1);
+	CU_ASSERT_STRING_EQUAL(host, "h");
+	CU_ASSERT_STRING_EQUAL(sub, "s");
+	CU_ASSERT_EQUAL(nvtcp_tls_identity_parse(id, strlen(id), NULL, 0, NULL, 0), 2);
+	/* Malformed: version, hash, spaces, empty parts, too small buffers, NUL inside. */
+	CU_ASSERT_EQUAL(nvtcp_tls_identity_parse("NVMe1R01 h s", 12, NULL, 0, NULL, 0), -EINVAL);
+	CU_ASSERT_EQUAL(nvtcp_tls_identity_parse("NVMe0R03 h s", 12, NULL, 0, NULL, 0), -EINVAL);
+	CU_ASSERT_EQUAL(nvtcp_tls_identity_parse("NVMe0R01 h", 10, NULL, 0, NULL, 0), -EINVAL);
+	CU_ASSERT_EQUAL(nvtcp_tls_identity_parse("NVMe0R01  s", 11, NULL, 0, NULL, 0), -EINVAL);
+	CU_ASSERT_EQUAL(nvtcp_tls_identity_parse("NVMe0R01 h ", 11, NULL, 0, NULL, 0), -EINVAL);
+	CU_ASSERT_EQUAL(nvtcp_tls_identity_parse("NVMe0R01 h s t", 14, NULL, 0, NULL, 0), -EINVAL);
+	CU_ASSERT_EQUAL(nvtcp_tls_identity_parse("NVMe0R01 h\0s", 12, NULL, 0, NULL, 0), -EINVAL);
+	CU_ASSERT_EQUAL(nvtcp_tls_identity_parse(id, strlen(id), host, 5, NULL, 0), -EINVAL);
+	CU_ASSERT_EQUAL(nvtcp_tls_identity_parse(id, strlen(id), NULL, 0, sub, 5), -EINVAL);
+	CU_ASSERT_EQUAL(nvtcp_tls_identity_parse(NULL, 0, NULL, 0, NULL, 0), -EINVAL);
+}
+
+static void
 test_derive(void)
 {
 	/* Python: see the file comment; IKM KEY32_01 / KEY48_02, context HOSTNQN, then the
@@ -281,6 +321,7 @@ add_tests(void)
 	CU_ADD_TEST(s, test_parse_bad);
 	CU_ADD_TEST(s, test_load_file);
 	CU_ADD_TEST(s, test_identity);
+	CU_ADD_TEST(s, test_identity_parse);
 	CU_ADD_TEST(s, test_derive);
 }
 
