@@ -552,10 +552,11 @@ connect_done_admin(struct connect_ctx *ctx)
 		return;
 	}
 	NVTCP_NOTICELOG("host %s (%s) connected to %s: controller %u, admin queue of %u entries, "
-			"KATO %u ms, digests %s/%s, reactor %u\n", tgt_hostnqn_str(c->hostnqn),
+			"KATO %u ms, digests %s/%s, %s%s, reactor %u\n", tgt_hostnqn_str(c->hostnqn),
 			conn->peer, c->subsys->nqn, c->cntlid, conn->qsize, c->kato_ms,
 			conn->params.hdgst ? "header" : "-", conn->params.ddgst ? "data" : "-",
-			conn->pg->idx);
+			conn->tls ? "TLS " : "plaintext",
+			conn->tls ? nvtcp_sock_tls_cipher(conn->sock) ?: "?" : "", conn->pg->idx);
 	if (c->hostnqn[0] == '\0') {
 		/* Once per controller: its I/O queues must present the same empty NQN. */
 		NVTCP_NOTICELOG("%s: controller %u: the host sent an empty host NQN; accepted "
@@ -642,9 +643,11 @@ connect_reply(void *arg)
 		connect_done_admin(ctx);
 	} else {
 		NVTCP_NOTICELOG("host %s (%s): controller %u I/O queue %u connected, %u entries, "
-				"digests %s/%s, reactor %u\n", tgt_hostnqn_str(conn->hostnqn), conn->peer,
-				conn->cntlid, conn->qid, conn->qsize, conn->params.hdgst ? "header" : "-",
-				conn->params.ddgst ? "data" : "-", conn->pg->idx);
+				"digests %s/%s, %s%s, reactor %u\n", tgt_hostnqn_str(conn->hostnqn),
+				conn->peer, conn->cntlid, conn->qid, conn->qsize,
+				conn->params.hdgst ? "header" : "-", conn->params.ddgst ? "data" : "-",
+				conn->tls ? "TLS " : "plaintext",
+				conn->tls ? nvtcp_sock_tls_cipher(conn->sock) ?: "?" : "", conn->pg->idx);
 	}
 	req->cpl.cdw0 = conn->cntlid;
 	free(ctx);

@@ -535,8 +535,13 @@ nvtcp_tgt_subsys_add_host_ext(struct nvtcp_tgt *tgt, const char *nqn, const char
 		if (rc != 0) {
 			nvtcp_tls_psk_wipe(&h->psk);
 			free(h);
-			ERR("host %s: PSK file %s: %s", hostnqn, opts->psk_path,
-			    rc == -EINVAL || rc == -EPERM ? why : strerror(-rc));
+			/* The key file's messages name the file already. */
+			if (rc == -EINVAL || rc == -EPERM) {
+				ERR("host %s: %s", hostnqn, why);
+			} else {
+				ERR("host %s: PSK file %s: %s", hostnqn, opts->psk_path,
+				    strerror(-rc));
+			}
 			return rc;
 		}
 		h->has_psk = true;

@@ -2,6 +2,8 @@
  * Unit tests of lib/target/config.c: a complete good document applied to a target, options,
  * the DMA estimate, and bad documents, each rejected with the key and its path.
  */
+#include <sys/stat.h>
+
 #include "tgt_ut.h"
 
 static char g_path[64];
@@ -109,6 +111,73 @@ expect_error(const char *doc, const char *what)
 	unlink(g_path);
 }
 
+/* secure_channel per listener (names and SPDK's bool), hosts with PSKs (inline, file). */
+static void
+test_tls_document(void)
+{
+	static const char psk[] = "NVMeTLSkey-1:01:MDAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmZwJEiQ:";
+	char doc[2048], keyfile[64], err[256] = "";
+	struct tgt_subsys *s;
+	struct tgt_listener *l;
+	struct tgt_host *h;
+	FILE *f;
+	int n = 0;
+
+	CU_ASSERT_FATAL(ut_tgt_create(NULL, 0, 512) != NULL);
+	snprintf(keyfile, sizeof(keyfile), "/tmp/nvtcp_config_ut_%d.psk", (int)getpid());
+	f = fopen(keyfile, "w");
+	CU_ASSERT_FATAL(f != NULL);
+	fputs(psk, f);
+	fclose(f);
+	CU_ASSERT(chmod(keyfile, 0600) == 0);
+	snprintf(doc, sizeof(doc),
+		 "{\"listeners\": [{\"address\": \"127.0.0.1\", \"port\": 0, "
+		 "\"secure_channel\": \"optional\"}, {\"address\": \"127.0.0.1\", \"port\": 0, "
+		 "\"secure_channel\": true}],"
+		 " \"subsystems\": [{\"nqn\": \"nqn.2024-01.io.nvtcp:tlsa\", \"allow_any_host\": false,"
+		 " \"hosts\": [\"nqn.2024-01.io.nvtcp:plain\","
+		 " {\"nqn\": \"nqn.2024-01.io.nvtcp:inline\", \"psk\": \"%s\"},"
+		 " {\"nqn\": \"nqn.2024-01.io.nvtcp:file\", \"psk\": \"%s\"}]}]}", psk, keyfile);
+	write_doc(doc);
+	CU_ASSERT(nvtcp_tgt_config_load(g_ut_tgt, g_path, err, sizeof(err)) == 0);
+	if (err[0] != '\0') {
+		fprintf(stderr, "  %s\n", err);
+	}
+	TAILQ_FOREACH(l, &g_ut_tgt->listeners, link) {
+		n++;
+		if (n == 1) {
+			CU_ASSERT(l->secure == NVTCP_TGT_SECURE_OPTIONAL);
+		} else {
+			CU_ASSERT(l->secure == NVTCP_TGT_SECURE_REQUIRED);
+		}
+	}
+	CU_ASSERT(n == 2);
+	s = tgt_subsys_find(g_ut_tgt, "nqn.2024-01.io.nvtcp:tlsa");
+	CU_ASSERT_FATAL(s != NULL);
+	n = 0;
+	TAILQ_FOREACH(h, &s->hosts, link) {
+		CU_ASSERT(h->has_psk == (n > 0));
+		CU_ASSERT(!h->has_psk || (h->psk.len == 32 &&
+					  memcmp(h->psk.key, "00112233445566778899aabbccddeeff", 32) == 0));
+		CU_ASSERT((h->psk_path != NULL) == (n == 2));
+		n++;
+	}
+	CU_ASSERT(n == 3);
+	CU_ASSERT(g_ut_tgt->psk_table != NULL && g_ut_tgt->psk_table->n == 2);
+	/* A key file others may read is refused, naming the mode. */
+	CU_ASSERT(chmod(keyfile, 0644) == 0);
+	snprintf(doc, sizeof(doc), "{\"subsystems\": [{\"nqn\": \"nqn.2024-01.io.nvtcp:tlsb\", "
+		 "\"hosts\": [{\"nqn\": \"nqn.2024-01.io.nvtcp:file\", \"psk\": \"%s\"}]}]}", keyfile);
+	write_doc(doc);
+	CU_ASSERT(nvtcp_tgt_config_load(g_ut_tgt, g_path, err, sizeof(err)) == -EPERM);
+	CU_ASSERT(strstr(err, "$.subsystems[0].hosts[0]") != NULL && strstr(err, "0644") != NULL);
+	CU_ASSERT(strstr(err, "MDAx") == NULL);
+	unlink(keyfile);
+	unlink(g_path);
+	ut_poll();
+	ut_tgt_destroy();
+}
+
 static void
 test_bad_documents(void)
 {
@@ -129,6 +198,16 @@ test_bad_documents(void)
 	expect_error("{\"listeners\": [{\"address\": \"127.0.0.1\", \"port\": 70000}]}",
 		     "$.listeners[0].port: 70000 is not in 0..65535");
 	expect_error("{\"subsystems\": [{\"nqn\": \"bad nqn\"}]}", "$.subsystems[0].nqn: 'bad nqn'");
+	expect_error("{\"listeners\": [{\"address\": \"127.0.0.1\", \"port\": 1, "
+		     "\"secure_channel\": \"tls\"}]}",
+		     "$.listeners[0].secure_channel: '\"tls\"' is not none, optional, required");
+	expect_error("{\"subsystems\": [{\"nqn\": \"nqn.2024-01.io.nvtcp:a\", \"hosts\": "
+		     "[{\"psk\": \"/x\"}]}]}", "$.subsystems[0].hosts[0].nqn: missing");
+	expect_error("{\"subsystems\": [{\"nqn\": \"nqn.2024-01.io.nvtcp:a\", \"hosts\": "
+		     "[{\"nqn\": \"nqn.2024-01.io.nvtcp:h\", \"key\": \"x\"}]}]}",
+		     "$.subsystems[0].hosts[0].key: unknown key");
+	expect_error("{\"subsystems\": [{\"nqn\": \"nqn.2024-01.io.nvtcp:a\", \"hosts\": [7]}]}",
+		     "$.subsystems[0].hosts[0]: must be a host NQN or an {nqn, psk} object");
 	expect_error("{\"subsystems\": [{\"nqn\": \"nqn.2024-01.io.nvtcp:a\", \"namespaces\": "
 		     "[{\"size\": \"1M\", \"block_size\": 1024}]}]}",
 		     "$.subsystems[0].namespaces[0].block_size: must be 512 or 4096");
@@ -156,7 +235,7 @@ test_bad_documents(void)
 		     "[{\"nsid\": 2, \"size\": 4096}, {\"nsid\": 2, \"size\": 4096}]}]}",
 		     "$.subsystems[0].namespaces[1].nsid: 2 is used twice");
 	expect_error("{\"subsystems\": [{\"nqn\": \"nqn.2024-01.io.nvtcp:a\", \"hosts\": [3]}]}",
-		     "$.subsystems[0].hosts[0]: must be a string");
+		     "$.subsystems[0].hosts[0]: must be a host NQN or an {nqn, psk} object");
 	expect_error("{\"subsystems\": [{\"nqn\": \"nqn.2024-01.io.nvtcp:a\"}, "
 		     "{\"nqn\": \"nqn.2024-01.io.nvtcp:a\"}]}",
 		     "$.subsystems[1].nqn: nqn.2024-01.io.nvtcp:a is used twice");
@@ -209,6 +288,7 @@ add_tests(void)
 
 	CU_ADD_TEST(s, test_good_document);
 	CU_ADD_TEST(s, test_bad_documents);
+	CU_ADD_TEST(s, test_tls_document);
 }
 
 NVTCP_UT_MAIN(add_tests)

@@ -230,6 +230,119 @@ test_subsys_listeners(void)
 	ut_tgt_destroy();
 }
 
+/* TREQ / TSAS of TLS listeners, one mode per socket, and the published PSK table. */
+static void
+test_secure_channel_and_psks(void)
+{
+	static const enum nvtcp_tgt_secure_channel modes[] = {
+		NVTCP_TGT_SECURE_NONE, NVTCP_TGT_SECURE_OPTIONAL, NVTCP_TGT_SECURE_REQUIRED,
+	};
+	static const char host[] = "nqn.2024-01.io.nvtcp:h1";
+	const struct nvtcp_nvmf_disc_log_hdr *hdr;
+	const struct nvtcp_nvmf_disc_log_entry *e;
+	struct nvtcp_tgt_listener_opts lo;
+	struct nvtcp_tgt_host_opts ho;
+	struct nvtcp_tls_psk psk, got;
+	char id[300], hn[NVTCP_NQN_MAX_LEN + 1], sn[NVTCP_NQN_MAX_LEN + 1], err[256];
+	uint16_t ports[3];
+	uint32_t hash;
+	size_t len;
+	void *log;
+
+	CU_ASSERT_FATAL(ut_tgt_create(NULL, 0, 512) != NULL);
+	for (int i = 0; i < 3; i++) {
+		nvtcp_tgt_listener_opts_init(&lo);
+		lo.secure_channel = modes[i];
+		CU_ASSERT(nvtcp_tgt_add_listener_ext(g_ut_tgt, "127.0.0.1", "0", &lo, err,
+						     sizeof(err)) == 0);
+		ports[i] = nvtcp_tgt_listener_port(g_ut_tgt, (uint32_t)i);
+		CU_ASSERT(nvtcp_tgt_listener_secure_channel(g_ut_tgt, (uint32_t)i) == modes[i]);
+	}
+	lo.secure_channel = (enum nvtcp_tgt_secure_channel)7;
+	CU_ASSERT(nvtcp_tgt_add_listener_ext(g_ut_tgt, "127.0.0.1", "0", &lo, err,
+					     sizeof(err)) == -EINVAL);
+	/* A socket has one mode: asking for the same address with another one fails. */
+	lo.secure_channel = NVTCP_TGT_SECURE_REQUIRED;
+	CU_ASSERT(nvtcp_tgt_subsys_add_listener_ext(g_ut_tgt, UT_NQN, "127.0.0.1", "5850", &lo, err,
+						    sizeof(err)) == 0);
+	CU_ASSERT(nvtcp_tgt_add_listener(g_ut_tgt, "127.0.0.1", "5850", err, sizeof(err)) ==
+		  -EINVAL);
+	CU_ASSERT(strstr(err, "already has secure_channel required") != NULL);
+	CU_ASSERT(nvtcp_tgt_subsys_remove_listener(g_ut_tgt, UT_NQN, "127.0.0.1", "5850") == 0);
+
+	log = tgt_discovery_log_build(g_ut_tgt, UT_HOSTNQN, "127.0.0.1", ports[0], &len);
+	CU_ASSERT_FATAL(log != NULL);
+	hdr = log;
+	e = (const void *)((const uint8_t *)log + 1024);
+	CU_ASSERT(hdr->numrec == 4);
+	for (uint64_t i = 0; i < hdr->numrec; i++) {
+		uint8_t sc = e[i].treq & NVTCP_NVMF_TREQ_SECURE_CHANNEL_MASK;
+
+		CU_ASSERT(e[i].treq & NVTCP_NVMF_TREQ_DISABLE_SQ_FLOW_CONTROL);
+		if (atoi(e[i].trsvcid) == ports[2]) {
+			CU_ASSERT(sc == NVTCP_NVMF_TREQ_SECURE_CHANNEL_REQUIRED);
+			CU_ASSERT(e[i].tsas.tcp.sectype == NVTCP_NVMF_TCP_SECTYPE_TLS13);
+		} else if (atoi(e[i].trsvcid) == ports[1]) {
+			CU_ASSERT(sc == NVTCP_NVMF_TREQ_SECURE_CHANNEL_NOT_REQUIRED);
+			CU_ASSERT(e[i].tsas.tcp.sectype == NVTCP_NVMF_TCP_SECTYPE_TLS13);
+		} else {
+			CU_ASSERT(sc == NVTCP_NVMF_TREQ_SECURE_CHANNEL_NOT_SPECIFIED);
+			CU_ASSERT(e[i].tsas.tcp.sectype == NVTCP_NVMF_TCP_SECTYPE_NONE);
+		}
+	}
+	free(log);
+
+	/* Identities. */
+	snprintf(id, sizeof(id), "NVMe0R01 %s %s", host, UT_NQN);
+	CU_ASSERT(tgt_psk_identity_parse(id, strlen(id), hn, sn, &hash) == 0);
+	CU_ASSERT(strcmp(hn, host) == 0 && strcmp(sn, UT_NQN) == 0 && hash == 1);
+	CU_ASSERT(tgt_psk_identity_parse(id, strlen(id) - 3, hn, sn, &hash) == 0);
+	CU_ASSERT(tgt_psk_identity_parse("NVMe0R03 a b", 12, hn, sn, &hash) == -EINVAL);
+	CU_ASSERT(tgt_psk_identity_parse("NVMe1R01 a b", 12, hn, sn, &hash) == -EINVAL);
+	CU_ASSERT(tgt_psk_identity_parse("NVMe0R01 ab", 11, hn, sn, &hash) == -EINVAL);
+	CU_ASSERT(tgt_psk_identity_parse("NVMe0R01 a b c", 14, hn, sn, &hash) == -EINVAL);
+	CU_ASSERT(tgt_psk_identity_parse("NVMe0R01 a ", 11, hn, sn, &hash) == -EINVAL);
+	CU_ASSERT(tgt_psk_identity_parse("NVMe0R01 a\0b", 12, hn, sn, &hash) == -EINVAL);
+
+	/* A host with a PSK: published, found by its identity only. */
+	memset(&psk, 0, sizeof(psk));
+	memset(psk.key, 0x5a, 32);
+	psk.len = 32;
+	psk.hash = NVTCP_TLS_HASH_SHA256;
+	nvtcp_tgt_host_opts_init(&ho);
+	ho.psk = &psk;
+	ho.psk_path = "/nonexistent";
+	CU_ASSERT(nvtcp_tgt_subsys_add_host_ext(g_ut_tgt, UT_NQN, host, &ho, err, sizeof(err)) ==
+		  -EINVAL);
+	ho.psk_path = NULL;
+	CU_ASSERT(g_ut_tgt->psk_table == NULL);
+	CU_ASSERT(nvtcp_tgt_subsys_add_host_ext(g_ut_tgt, UT_NQN, host, &ho, err, sizeof(err)) == 0);
+	CU_ASSERT(tgt_subsys_host_has_psk(tgt_subsys_find(g_ut_tgt, UT_NQN), host));
+	CU_ASSERT(tgt_psk_lookup(g_ut_tgt, id, strlen(id), &got) == 0);
+	CU_ASSERT(got.len == 32 && memcmp(got.key, psk.key, 32) == 0);
+	/* H 2 names a 48-byte key: not this one. */
+	id[7] = '2';
+	CU_ASSERT(tgt_psk_lookup(g_ut_tgt, id, strlen(id), &got) == -ENOENT);
+	snprintf(id, sizeof(id), "NVMe0R01 %s %s", UT_HOSTNQN, UT_NQN);
+	CU_ASSERT(tgt_psk_lookup(g_ut_tgt, id, strlen(id), &got) == -ENOENT);
+	snprintf(id, sizeof(id), "NVMe0R01 %s nqn.2024-01.io.nvtcp:other", host);
+	CU_ASSERT(tgt_psk_lookup(g_ut_tgt, id, strlen(id), &got) == -ENOENT);
+	CU_ASSERT(tgt_psk_lookup(g_ut_tgt, "garbage", 7, &got) == -ENOENT);
+	/* Removed: the key goes with it (the old table after the pgs' round trip). */
+	CU_ASSERT(nvtcp_tgt_subsys_remove_host(g_ut_tgt, UT_NQN, host) == 0);
+	CU_ASSERT(g_ut_tgt->psk_table == NULL);
+	snprintf(id, sizeof(id), "NVMe0R01 %s %s", host, UT_NQN);
+	CU_ASSERT(tgt_psk_lookup(g_ut_tgt, id, strlen(id), &got) == -ENOENT);
+	ut_poll();
+	/* Removing the subsystem withdraws its hosts' keys too. */
+	CU_ASSERT(nvtcp_tgt_subsys_add_host_ext(g_ut_tgt, UT_NQN, host, &ho, err, sizeof(err)) == 0);
+	CU_ASSERT(g_ut_tgt->psk_table != NULL && g_ut_tgt->psk_table->n == 1);
+	CU_ASSERT(nvtcp_tgt_remove_subsys(g_ut_tgt, UT_NQN) == 0);
+	CU_ASSERT(g_ut_tgt->psk_table == NULL);
+	ut_poll();
+	ut_tgt_destroy();
+}
+
 static int
 suite_init(void)
 {
@@ -252,6 +365,7 @@ add_tests(void)
 	CU_ADD_TEST(s, test_namespaces);
 	CU_ADD_TEST(s, test_discovery_log_build);
 	CU_ADD_TEST(s, test_subsys_listeners);
+	CU_ADD_TEST(s, test_secure_channel_and_psks);
 }
 
 NVTCP_UT_MAIN(add_tests)
