@@ -127,10 +127,13 @@ conn_open(struct conn *u)
 	u->cid = 1;
 	sock = fake_sock_create(&u->fake);
 	CHECK(sock != NULL);
-	/* As the accept path counts them. */
-	atomic_fetch_add(&g_tgt->nconns, 1);
+	/* As the accept path does: the limits admit it (counting it in tgt->nconns), then the
+	 * pg adopts it. */
+	struct tgt_lease *lease = tgt_limits_admit(g_tgt, "127.0.0.1", 50000, "fuzz");
+
+	CHECK(lease != NULL);
 	__atomic_fetch_add(&pg->nconns, 1, __ATOMIC_RELAXED);
-	u->conn = tgt_conn_create(pg, sock);
+	u->conn = tgt_conn_create(pg, sock, lease);
 	CHECK(u->conn != NULL);
 }
 
