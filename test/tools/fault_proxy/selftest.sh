@@ -35,7 +35,7 @@ cleanup() {
 		kill "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
-	rm -rf "$WORK"
+	[ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
 }
 trap cleanup EXIT
 
@@ -173,7 +173,9 @@ fp_start ddflip --seed 11 --flip-every-bytes 128k@c2h --flip-where data --flip-p
 	--only-after-bytes 64k
 host ddflip -H -I -n 2000 -q 1
 fp_stop
-check "host failed (exit $HOST_RC, expected 1)" test "$HOST_RC" = 1
+# A Read whose data digest fails is sent again by the driver (up to 3 times), so the host
+# recovers from a lone flip.
+check "host recovered by re-sending the read (exit $HOST_RC, expected 0)" test "$HOST_RC" = 0
 check "host named a data digest error" grep -q -i 'data digest' "$WORK/ddflip.host"
 check "proxy logged the flip with connection, direction, offset and region" \
 	grep -q -E '^FAULT #1 .*conn=[0-9]+ dir=c2h kind=flip off=[0-9]+ pdu=[0-9]+ type=C2HData region=data' \
@@ -185,7 +187,9 @@ fp_start ddflip2 --seed 11 --flip-every-bytes 128k@c2h --flip-where data --flip-
 	--only-after-bytes 64k
 host ddflip2 -H -I -n 2000 -q 1
 fp_stop
-first() { grep -m1 '^FAULT #1 ' "$1" | sed 's/ t=[0-9.]*//'; }
+# Where and which bit, not the byte values: those are the namespace's data, which the first run
+# rewrote (its host now recovers from the flips and goes on writing).
+first() { grep -m1 '^FAULT #1 ' "$1" | sed 's/ t=[0-9.]*//; s/ 0x[0-9a-f]*->0x[0-9a-f]*$//'; }
 check "reproduced: $(first "$WORK/ddflip.fplog" | cut -c1-90)..." \
 	test "$(first "$WORK/ddflip.fplog")" = "$(first "$WORK/ddflip2.fplog")" -a \
 	-n "$(first "$WORK/ddflip.fplog")"
