@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "auth/auth_internal.h"
@@ -267,6 +268,78 @@ test_transform(void)
 	nvtcp_auth_secret_wipe(&s);
 }
 
+/* Runs scripts/nvtcp-gen-dhchap-key with \p args; its one line of output in \p out. */
+static int
+run_script(const char *args, char *out, size_t outlen)
+{
+	char cmd[512];
+	FILE *p;
+	int rc;
+
+	snprintf(cmd, sizeof(cmd), "python3 %s/scripts/nvtcp-gen-dhchap-key %s 2>/dev/null",
+		 NVTCP_SRC_ROOT, args);
+	p = popen(cmd, "r");
+	if (p == NULL) {
+		return -1;
+	}
+	out[0] = '\0';
+	if (fgets(out, (int)outlen, p) == NULL) {
+		out[0] = '\0';
+	}
+	rc = pclose(p);
+	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+static void
+test_gen_script(void)
+{
+	static const struct {
+		const char *args;
+		uint8_t hash;
+		uint32_t len;
+	} v[] = {
+		{"", 0, 32},
+		{"--key-length 48", 0, 48},
+		{"--key-length 64", 0, 64},
+		{"--hmac 1", 1, 32},
+		{"--hmac 2", 2, 48},
+		{"--hmac 3", 3, 64},
+		{"--hmac 3 --key-length 64", 3, 64},
+		{"--hmac 2 --nqn " HOSTNQN, 2, 48},
+	};
+	char out[256], again[256], dir[] = "/tmp/nvtcp_auth_gen.XXXXXX", path[128], args[256];
+	struct nvtcp_auth_secret s;
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		CU_ASSERT_EQUAL_FATAL(run_script(v[i].args, out, sizeof(out)), 0);
+		CU_ASSERT_EQUAL(nvtcp_auth_secret_parse(out, &s, NULL, 0), 0);
+		CU_ASSERT_EQUAL(s.hash, v[i].hash);
+		CU_ASSERT_EQUAL(s.len, v[i].len);
+		/* Fresh every time. */
+		CU_ASSERT_EQUAL(run_script(v[i].args, again, sizeof(again)), 0);
+		CU_ASSERT_STRING_NOT_EQUAL(out, again);
+	}
+	/* Pairs nvtcp refuses are refused by the script too. */
+	CU_ASSERT_EQUAL(run_script("--hmac 1 --key-length 48", out, sizeof(out)), 2);
+	CU_ASSERT_EQUAL(run_script("--hmac 4", out, sizeof(out)), 2);
+	CU_ASSERT_EQUAL(run_script("--nqn " HOSTNQN, out, sizeof(out)), 2);
+
+	/* -o: a new file of mode 0600 that nvtcp_auth_secret_load takes; never overwritten. */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/k", dir);
+	snprintf(args, sizeof(args), "--hmac 1 -o %s", path);
+	CU_ASSERT_EQUAL(run_script(args, out, sizeof(out)), 0);
+	CU_ASSERT_EQUAL(stat(path, &st), 0);
+	CU_ASSERT_EQUAL(st.st_mode & 0777, 0600);
+	CU_ASSERT_EQUAL(nvtcp_auth_secret_load(path, &s, NULL, 0), 0);
+	CU_ASSERT_EQUAL(s.hash, 1);
+	CU_ASSERT_EQUAL(run_script(args, out, sizeof(out)), 2);
+	unlink(path);
+	rmdir(dir);
+	nvtcp_auth_secret_wipe(&s);
+}
+
 static void
 add_tests(void)
 {
@@ -278,6 +351,7 @@ add_tests(void)
 	CU_ADD_TEST(s, test_generate);
 	CU_ADD_TEST(s, test_load);
 	CU_ADD_TEST(s, test_transform);
+	CU_ADD_TEST(s, test_gen_script);
 }
 
 NVTCP_UT_MAIN(add_tests)
