@@ -350,6 +350,29 @@ gen_psk_interchange(void)
 }
 
 static void
+gen_dhchap_secret(void)
+{
+	static const char *const secrets[] = {
+		"DHHC-1:01:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh+KfiaR:",
+		"DHHC-1:02:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vcSEgBQ==:",
+		("DHHC-1:03:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1"
+		 "Njc4OTo7PD0+P4zODhA=:"),
+		"DHHC-1:00:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh+KfiaR:\n",
+		"DHHC-1:01:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh+KfiaS:",
+		"DHHC-1:00:AAECAwQFBgcICQoLDA0ODxAREhOk/907:",
+		"DHHC-1:04:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh+KfiaR:",
+		"DHHC-1:01:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh+KfiaR",
+	};
+
+	for (size_t i = 0; i < NVTCP_COUNTOF(secrets); i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "dhchap_%02zu", i);
+		write_text("dhchap_secret", name, (uint8_t)(i * 13 + 7), secrets[i]);
+	}
+}
+
+static void
 pad(char *dst, size_t size, const char *src, char fill)
 {
 	memset(dst, fill, size);
@@ -412,6 +435,7 @@ main(int argc, char **argv)
 	gen_trid();
 	gen_nqn();
 	gen_psk_interchange();
+	gen_dhchap_secret();
 	gen_discovery_log();
 	printf("gen_corpus: %u files in %s\n", g_files, g_dir);
 	return 0;

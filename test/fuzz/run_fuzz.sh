@@ -27,6 +27,7 @@ max_len() {
 	tcp_rx) echo 16384 ;;
 	host_rx | target_rx) echo 65536 ;;
 	discovery_log) echo 8192 ;;
+	dhchap_msgs) echo 8192 ;;
 	*) echo 1024 ;;
 	esac
 }
