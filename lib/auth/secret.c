@@ -225,14 +225,6 @@ nvtcp_auth_secret_generate(uint8_t hash, uint32_t len, struct nvtcp_auth_secret 
 	return 0;
 }
 
-/* The path is echoed in messages only when it looks like one: a mistyped secret given where
- * a path was expected must not end up in a log. */
-static const char *
-shown_path(const char *path)
-{
-	return strchr(path, '/') != NULL ? path : "(argument)";
-}
-
 static int
 load_file(const char *path, struct nvtcp_auth_secret *secret, char *err, size_t errlen)
 {
@@ -246,6 +238,9 @@ load_file(const char *path, struct nvtcp_auth_secret *secret, char *err, size_t 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		rc = -errno;
+		/* A mistyped secret lands here as a "path": echo the argument only when it looks
+		 * like one, so that no secret material reaches a log. Once open() succeeded the
+		 * argument is a file name and is shown. */
 		if (strchr(path, '/') == NULL) {
 			auth_set_err(err, errlen, "neither a '%s' secret nor a readable secret "
 				     "file: %s", AUTH_SECRET_PREFIX, strerror(-rc));
@@ -257,25 +252,25 @@ load_file(const char *path, struct nvtcp_auth_secret *secret, char *err, size_t 
 	/* fstat of the opened descriptor: no window between the check and the read. */
 	if (fstat(fd, &st) != 0) {
 		rc = -errno;
-		auth_set_err(err, errlen, "secret file %s: %s", shown_path(path), strerror(-rc));
+		auth_set_err(err, errlen, "secret file %s: %s", path, strerror(-rc));
 		close(fd);
 		return rc;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		auth_set_err(err, errlen, "secret file %s: not a regular file", shown_path(path));
+		auth_set_err(err, errlen, "secret file %s: not a regular file", path);
 		close(fd);
 		return -EPERM;
 	}
 	if (st.st_uid != geteuid()) {
 		auth_set_err(err, errlen, "secret file %s: owned by uid %u, must be owned by uid %u",
-			     shown_path(path), (unsigned)st.st_uid, (unsigned)geteuid());
+			     path, (unsigned)st.st_uid, (unsigned)geteuid());
 		close(fd);
 		return -EPERM;
 	}
 	if ((st.st_mode & 077) != 0) {
 		auth_set_err(err, errlen, "secret file %s: mode %04o: must be 0600 or 0400 "
-			     "(chmod 600 %s)", shown_path(path), (unsigned)(st.st_mode & 07777),
-			     shown_path(path));
+			     "(chmod 600 %s)", path, (unsigned)(st.st_mode & 07777),
+			     path);
 		close(fd);
 		return -EPERM;
 	}
@@ -286,7 +281,7 @@ load_file(const char *path, struct nvtcp_auth_secret *secret, char *err, size_t 
 		}
 		if (n < 0) {
 			rc = -errno;
-			auth_set_err(err, errlen, "secret file %s: %s", shown_path(path),
+			auth_set_err(err, errlen, "secret file %s: %s", path,
 				     strerror(-rc));
 			close(fd);
 			OPENSSL_cleanse(buf, sizeof(buf));
@@ -301,14 +296,14 @@ load_file(const char *path, struct nvtcp_auth_secret *secret, char *err, size_t 
 	buf[len] = '\0';
 	if (len == sizeof(buf) - 1 || strlen(buf) != len) {
 		auth_set_err(err, errlen, "secret file %s: not one DH-HMAC-CHAP secret "
-			     "(too long or binary)", shown_path(path));
+			     "(too long or binary)", path);
 		OPENSSL_cleanse(buf, sizeof(buf));
 		return -EINVAL;
 	}
 	rc = nvtcp_auth_secret_parse(buf, secret, perr, sizeof(perr));
 	OPENSSL_cleanse(buf, sizeof(buf));
 	if (rc != 0) {
-		auth_set_err(err, errlen, "secret file %s: %s", shown_path(path), perr);
+		auth_set_err(err, errlen, "secret file %s: %s", path, perr);
 	}
 	return rc;
 }
