@@ -141,8 +141,11 @@ nvtcp_auth_dh_derive(struct nvtcp_auth_dh *dh, const uint8_t *peer_pub, size_t p
 	    EVP_PKEY_CTX_set_dh_pad(dctx, 1) != 1) {
 		goto out;
 	}
-	/* derive_set_peer also validates the peer key against the group. */
-	if (EVP_PKEY_derive_set_peer(dctx, peer) != 1) {
+	/* The range check above is the validation RFC 7919 / RFC 8446 ask for with these
+	 * safe-prime groups (the only small subgroup is {1, p-1}). OpenSSL's own check would
+	 * add y^q mod p with a full-size q: seconds of CPU per ffdhe8192 exchange that any
+	 * host could make the target spend, for no gain. */
+	if (EVP_PKEY_derive_set_peer_ex(dctx, peer, 0) != 1) {
 		rc = -EINVAL;
 		goto out;
 	}
