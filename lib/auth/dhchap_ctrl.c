@@ -132,6 +132,18 @@ fail1(struct nvtcp_auth_ctrl *ctrl, uint8_t explanation)
 	return 0;
 }
 
+static void
+restart(struct nvtcp_auth_ctrl *ctrl)
+{
+	struct nvtcp_auth_ctrl_params p = ctrl->p;
+
+	nvtcp_auth_dh_free(ctrl->dh);
+	OPENSSL_cleanse(ctrl, sizeof(*ctrl));
+	ctrl->p = p;
+	ctrl->state = CTRL_NEGOTIATE;
+	ctrl->step = "negotiate";
+}
+
 static bool
 offered(const uint8_t *ids, uint8_t n, uint8_t id)
 {
@@ -379,6 +391,14 @@ nvtcp_auth_ctrl_process(struct nvtcp_auth_ctrl *ctrl, const uint8_t *buf, size_t
 	}
 	if (ctrl->state == CTRL_DONE) {
 		return -EINVAL;
+	}
+	if (h->auth_type == NVTCP_AUTH_TYPE_COMMON && h->auth_id == NVTCP_AUTH_ID_NEGOTIATE &&
+	    ctrl->state != CTRL_NEGOTIATE) {
+		/* A host may start over (Linux nvmet restarts the same way): everything of the
+		 * abandoned attempt is dropped and wiped. */
+		NVTCP_INFOLOG("qid %u: AUTH_Negotiate in step %s: transaction restarted",
+			      ctrl->p.qid, ctrl->step);
+		restart(ctrl);
 	}
 	if (ctrl->state == CTRL_NEGOTIATE) {
 		if (h->auth_type != NVTCP_AUTH_TYPE_COMMON || h->auth_id != NVTCP_AUTH_ID_NEGOTIATE) {

@@ -275,6 +275,39 @@ test_bad_success2_and_failure2(void)
 	ut_pair_fini(&p);
 }
 
+/* A Negotiate in the middle of a transaction starts it over; the new attempt completes. */
+static void
+test_restart(void)
+{
+	uint8_t neg[128], buf[NVTCP_AUTH_MSG_MAX_LEN];
+	struct nvtcp_auth_result res;
+	struct ut_pair p;
+	int n, nlen;
+
+	ut_pair_init(&p, true);
+	ut_pair_create(&p);
+	nlen = nvtcp_auth_host_build(p.host, neg, sizeof(neg));
+	CU_ASSERT_EQUAL_FATAL(nvtcp_auth_ctrl_process(p.ctrl, neg, (size_t)nlen), 0);
+	/* Again while the Challenge is due, and again after the Challenge went out. */
+	CU_ASSERT_EQUAL(nvtcp_auth_ctrl_process(p.ctrl, neg, (size_t)nlen), 0);
+	CU_ASSERT_EQUAL(nvtcp_auth_ctrl_next(p.ctrl), NVTCP_AUTH_NEXT_SEND);
+	n = nvtcp_auth_ctrl_build(p.ctrl, buf, sizeof(buf));
+	CU_ASSERT(n > 0);
+	CU_ASSERT_EQUAL(nvtcp_auth_ctrl_process(p.ctrl, neg, (size_t)nlen), 0);
+	CU_ASSERT_EQUAL(nvtcp_auth_ctrl_next(p.ctrl), NVTCP_AUTH_NEXT_SEND);
+	/* The host takes the last Challenge and both finish. */
+	n = nvtcp_auth_ctrl_build(p.ctrl, buf, sizeof(buf));
+	CU_ASSERT_EQUAL_FATAL(nvtcp_auth_host_process(p.host, buf, (size_t)n), 0);
+	ut_pair_run(&p);
+	CU_ASSERT_EQUAL(nvtcp_auth_host_next(p.host), NVTCP_AUTH_NEXT_DONE);
+	CU_ASSERT_EQUAL(nvtcp_auth_ctrl_next(p.ctrl), NVTCP_AUTH_NEXT_DONE);
+	nvtcp_auth_ctrl_result(p.ctrl, &res);
+	CU_ASSERT_TRUE(res.bidirectional);
+	/* Over: a new Negotiate is for a new transaction. */
+	CU_ASSERT_EQUAL(nvtcp_auth_ctrl_process(p.ctrl, neg, (size_t)nlen), -EINVAL);
+	ut_pair_fini(&p);
+}
+
 static void
 test_misuse(void)
 {
@@ -313,7 +346,9 @@ test_misuse(void)
 	 * one. */
 	CU_ASSERT_EQUAL(nvtcp_auth_ctrl_build(p.ctrl, buf, 16), -ENOSPC);
 	CU_ASSERT_EQUAL(nvtcp_auth_ctrl_next(p.ctrl), NVTCP_AUTH_NEXT_SEND);
-	/* A second Send while an answer is due: out of order. */
+	/* A Send other than a Negotiate while an answer is due: out of order. */
+	buf[0] = NVTCP_AUTH_TYPE_DHCHAP;
+	buf[1] = NVTCP_AUTH_ID_REPLY;
 	CU_ASSERT_EQUAL(nvtcp_auth_ctrl_process(p.ctrl, buf, (size_t)n), 0);
 	CU_ASSERT_EQUAL(nvtcp_auth_ctrl_failure(p.ctrl, NULL, NULL),
 			NVTCP_AUTH_FAIL_INCORRECT_MESSAGE);
@@ -337,6 +372,7 @@ add_tests(void)
 	CU_ADD_TEST(s, test_bad_negotiate);
 	CU_ADD_TEST(s, test_bad_reply);
 	CU_ADD_TEST(s, test_bad_success2_and_failure2);
+	CU_ADD_TEST(s, test_restart);
 	CU_ADD_TEST(s, test_misuse);
 }
 
