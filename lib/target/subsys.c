@@ -192,42 +192,17 @@ tgt_psk_table_free(struct nvtcp_tgt *tgt)
 }
 
 int
-tgt_psk_identity_parse(const char *id, size_t len, char *hostnqn, char *subnqn, uint32_t *hash)
-{
-	static const char prefix[] = "NVMe0R0";
-	const size_t plen = sizeof(prefix) - 1;
-	const char *h, *sp, *end = id + len;
-
-	if (len < plen + 4 || memcmp(id, prefix, plen) != 0 ||
-	    (id[plen] != '1' && id[plen] != '2') || id[plen + 1] != ' ') {
-		return -EINVAL;
-	}
-	*hash = (uint32_t)(id[plen] - '0');
-	h = id + plen + 2;
-	sp = memchr(h, ' ', (size_t)(end - h));
-	if (sp == NULL || sp == h || sp + 1 == end || (size_t)(sp - h) > NVTCP_NQN_MAX_LEN ||
-	    (size_t)(end - sp - 1) > NVTCP_NQN_MAX_LEN ||
-	    memchr(sp + 1, ' ', (size_t)(end - sp - 1)) != NULL ||
-	    memchr(id, '\0', len) != NULL) {
-		return -EINVAL;
-	}
-	memcpy(hostnqn, h, (size_t)(sp - h));
-	hostnqn[sp - h] = '\0';
-	memcpy(subnqn, sp + 1, (size_t)(end - sp - 1));
-	subnqn[end - sp - 1] = '\0';
-	return 0;
-}
-
-int
 tgt_psk_lookup(void *ctx, const char *identity, size_t identity_len, struct nvtcp_tls_psk *key)
 {
 	struct nvtcp_tgt *tgt = ctx;
 	const struct tgt_psk_table *t = __atomic_load_n(&tgt->psk_table, __ATOMIC_ACQUIRE);
 	char hostnqn[NVTCP_NQN_MAX_LEN + 1], subnqn[NVTCP_NQN_MAX_LEN + 1];
-	uint32_t hash;
+	int hash;
 
-	if (t == NULL || tgt_psk_identity_parse(identity, identity_len, hostnqn, subnqn,
-						&hash) != 0) {
+	hash = t == NULL ? -ENOENT : nvtcp_tls_identity_parse(identity, identity_len, hostnqn,
+							      sizeof(hostnqn), subnqn,
+							      sizeof(subnqn));
+	if (hash < 0) {
 		return -ENOENT;
 	}
 	for (uint32_t i = 0; i < t->n; i++) {

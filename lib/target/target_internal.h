@@ -284,12 +284,6 @@ struct tgt_psk_table {
 int tgt_psk_publish(struct nvtcp_tgt *tgt);
 /* M: free the current table at once (target destroy: no pg polls any more). */
 void tgt_psk_table_free(struct nvtcp_tgt *tgt);
-/*
- * Split a PSK identity "NVMe0R0H <hostnqn> <subnqn>" (H 1 or 2) into its NQNs; \p hash gets
- * H. Returns 0 or -EINVAL.
- */
-int tgt_psk_identity_parse(const char *id, size_t len, char *hostnqn, char *subnqn,
-			   uint32_t *hash);
 /* The nvtcp_tls_psk_lookup_fn of the target (ctx = the tgt). */
 int tgt_psk_lookup(void *ctx, const char *identity, size_t identity_len,
 		   struct nvtcp_tls_psk *key);
