@@ -878,7 +878,7 @@ int tgt_cfg_parse_hex16(const char *s, uint8_t out[16]);
 /* An optional secure channel mode: "none" | "optional" | "required", or SPDK's bool. */
 int tgt_cfg_get_secure(struct tgt_cfg *c, const char *parent, struct json_object *obj,
 		       const char *key, enum nvtcp_tgt_secure_channel *out);
-/* Allow a host, with a PSK given as an interchange string or a file path (or NULL). */
+/* Allow a host, with a PSK file path (or NULL); an inline interchange string is refused. */
 int tgt_cfg_add_host(struct nvtcp_tgt *tgt, const char *subnqn, const char *hostnqn,
 		     const char *psk, char *err, size_t errlen);
 /* A namespace object (config "namespaces" entry, RPC "namespace"); strings point into \p o. */
