@@ -156,6 +156,30 @@ int tgt_bdev_uring_create(const char *path, uint64_t size, uint32_t block_size, 
 			  struct nvtcp_tgt_bdev **bdev, char *err, size_t errlen);
 void tgt_bdev_destroy(struct nvtcp_tgt_bdev *bdev);
 
+/*
+ * Zeroing a byte range of a file or block device (bdev.c), shared by the file and uring
+ * backends: Write Zeroes and Deallocate must leave zeroes (DLFEAT says so), by the first of
+ * these ways the device supports. Both backends try them in the same order and treat the same
+ * failures as "not supported here, try the next".
+ */
+enum tgt_zero_method {
+	TGT_ZM_ZERO_RANGE,      /* fallocate ZERO_RANGE | KEEP_SIZE */
+	TGT_ZM_PUNCH_HOLE,      /* fallocate PUNCH_HOLE | KEEP_SIZE */
+	TGT_ZM_WRITE,           /* writes of a zero buffer: always works, the last resort */
+};
+/* Bytes of the zero buffer of TGT_ZM_WRITE (tgt_bdev_zero_buf_alloc()). */
+#define TGT_BDEV_ZERO_CHUNK (256u * 1024)
+/* The order of the ways for Write Zeroes (ZERO_RANGE first) or Deallocate (PUNCH_HOLE first):
+ * 3 methods, ending with TGT_ZM_WRITE. */
+const uint8_t *tgt_bdev_zero_steps(bool dealloc);
+/* The fallocate() mode of a method other than TGT_ZM_WRITE. */
+int tgt_bdev_zero_falloc_mode(uint8_t method);
+/* A failure of a fallocate method that means "try the next one" (not supported by this
+ * device, or not at this alignment), rather than an I/O error to report. */
+bool tgt_bdev_zero_unsupported(int err);
+/* A zeroed, 4 KiB aligned (O_DIRECT-safe) buffer of TGT_BDEV_ZERO_CHUNK bytes; free(). */
+void *tgt_bdev_zero_buf_alloc(void);
+
 /* Zero-copy memory of a backend, when it has the (optional) function and the memory. */
 static inline void *
 tgt_bdev_read_ptr(struct nvtcp_tgt_bdev *bdev, uint64_t off, uint64_t len)
