@@ -131,7 +131,9 @@ usage(void)
 	       "  --secure-channel MODE   TLS of the last --listen: none (default), optional,\n"
 	       "                          required (TLS 1.3 with PSKs, see doc/security.md)\n"
 	       "  --allow-host NQN        allow only these hosts on the last --subsys\n"
-	       "  --psk FILE              TLS PSK of the last --allow-host (mode 0600)\n"
+	       "  --psk FILE              TLS PSK of the last --allow-host (mode 0600); with\n"
+	       "                          --subsys " NVTCP_DISCOVERY_NQN ":\n"
+	       "                          the key a host discovers with over TLS\n"
 	       "  --serial SN, --model MN serial and model number of the last --subsys\n"
 	       "  --discovery-port PORT   also listen on PORT (e.g. 8009) for discovery\n"
 	       "  --digests MODE          digests the target grants: none, hdgst, ddgst, both\n"
@@ -431,6 +433,22 @@ check_args(struct app *a, uint64_t *dma_bytes)
 			fprintf(stderr, PROG ": --subsys: '%s': %s\n", s->nqn, err);
 			return -EINVAL;
 		}
+		/* The discovery NQN names the existing discovery subsystem: only hosts with
+		 * the PSKs they discover with over TLS. */
+		if (strcmp(s->nqn, NVTCP_DISCOVERY_NQN) == 0) {
+			if (s->nns > 0 || s->serial != NULL || s->model != NULL) {
+				fprintf(stderr, PROG ": --subsys %s: the discovery subsystem takes "
+					"only --allow-host NQN --psk FILE\n", s->nqn);
+				return -EINVAL;
+			}
+			for (uint32_t h = 0; h < s->nhosts; h++) {
+				if (s->host_psk[h] == NULL) {
+					fprintf(stderr, PROG ": --allow-host %s: on the discovery "
+						"subsystem a host needs --psk FILE\n", s->hosts[h]);
+					return -EINVAL;
+				}
+			}
+		}
 		for (uint32_t h = 0; h < s->nhosts; h++) {
 			if (!nvtcp_nqn_valid(s->hosts[h], err, sizeof(err))) {
 				fprintf(stderr, PROG ": --allow-host: '%s': %s\n", s->hosts[h], err);
@@ -487,7 +505,8 @@ configure(struct app *a)
 		so.serial = s->serial;
 		so.model = s->model;
 		so.allow_any_host = s->nhosts == 0;
-		rc = nvtcp_tgt_add_subsys(a->tgt, s->nqn, &so, err, sizeof(err));
+		rc = strcmp(s->nqn, NVTCP_DISCOVERY_NQN) == 0 ? 0 :
+		     nvtcp_tgt_add_subsys(a->tgt, s->nqn, &so, err, sizeof(err));
 		if (rc != 0) {
 			fprintf(stderr, PROG ": --subsys: %s\n", err);
 			return rc;

@@ -212,6 +212,16 @@ int nvtcp_sock_tls_detect(struct nvtcp_sock *sock);
 /** Whether \p sock carries TLS. */
 bool nvtcp_sock_is_tls(const struct nvtcp_sock *sock);
 
+/**
+ * Why the record layer of a TLS socket failed after the handshake, once a receive or send
+ * returned -EPROTO: "peer closed the connection mid-record" (the connection ended inside a
+ * record), OpenSSL's reason for a record that failed its check (e.g. "decryption failed or
+ * bad record mac"), ... A static string without key material.
+ *
+ * \return The reason, or NULL (not TLS, no failure, or a plain close / socket error).
+ */
+const char *nvtcp_sock_tls_error(const struct nvtcp_sock *sock);
+
 /** The negotiated cipher suite name (e.g. "TLS_AES_128_GCM_SHA256"), or NULL. */
 const char *nvtcp_sock_tls_cipher(const struct nvtcp_sock *sock);
 

@@ -111,6 +111,7 @@ static const struct nvme_tls_hooks g_tls_default = {
 	.client = nvtcp_sock_tls_client,
 	.poll = nvtcp_sock_tls_handshake_poll,
 	.cipher = nvtcp_sock_tls_cipher,
+	.error = nvtcp_sock_tls_error,
 };
 static const struct nvme_tls_hooks *g_tls = &g_tls_default;
 

@@ -129,6 +129,8 @@ struct nvme_tls_hooks {
 		      size_t errlen);
 	int (*poll)(struct nvtcp_sock *sock, char *err, size_t errlen);
 	const char *(*cipher)(const struct nvtcp_sock *sock);
+	/* Why the record layer failed (nvtcp_sock_tls_error); may be NULL. */
+	const char *(*error)(const struct nvtcp_sock *sock);
 };
 /** Install \p hooks (NULL restores lib/sock's). */
 void nvme_set_tls_hooks(const struct nvme_tls_hooks *hooks);

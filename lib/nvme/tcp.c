@@ -701,6 +701,14 @@ nvme_tcp_rx_poll(struct nvtcp_qpair *qp)
 		return;
 	}
 	if (r < 0) {
+		/* A TLS record that failed its check, or a controller gone mid-record. */
+		const char *tls_why = r == -EPROTO && nvme_tls()->error != NULL ?
+				      nvme_tls()->error(qp->sock) : NULL;
+
+		if (tls_why != NULL) {
+			nvme_qpair_fail(qp, -EPROTO, "TLS: %s", tls_why);
+			return;
+		}
 		/* -ETIMEDOUT here is the kernel giving up on the peer (TCP user timeout or
 		 * retransmissions): a transport failure like any other. */
 		nvme_qpair_fail(qp, r == -ECONNRESET ? -ECONNRESET : (int)r, "%s%s",

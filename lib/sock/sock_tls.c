@@ -54,6 +54,9 @@ struct tls_conn {
 	bool peeked;
 	/* Sticky error of the record layer (negative errno). */
 	int fatal;
+	/* Why the record layer failed (a static string), for the owner's log; NULL when the
+	 * peer simply closed or the socket failed (fatal says how). */
+	const char *fatal_why;
 	/* Last errno of the descriptor I/O under the BIO (negative), 0 if none. */
 	int io_err;
 	/* Bytes of an SSL_write_ex that returned WANT_WRITE and must be retried. */
@@ -328,6 +331,21 @@ server_psk_cb(SSL *ssl, const unsigned char *identity, size_t identity_len, SSL_
 
 /* ---- Record layer ------------------------------------------------------------------------- */
 
+/*
+ * The peer closed without close_notify (SSL_ERROR_SYSCALL or an "unexpected EOF"): a plain
+ * close, as Linux and SPDK hosts do, when it falls between records; a peer gone mid-record
+ * when part of a record is still buffered.
+ */
+static int
+eof_error(struct tls_conn *conn)
+{
+	if (!SSL_has_pending(conn->ssl)) {
+		return -ECONNRESET;
+	}
+	conn->fatal_why = "peer closed the connection mid-record";
+	return -EPROTO;
+}
+
 /* A failed SSL_read_ex/SSL_write_ex after the handshake: -EAGAIN or the sticky error. */
 static int
 io_error(struct tls_conn *conn, int ret)
@@ -342,16 +360,20 @@ io_error(struct tls_conn *conn, int ret)
 		conn->fatal = -ECONNRESET;
 		break;
 	case SSL_ERROR_SYSCALL:
-		conn->fatal = conn->io_err != 0 ? conn->io_err : -ECONNRESET;
+		conn->fatal = conn->io_err != 0 ? conn->io_err : eof_error(conn);
 		break;
 	default:
-		/* A peer that closes mid-record shows up here as an unexpected EOF. */
 		if (conn->io_err != 0) {
 			conn->fatal = conn->io_err;
 		} else if (ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
-			conn->fatal = -ECONNRESET;
+			conn->fatal = eof_error(conn);
 		} else {
+			/* E.g. "decryption failed or bad record mac": a record that fails its
+			 * AEAD check (corrupted or forged) ends the connection. */
+			const char *r = ERR_reason_error_string(ERR_peek_error());
+
 			conn->fatal = -EPROTO;
+			conn->fatal_why = r != NULL ? r : "TLS record layer error";
 		}
 		break;
 	}
@@ -859,6 +881,18 @@ bool
 nvtcp_sock_is_tls(const struct nvtcp_sock *sock)
 {
 	return sock != NULL && sock->ops == &g_tls_ops;
+}
+
+const char *
+nvtcp_sock_tls_error(const struct nvtcp_sock *sock)
+{
+	const struct tls_conn *conn;
+
+	if (!nvtcp_sock_is_tls(sock)) {
+		return NULL;
+	}
+	conn = sock->ctx;
+	return conn->fatal != 0 ? conn->fatal_why : NULL;
 }
 
 const char *

@@ -9,6 +9,8 @@
  * (read_ptr()/write_ptr()).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +55,46 @@ tgt_bufpool_fini(struct tgt_bufpool *bp)
 	nvtcp_dma_free(bp->base);
 	free(bp->stack);
 	memset(bp, 0, sizeof(*bp));
+}
+
+/* ---- Zeroing (file and uring backends) --------------------------------------------------- */
+
+static const uint8_t g_wz_steps[] = {TGT_ZM_ZERO_RANGE, TGT_ZM_PUNCH_HOLE, TGT_ZM_WRITE};
+static const uint8_t g_dealloc_steps[] = {TGT_ZM_PUNCH_HOLE, TGT_ZM_ZERO_RANGE, TGT_ZM_WRITE};
+
+const uint8_t *
+tgt_bdev_zero_steps(bool dealloc)
+{
+	/* Deallocate would rather free the blocks; Write Zeroes would rather keep them. */
+	return dealloc ? g_dealloc_steps : g_wz_steps;
+}
+
+int
+tgt_bdev_zero_falloc_mode(uint8_t method)
+{
+	/* KEEP_SIZE: a range past the end of a file must not grow it. Linux implements both
+	 * modes for block devices too. */
+	return (method == TGT_ZM_PUNCH_HOLE ? FALLOC_FL_PUNCH_HOLE : FALLOC_FL_ZERO_RANGE) |
+	       FALLOC_FL_KEEP_SIZE;
+}
+
+bool
+tgt_bdev_zero_unsupported(int err)
+{
+	/* EOPNOTSUPP: the file system or driver lacks it; EINVAL: not at this alignment;
+	 * ENODEV / ENOTTY: not for this kind of file. Anything else is a real failure. */
+	return err == -EOPNOTSUPP || err == -EINVAL || err == -ENODEV || err == -ENOTTY;
+}
+
+void *
+tgt_bdev_zero_buf_alloc(void)
+{
+	void *buf = aligned_alloc(4096, TGT_BDEV_ZERO_CHUNK);
+
+	if (buf != NULL) {
+		memset(buf, 0, TGT_BDEV_ZERO_CHUNK);
+	}
+	return buf;
 }
 
 /* ---- Registry ---------------------------------------------------------------------------- */

@@ -13,6 +13,10 @@
  * buffer are 4 KiB aligned (pool buffers always are); other operations go through the page
  * cache. Linux keeps the two coherent (a direct read writes dirty cached pages back first, a
  * direct write invalidates them).
+ *
+ * Write Zeroes tries the ways of tgt_bdev_zero_steps() (bdev.c) in the uring backend's order:
+ * fallocate ZERO_RANGE, then PUNCH_HOLE, then writes of a zero buffer; Deallocate stays
+ * advisory here (a hole punched when possible, DLFEAT promises nothing).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,7 +35,6 @@
 
 #define FILE_RING_SIZE 65536
 #define FILE_DIO_ALIGN 4096u
-#define FILE_ZERO_CHUNK (256u * 1024)
 #define FILE_WORKERS_MAX 16
 
 struct file_ctx {
@@ -43,6 +46,8 @@ struct file_ctx {
 	atomic_bool stop;
 	uint32_t nworkers;
 	pthread_t workers[FILE_WORKERS_MAX];
+	/* Set (relaxed) by any worker that learns the device refuses a zeroing method. */
+	bool no_method[TGT_ZM_WRITE];
 	void *zeroes;
 	char path[256];
 };
@@ -112,23 +117,33 @@ file_rw(struct file_ctx *ctx, struct nvtcp_tgt_bdev_io *io)
 	return 0;
 }
 
+/* The ways of tgt_bdev_zero_steps() in order, as the uring backend tries them. */
 static int
 file_write_zeroes(struct file_ctx *ctx, uint64_t off, uint64_t len)
 {
-	if (!ctx->blockdev &&
-	    fallocate(ctx->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, (off_t)off,
-		      (off_t)len) == 0) {
-		return 0;
-	}
-	if (ctx->blockdev) {
-		uint64_t range[2] = {off, len};
+	const uint8_t *steps = tgt_bdev_zero_steps(false);
 
-		if (ioctl(ctx->fd, BLKZEROOUT, range) == 0) {
+	for (; *steps != TGT_ZM_WRITE; steps++) {
+		int err;
+
+		if (__atomic_load_n(&ctx->no_method[*steps], __ATOMIC_RELAXED)) {
+			continue;
+		}
+		if (fallocate(ctx->fd, tgt_bdev_zero_falloc_mode(*steps), (off_t)off,
+			      (off_t)len) == 0) {
 			return 0;
+		}
+		err = -errno;
+		if (!tgt_bdev_zero_unsupported(err)) {
+			return err;
+		}
+		/* Only a flat "not supported" is remembered for the device. */
+		if (err == -EOPNOTSUPP) {
+			__atomic_store_n(&ctx->no_method[*steps], true, __ATOMIC_RELAXED);
 		}
 	}
 	while (len > 0) {
-		size_t n = len < FILE_ZERO_CHUNK ? (size_t)len : FILE_ZERO_CHUNK;
+		size_t n = len < TGT_BDEV_ZERO_CHUNK ? (size_t)len : TGT_BDEV_ZERO_CHUNK;
 		ssize_t rc = pwrite(ctx->fd, ctx->zeroes, n, (off_t)off);
 
 		if (rc < 0) {
@@ -136,6 +151,9 @@ file_write_zeroes(struct file_ctx *ctx, uint64_t off, uint64_t len)
 				continue;
 			}
 			return -errno;
+		}
+		if (rc == 0) {
+			return -EIO;
 		}
 		off += (uint64_t)rc;
 		len -= (uint64_t)rc;
@@ -421,7 +439,7 @@ tgt_bdev_file_create(const char *path, uint64_t size, uint32_t block_size, bool 
 		goto fail;
 	}
 	bdev->size = size;
-	ctx->zeroes = calloc(1, FILE_ZERO_CHUNK);
+	ctx->zeroes = tgt_bdev_zero_buf_alloc();
 	ctx->subq = nvtcp_ring_create(NVTCP_RING_MP_MC, FILE_RING_SIZE, sizeof(void *),
 				      NVTCP_ENV_NUMA_ANY);
 	if (ctx->zeroes == NULL || ctx->subq == NULL) {

@@ -39,8 +39,6 @@
 #define URING_ENTRIES 256
 /* CQEs reaped per batch. */
 #define URING_REAP_BATCH 64
-/* Zero buffer of the last-resort Write Zeroes path. */
-#define URING_ZERO_CHUNK (256u * 1024)
 /* Alignment assumed when the kernel does not report one for a file. */
 #define URING_DIO_ALIGN_DEFAULT 4096u
 
@@ -54,16 +52,6 @@ struct tgt_uring {
 	int init_rc;            /* the ring could not be created: every operation fails */
 };
 
-/* Ways to zero a range, in the order tried (see ZERO_STEPS_*). */
-enum zero_method {
-	ZM_ZERO_RANGE,
-	ZM_PUNCH_HOLE,
-	ZM_WRITE,
-};
-
-static const uint8_t g_wz_steps[] = {ZM_ZERO_RANGE, ZM_PUNCH_HOLE, ZM_WRITE};
-static const uint8_t g_dealloc_steps[] = {ZM_PUNCH_HOLE, ZM_ZERO_RANGE, ZM_WRITE};
-
 struct uring_ctx {
 	int fd;
 	int fd_direct;          /* -1: no O_DIRECT */
@@ -72,7 +60,7 @@ struct uring_ctx {
 	bool blockdev;
 	/* Set (relaxed) by any reactor that learns the device refuses something. */
 	bool no_dio;
-	bool no_method[ZM_WRITE];
+	bool no_method[TGT_ZM_WRITE];
 	void *zeroes;
 	char path[256];
 };
@@ -214,7 +202,7 @@ zero_range(const struct nvtcp_tgt_bdev_io *io, uint64_t *off, uint64_t *len)
 static uint8_t
 zero_method(const struct nvtcp_tgt_bdev_io *io)
 {
-	const uint8_t *steps = io->op == NVTCP_TGT_BDEV_WRITE_ZEROES ? g_wz_steps : g_dealloc_steps;
+	const uint8_t *steps = tgt_bdev_zero_steps(io->op != NVTCP_TGT_BDEV_WRITE_ZEROES);
 
 	return steps[op_of((struct nvtcp_tgt_bdev_io *)io)->step];
 }
@@ -226,18 +214,12 @@ prep_zero(struct io_uring_sqe *sqe, const struct uring_ctx *ctx, struct nvtcp_tg
 	uint64_t off, len;
 
 	zero_range(io, &off, &len);
-	switch (zero_method(io)) {
-	case ZM_ZERO_RANGE:
-		io_uring_prep_fallocate(sqe, ctx->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE,
+	if (zero_method(io) != TGT_ZM_WRITE) {
+		io_uring_prep_fallocate(sqe, ctx->fd, tgt_bdev_zero_falloc_mode(zero_method(io)),
 					(off_t)off, (off_t)len);
-		break;
-	case ZM_PUNCH_HOLE:
-		io_uring_prep_fallocate(sqe, ctx->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-					(off_t)off, (off_t)len);
-		break;
-	default:
+	} else {
 		io_uring_prep_write(sqe, ctx->fd, ctx->zeroes,
-				    (unsigned)NVTCP_MIN(len - op->done, (uint64_t)URING_ZERO_CHUNK),
+				    (unsigned)NVTCP_MIN(len - op->done, (uint64_t)TGT_BDEV_ZERO_CHUNK),
 				    off + op->done);
 	}
 }
@@ -312,7 +294,7 @@ zero_skip_unsupported(struct nvtcp_tgt_bdev_io *io)
 	struct uring_ctx *ctx = io->bdev->ctx;
 	uint8_t m;
 
-	while ((m = zero_method(io)) != ZM_WRITE &&
+	while ((m = zero_method(io)) != TGT_ZM_WRITE &&
 	       __atomic_load_n(&ctx->no_method[m], __ATOMIC_RELAXED)) {
 		op_of(io)->step++;
 	}
@@ -347,8 +329,7 @@ complete_zero(struct tgt_uring *u, struct nvtcp_tgt_bdev_io *io, int res)
 	uint64_t off, len;
 
 	if (res < 0) {
-		if (m != ZM_WRITE && (res == -EOPNOTSUPP || res == -EINVAL || res == -ENODEV ||
-				      res == -ENOTTY)) {
+		if (m != TGT_ZM_WRITE && tgt_bdev_zero_unsupported(res)) {
 			/* Unsupported here (or not at this alignment): try the next way. Only a
 			 * flat "not supported" is remembered for the device. */
 			if (res == -EOPNOTSUPP) {
@@ -362,7 +343,7 @@ complete_zero(struct tgt_uring *u, struct nvtcp_tgt_bdev_io *io, int res)
 		finish(io, res);
 		return;
 	}
-	if (m == ZM_WRITE) {
+	if (m == TGT_ZM_WRITE) {
 		if (res == 0) {
 			finish(io, -EIO);
 			return;
@@ -697,13 +678,12 @@ tgt_bdev_uring_create(const char *path, uint64_t size, uint32_t block_size, bool
 	bdev->size = size;
 	dio_setup(ctx, path);
 	/* Aligned for the direct descriptor too, though it is written through the page cache. */
-	ctx->zeroes = aligned_alloc(4096, URING_ZERO_CHUNK);
+	ctx->zeroes = tgt_bdev_zero_buf_alloc();
 	if (ctx->zeroes == NULL) {
 		snprintf(err, errlen, "uring backend: out of memory");
 		rc = -ENOMEM;
 		goto fail;
 	}
-	memset(ctx->zeroes, 0, URING_ZERO_CHUNK);
 	if (ctx->fd_direct >= 0) {
 		NVTCP_NOTICELOG("%s: io_uring, O_DIRECT for I/O aligned to %u bytes (buffers to %u), "
 				"the page cache for the rest\n", path, ctx->dio_off_mask + 1,

@@ -384,6 +384,8 @@ struct cfg_subsys {
 	size_t nns;
 	struct cfg_listener *listeners;
 	size_t nlisteners;
+	/* The discovery NQN: hosts (with PSKs) only. */
+	bool discovery;
 };
 
 struct cfg_doc {
@@ -394,7 +396,7 @@ struct cfg_doc {
 };
 
 static const char *const g_listener_keys[] = {"address", "port", "secure_channel", NULL};
-static const char *const g_host_keys[] = {"nqn", "psk", NULL};
+static const char *const g_host_keys[] = {"nqn", "psk", "psk_unsaved", NULL};
 static const char *const g_subsys_keys[] = {
 	"nqn", "serial", "model", "allow_any_host", "hosts", "max_namespaces", "namespaces",
 	"listeners", NULL};
@@ -485,25 +487,18 @@ tgt_cfg_add_host(struct nvtcp_tgt *tgt, const char *subnqn, const char *hostnqn,
 		 const char *psk, char *err, size_t errlen)
 {
 	struct nvtcp_tgt_host_opts ho;
-	struct nvtcp_tls_psk key;
-	char why[160];
-	int rc;
 
 	nvtcp_tgt_host_opts_init(&ho);
-	memset(&key, 0, sizeof(key));
 	if (psk != NULL && strncmp(psk, "NVMeTLSkey-1:", 13) == 0) {
-		rc = nvtcp_tls_psk_parse(psk, &key, why, sizeof(why));
-		if (rc != 0) {
-			snprintf(err, errlen, "host %s: psk: %s", hostnqn, why);
-			return rc;
-		}
-		ho.psk = &key;
-	} else {
-		ho.psk_path = psk;
+		/* A key written into a config file or an RPC request escapes the mode-0600 rule
+		 * and could only be saved again by writing it out (which save_config never does):
+		 * configuration names key files, as SPDK's keyring does. The key is not echoed. */
+		snprintf(err, errlen, "host %s: psk: an inline key is refused: put it in a key "
+			 "file of mode 0600 and give that file's path", hostnqn);
+		return -EINVAL;
 	}
-	rc = nvtcp_tgt_subsys_add_host_ext(tgt, subnqn, hostnqn, &ho, err, errlen);
-	nvtcp_tls_psk_wipe(&key);
-	return rc;
+	ho.psk_path = psk;
+	return nvtcp_tgt_subsys_add_host_ext(tgt, subnqn, hostnqn, &ho, err, errlen);
 }
 
 int
@@ -639,9 +634,28 @@ parse_subsys(struct tgt_cfg *c, const char *q, struct json_object *o, struct cfg
 	if (s->nqn == NULL) {
 		return tgt_cfg_err(c, k, "missing");
 	}
-	if (!nvtcp_nqn_valid(s->nqn, why, sizeof(why)) || strcmp(s->nqn, NVTCP_DISCOVERY_NQN) == 0) {
-		return tgt_cfg_err(c, k, "'%s': %s", s->nqn,
-			       strcmp(s->nqn, NVTCP_DISCOVERY_NQN) == 0 ? "the discovery NQN" : why);
+	if (!nvtcp_nqn_valid(s->nqn, why, sizeof(why))) {
+		return tgt_cfg_err(c, k, "'%s': %s", s->nqn, why);
+	}
+	if (strcmp(s->nqn, NVTCP_DISCOVERY_NQN) == 0) {
+		/* The discovery subsystem exists already; an entry for it only gives hosts the
+		 * PSKs with which they discover through TLS listeners. */
+		static const char *const only[] = {"nqn", "hosts", NULL};
+
+		json_object_object_foreach(o, key, val) {
+			bool known = false;
+
+			(void)val;
+			for (size_t i = 0; only[i] != NULL; i++) {
+				known |= strcmp(only[i], key) == 0;
+			}
+			if (!known) {
+				tgt_cfg_jpath_key(k, q, key);
+				return tgt_cfg_err(c, k, "not for the discovery subsystem (it takes "
+						   "only hosts with a psk)");
+			}
+		}
+		s->discovery = true;
 	}
 	if (json_object_object_get_ex(o, "hosts", &v)) {
 		tgt_cfg_jpath_key(k, q, "hosts");
@@ -666,6 +680,15 @@ parse_subsys(struct tgt_cfg *c, const char *q, struct json_object *o, struct cfg
 				rc = rc ?: tgt_cfg_get_str(c, e, h, "psk", &s->hosts[i].psk);
 				if (rc != 0) {
 					return rc;
+				}
+				if (json_object_object_get_ex(h, "psk_unsaved", NULL)) {
+					/* save_config's mark for a key given as a value. */
+					tgt_cfg_jpath_key(f, e, "psk_unsaved");
+					return tgt_cfg_err(c, f, "the PSK of host %s was given as a "
+							   "value and is not saved: give \"psk\": "
+							   "a key file",
+							   s->hosts[i].nqn != NULL ? s->hosts[i].nqn :
+							   "?");
 				}
 				tgt_cfg_jpath_key(f, e, "nqn");
 				if (s->hosts[i].nqn == NULL) {
@@ -838,7 +861,7 @@ nvtcp_tgt_config_load(struct nvtcp_tgt *tgt, const char *path, char *err, size_t
 		char q[CFG_PATH_LEN];
 
 		tgt_cfg_jpath_idx(q, "$.subsystems", i);
-		rc = nvtcp_tgt_add_subsys(tgt, s->nqn, &s->opts, why, sizeof(why));
+		rc = s->discovery ? 0 : nvtcp_tgt_add_subsys(tgt, s->nqn, &s->opts, why, sizeof(why));
 		if (rc != 0) {
 			tgt_cfg_err(&c, q, "%s", why);
 			break;

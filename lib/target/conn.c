@@ -1020,6 +1020,16 @@ tgt_conn_process(struct tgt_conn *conn)
 			}
 			if (r == -ECONNRESET) {
 				tgt_conn_close(conn, "host closed the connection");
+			} else if (r == -EPROTO && conn->tls) {
+				/* A forged or corrupted record, or a peer gone mid-record. */
+				const char *why = nvtcp_sock_tls_error(conn->sock);
+
+				why = why != NULL ? why : "record layer error";
+				NVTCP_ERRLOG("%s: TLS connection of host %s (controller %u queue %u) "
+					     "failed: %s\n", conn_name(conn),
+					     tgt_hostnqn_str(conn->hostnqn), conn->cntlid, conn->qid,
+					     why);
+				tgt_conn_close(conn, "TLS: %s", why);
 			} else {
 				tgt_conn_close(conn, "receive failed: %s", strerror((int)-r));
 			}

@@ -688,9 +688,9 @@ connect_identity_ok(struct connect_ctx *ctx, struct tgt_conn *conn)
 {
 	const char *id = nvtcp_sock_tls_identity(conn->sock);
 	char hostnqn[NVTCP_NQN_MAX_LEN + 1], subnqn[NVTCP_NQN_MAX_LEN + 1];
-	uint32_t hash;
 
-	if (id == NULL || tgt_psk_identity_parse(id, strlen(id), hostnqn, subnqn, &hash) != 0) {
+	if (id == NULL || nvtcp_tls_identity_parse(id, strlen(id), hostnqn, sizeof(hostnqn),
+						   subnqn, sizeof(subnqn)) < 0) {
 		connect_fail(ctx, NVTCP_NVME_SCT_COMMAND_SPECIFIC, NVTCP_NVMF_SC_CONNECT_INVALID_HOST,
 			     nvtcp_nvmf_connect_rsp_invalid(true, DATA_OFF(hostnqn)),
 			     "the TLS PSK identity is not NVMe0R0H <hostnqn> <subnqn>");

@@ -104,9 +104,10 @@ rpc_req_str(struct rpc *r, const char *parent, struct json_object *obj, const ch
 	return 0;
 }
 
-/* The "nqn" of an existing NVM subsystem (not the discovery one). */
+/* The "nqn" of an existing subsystem; the discovery one only where \p discovery_ok (its
+ * hosts: the PSKs for discovery over TLS). */
 static struct tgt_subsys *
-rpc_subsys(struct rpc *r, struct json_object *params)
+rpc_subsys_ext(struct rpc *r, struct json_object *params, bool discovery_ok)
 {
 	struct tgt_subsys *s;
 	const char *nqn;
@@ -121,12 +122,19 @@ rpc_subsys(struct rpc *r, struct json_object *params)
 					 nqn);
 		return NULL;
 	}
-	if (s->discovery) {
+	if (s->discovery && !discovery_ok) {
 		nvtcp_jsonrpc_send_error(r->req, NVTCP_JSONRPC_INVALID_PARAMS,
 					 "%s: nqn: not for the discovery subsystem", r->c.file);
 		return NULL;
 	}
 	return s;
+}
+
+/* The "nqn" of an existing NVM subsystem (not the discovery one). */
+static struct tgt_subsys *
+rpc_subsys(struct rpc *r, struct json_object *params)
+{
+	return rpc_subsys_ext(r, params, false);
 }
 
 static void
@@ -649,7 +657,7 @@ rpc_host(struct nvtcp_jsonrpc_request *req, struct json_object *params, void *ct
 		rpc_invalid(&r);
 		return;
 	}
-	s = rpc_subsys(&r, params);
+	s = rpc_subsys_ext(&r, params, true);
 	if (s == NULL) {
 		return;
 	}
@@ -931,33 +939,43 @@ cfg_listener_json(const struct tgt_listener *l)
 }
 
 static struct json_object *
+cfg_hosts_json(const struct tgt_subsys *s)
+{
+	struct json_object *a = json_object_new_array(), *ho;
+	const struct tgt_host *h;
+
+	TAILQ_FOREACH(h, &s->hosts, link) {
+		if (!h->has_psk) {
+			json_object_array_add(a, json_object_new_string(h->nqn));
+			continue;
+		}
+		ho = json_object_new_object();
+		obj_add_str(ho, "nqn", h->nqn);
+		if (h->psk_path != NULL) {
+			obj_add_str(ho, "psk", h->psk_path);
+		} else {
+			/* A key handed over as a value (the C API) has no file to name, and
+			 * save_config never writes key material: the entry says so, and loading it
+			 * fails naming the host instead of allowing it without its key. */
+			json_object_object_add(ho, "psk_unsaved", json_object_new_boolean(true));
+		}
+		json_object_array_add(a, ho);
+	}
+	return a;
+}
+
+static struct json_object *
 cfg_subsys_json(const struct tgt_subsys *s)
 {
 	struct json_object *o = json_object_new_object(), *a;
 	const struct tgt_subsys_listener *sl;
-	const struct tgt_host *h;
 
 	obj_add_str(o, "nqn", s->nqn);
 	obj_add_str(o, "serial", s->sn);
 	obj_add_str(o, "model", s->mn);
 	json_object_object_add(o, "allow_any_host", json_object_new_boolean(s->allow_any));
 	obj_add_u64(o, "max_namespaces", s->max_ns);
-	a = json_object_new_array();
-	TAILQ_FOREACH(h, &s->hosts, link) {
-		struct json_object *ho;
-
-		if (h->psk_path == NULL) {
-			/* A key given as a value (API, interchange string) is not written out:
-			 * save_config never carries key material. */
-			json_object_array_add(a, json_object_new_string(h->nqn));
-			continue;
-		}
-		ho = json_object_new_object();
-		obj_add_str(ho, "nqn", h->nqn);
-		obj_add_str(ho, "psk", h->psk_path);
-		json_object_array_add(a, ho);
-	}
-	json_object_object_add(o, "hosts", a);
+	json_object_object_add(o, "hosts", cfg_hosts_json(s));
 	a = json_object_new_array();
 	TAILQ_FOREACH(sl, &s->listeners, link) {
 		json_object_array_add(a, cfg_listener_json(sl->l));
@@ -1015,6 +1033,14 @@ rpc_save_config(struct nvtcp_jsonrpc_request *req, struct json_object *params, v
 	}
 	json_object_object_add(doc, "listeners", a);
 	a = json_object_new_array();
+	if (!TAILQ_EMPTY(&r.tgt->disc->hosts)) {
+		/* Only its hosts: the rest of the discovery subsystem is not configurable. */
+		struct json_object *o = json_object_new_object();
+
+		obj_add_str(o, "nqn", r.tgt->disc->nqn);
+		json_object_object_add(o, "hosts", cfg_hosts_json(r.tgt->disc));
+		json_object_array_add(a, o);
+	}
 	TAILQ_FOREACH(s, &r.tgt->subsystems, link) {
 		json_object_array_add(a, cfg_subsys_json(s));
 	}

@@ -146,6 +146,22 @@ psk_retire(struct nvtcp_tgt *tgt, struct tgt_psk_table *t)
 	}
 }
 
+static void
+psk_table_add(struct tgt_psk_table *t, const struct tgt_subsys *s)
+{
+	const struct tgt_host *h;
+
+	TAILQ_FOREACH(h, &s->hosts, link) {
+		if (h->has_psk) {
+			struct tgt_psk_entry *e = &t->e[t->n++];
+
+			snprintf(e->subnqn, sizeof(e->subnqn), "%s", s->nqn);
+			snprintf(e->hostnqn, sizeof(e->hostnqn), "%s", h->nqn);
+			e->psk = h->psk;
+		}
+	}
+}
+
 int
 tgt_psk_publish(struct nvtcp_tgt *tgt)
 {
@@ -154,6 +170,12 @@ tgt_psk_publish(struct nvtcp_tgt *tgt)
 	struct tgt_host *h;
 	uint32_t n = 0;
 
+	/* The discovery subsystem's hosts too: their identities name the discovery NQN. */
+	if (tgt->disc != NULL) {
+		TAILQ_FOREACH(h, &tgt->disc->hosts, link) {
+			n += h->has_psk ? 1 : 0;
+		}
+	}
 	TAILQ_FOREACH(s, &tgt->subsystems, link) {
 		TAILQ_FOREACH(h, &s->hosts, link) {
 			n += h->has_psk ? 1 : 0;
@@ -166,16 +188,11 @@ tgt_psk_publish(struct nvtcp_tgt *tgt)
 			     "next change\n");
 	}
 	if (t != NULL) {
+		if (tgt->disc != NULL) {
+			psk_table_add(t, tgt->disc);
+		}
 		TAILQ_FOREACH(s, &tgt->subsystems, link) {
-			TAILQ_FOREACH(h, &s->hosts, link) {
-				if (h->has_psk) {
-					struct tgt_psk_entry *e = &t->e[t->n++];
-
-					snprintf(e->subnqn, sizeof(e->subnqn), "%s", s->nqn);
-					snprintf(e->hostnqn, sizeof(e->hostnqn), "%s", h->nqn);
-					e->psk = h->psk;
-				}
-			}
+			psk_table_add(t, s);
 		}
 	}
 	old = tgt->psk_table;
@@ -192,42 +209,17 @@ tgt_psk_table_free(struct nvtcp_tgt *tgt)
 }
 
 int
-tgt_psk_identity_parse(const char *id, size_t len, char *hostnqn, char *subnqn, uint32_t *hash)
-{
-	static const char prefix[] = "NVMe0R0";
-	const size_t plen = sizeof(prefix) - 1;
-	const char *h, *sp, *end = id + len;
-
-	if (len < plen + 4 || memcmp(id, prefix, plen) != 0 ||
-	    (id[plen] != '1' && id[plen] != '2') || id[plen + 1] != ' ') {
-		return -EINVAL;
-	}
-	*hash = (uint32_t)(id[plen] - '0');
-	h = id + plen + 2;
-	sp = memchr(h, ' ', (size_t)(end - h));
-	if (sp == NULL || sp == h || sp + 1 == end || (size_t)(sp - h) > NVTCP_NQN_MAX_LEN ||
-	    (size_t)(end - sp - 1) > NVTCP_NQN_MAX_LEN ||
-	    memchr(sp + 1, ' ', (size_t)(end - sp - 1)) != NULL ||
-	    memchr(id, '\0', len) != NULL) {
-		return -EINVAL;
-	}
-	memcpy(hostnqn, h, (size_t)(sp - h));
-	hostnqn[sp - h] = '\0';
-	memcpy(subnqn, sp + 1, (size_t)(end - sp - 1));
-	subnqn[end - sp - 1] = '\0';
-	return 0;
-}
-
-int
 tgt_psk_lookup(void *ctx, const char *identity, size_t identity_len, struct nvtcp_tls_psk *key)
 {
 	struct nvtcp_tgt *tgt = ctx;
 	const struct tgt_psk_table *t = __atomic_load_n(&tgt->psk_table, __ATOMIC_ACQUIRE);
 	char hostnqn[NVTCP_NQN_MAX_LEN + 1], subnqn[NVTCP_NQN_MAX_LEN + 1];
-	uint32_t hash;
+	int hash;
 
-	if (t == NULL || tgt_psk_identity_parse(identity, identity_len, hostnqn, subnqn,
-						&hash) != 0) {
+	hash = t == NULL ? -ENOENT : nvtcp_tls_identity_parse(identity, identity_len, hostnqn,
+							      sizeof(hostnqn), subnqn,
+							      sizeof(subnqn));
+	if (hash < 0) {
 		return -ENOENT;
 	}
 	for (uint32_t i = 0; i < t->n; i++) {
@@ -497,9 +489,16 @@ nvtcp_tgt_subsys_add_host_ext(struct nvtcp_tgt *tgt, const char *nqn, const char
 	char why[128];
 	int rc;
 
-	if (s == NULL || s->discovery) {
+	if (s == NULL) {
 		ERR("no subsystem %s", nqn != NULL ? nqn : "");
 		return -ENOENT;
+	}
+	/* The discovery subsystem admits any host; a host entry there exists only to carry the
+	 * PSK that lets it discover through a TLS listener. */
+	if (s->discovery && (opts == NULL || (opts->psk == NULL && opts->psk_path == NULL))) {
+		ERR("host %s: the discovery subsystem allows any host: a host entry there needs a "
+		    "TLS PSK", hostnqn != NULL ? hostnqn : "");
+		return -EINVAL;
 	}
 	if (hostnqn == NULL || !nvtcp_nqn_valid(hostnqn, why, sizeof(why))) {
 		ERR("host NQN '%s': %s", hostnqn != NULL ? hostnqn : "",
@@ -579,7 +578,7 @@ nvtcp_tgt_subsys_remove_host(struct nvtcp_tgt *tgt, const char *nqn, const char 
 	struct tgt_host *h;
 	uint32_t n;
 
-	if (s == NULL || s->discovery || hostnqn == NULL) {
+	if (s == NULL || hostnqn == NULL) {
 		return -ENOENT;
 	}
 	TAILQ_FOREACH(h, &s->hosts, link) {
@@ -595,7 +594,7 @@ nvtcp_tgt_subsys_remove_host(struct nvtcp_tgt *tgt, const char *nqn, const char 
 			}
 			/* With any host allowed, the host may stay: only a withdrawn right ends
 			 * its controllers. */
-			n = s->allow_any ? 0 :
+			n = s->allow_any || s->discovery ? 0 :
 			    tgt_subsys_teardown_some(s, hostnqn, 0, "host removed from the subsystem");
 			NVTCP_NOTICELOG("subsystem %s: host %s removed (%u controllers torn down)\n",
 					s->nqn, hostnqn, n);

@@ -156,6 +156,30 @@ int tgt_bdev_uring_create(const char *path, uint64_t size, uint32_t block_size, 
 			  struct nvtcp_tgt_bdev **bdev, char *err, size_t errlen);
 void tgt_bdev_destroy(struct nvtcp_tgt_bdev *bdev);
 
+/*
+ * Zeroing a byte range of a file or block device (bdev.c), shared by the file and uring
+ * backends: Write Zeroes and Deallocate must leave zeroes (DLFEAT says so), by the first of
+ * these ways the device supports. Both backends try them in the same order and treat the same
+ * failures as "not supported here, try the next".
+ */
+enum tgt_zero_method {
+	TGT_ZM_ZERO_RANGE,      /* fallocate ZERO_RANGE | KEEP_SIZE */
+	TGT_ZM_PUNCH_HOLE,      /* fallocate PUNCH_HOLE | KEEP_SIZE */
+	TGT_ZM_WRITE,           /* writes of a zero buffer: always works, the last resort */
+};
+/* Bytes of the zero buffer of TGT_ZM_WRITE (tgt_bdev_zero_buf_alloc()). */
+#define TGT_BDEV_ZERO_CHUNK (256u * 1024)
+/* The order of the ways for Write Zeroes (ZERO_RANGE first) or Deallocate (PUNCH_HOLE first):
+ * 3 methods, ending with TGT_ZM_WRITE. */
+const uint8_t *tgt_bdev_zero_steps(bool dealloc);
+/* The fallocate() mode of a method other than TGT_ZM_WRITE. */
+int tgt_bdev_zero_falloc_mode(uint8_t method);
+/* A failure of a fallocate method that means "try the next one" (not supported by this
+ * device, or not at this alignment), rather than an I/O error to report. */
+bool tgt_bdev_zero_unsupported(int err);
+/* A zeroed, 4 KiB aligned (O_DIRECT-safe) buffer of TGT_BDEV_ZERO_CHUNK bytes; free(). */
+void *tgt_bdev_zero_buf_alloc(void);
+
 /* Zero-copy memory of a backend, when it has the (optional) function and the memory. */
 static inline void *
 tgt_bdev_read_ptr(struct nvtcp_tgt_bdev *bdev, uint64_t off, uint64_t len)
@@ -284,12 +308,6 @@ struct tgt_psk_table {
 int tgt_psk_publish(struct nvtcp_tgt *tgt);
 /* M: free the current table at once (target destroy: no pg polls any more). */
 void tgt_psk_table_free(struct nvtcp_tgt *tgt);
-/*
- * Split a PSK identity "NVMe0R0H <hostnqn> <subnqn>" (H 1 or 2) into its NQNs; \p hash gets
- * H. Returns 0 or -EINVAL.
- */
-int tgt_psk_identity_parse(const char *id, size_t len, char *hostnqn, char *subnqn,
-			   uint32_t *hash);
 /* The nvtcp_tls_psk_lookup_fn of the target (ctx = the tgt). */
 int tgt_psk_lookup(void *ctx, const char *identity, size_t identity_len,
 		   struct nvtcp_tls_psk *key);
@@ -884,7 +902,7 @@ int tgt_cfg_parse_hex16(const char *s, uint8_t out[16]);
 /* An optional secure channel mode: "none" | "optional" | "required", or SPDK's bool. */
 int tgt_cfg_get_secure(struct tgt_cfg *c, const char *parent, struct json_object *obj,
 		       const char *key, enum nvtcp_tgt_secure_channel *out);
-/* Allow a host, with a PSK given as an interchange string or a file path (or NULL). */
+/* Allow a host, with a PSK file path (or NULL); an inline interchange string is refused. */
 int tgt_cfg_add_host(struct nvtcp_tgt *tgt, const char *subnqn, const char *hostnqn,
 		     const char *psk, char *err, size_t errlen);
 /* A namespace object (config "namespaces" entry, RPC "namespace"); strings point into \p o. */

@@ -7,6 +7,7 @@
  *   tgt_host garbage --port P --subnqn NQN [--denied-subnqn NQN]
  *   tgt_host reset   --port P --subnqn NQN [--qpairs N] [--digest ...]
  *   tgt_host dump    --port P --subnqn NQN --out FILE --bytes N
+ *   tgt_host tls     --port P --psk FILE --hostnqn A --subnqn X ... (tgt_host_tls.c)
  *
  * verify: discovery log, Identify (controller, namespace list, namespace, descriptors),
  * random verified writes and reads of 512 B..1 MiB on several I/O queues at once (in-capsule
@@ -1233,7 +1234,8 @@ usage(void)
 		"[--addr A] "
 		"[--digest none|hdgst|ddgst|both] [--qpairs N] [--ios N] [--qd N] [--seed S] "
 		"[--max-bs B] [--denied-subnqn NQN]\n"
-		"       tgt_host dump --port P --subnqn NQN --out FILE --bytes N\n");
+		"       tgt_host dump --port P --subnqn NQN --out FILE --bytes N\n"
+		"       tgt_host tls --port P --psk FILE --hostnqn A --subnqn X ... (tls --help)\n");
 }
 
 int
@@ -1259,6 +1261,9 @@ main(int argc, char **argv)
 		return 2;
 	}
 	mode = argv[1];
+	if (strcmp(mode, "tls") == 0) {
+		return tgt_host_tls_main(argc, argv);
+	}
 	optind = 2;
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (ch) {

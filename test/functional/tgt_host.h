@@ -35,6 +35,8 @@ struct th_cmd {
 
 struct th_queue {
 	int fd;
+	/* TLS (th_tls.c): an OpenSSL SSL * carrying every PDU once set; NULL = plaintext. */
+	void *ssl;
 	char name[32];
 	uint16_t qid;
 	uint16_t cntlid;
@@ -60,6 +62,8 @@ struct th_queue {
 /* Connect TCP and exchange ICReq/ICResp (digests requested as asked). */
 int th_open(struct th_queue *q, const char *addr, const char *port, bool hdgst, bool ddgst,
 	    const char *name);
+/* Exchange ICReq/ICResp on an open queue (after th_open_raw, or th_tls_start). */
+int th_icreq(struct th_queue *q, bool hdgst, bool ddgst);
 /* Connect TCP only (no ICReq). */
 int th_open_raw(struct th_queue *q, const char *addr, const char *port, const char *name);
 void th_close(struct th_queue *q);
@@ -82,6 +86,22 @@ int th_exec(struct th_queue *q, const struct nvtcp_nvme_cmd *sqe, void *buf, uin
 /* Process input until nothing arrives for timeout_ms or every command is done. */
 int th_poll(struct th_queue *q, int timeout_ms);
 
+/*
+ * TLS 1.3 with a PSK (th_tls.c), for the tests of the target's secure channel: the handshake
+ * offers the identity "NVMe0R0H <id_hostnqn> <id_subnqn>" and the TLS PSK derived from
+ * \p psk_path's key for it, whatever NQNs the queue's Connect later names. On an open raw
+ * queue; after it every PDU goes through TLS. 0, or -1 with the reason on stderr.
+ */
+int th_tls_start(struct th_queue *q, const char *psk_path, const char *id_hostnqn,
+		 const char *id_subnqn);
+/* Write raw bytes to the TCP socket under TLS (a broken record, for the close tests). */
+int th_send_wire(struct th_queue *q, const void *buf, size_t len);
+/* TLS-aware I/O of th_queue.c (th_tls.c). */
+ssize_t th_tls_read(struct th_queue *q, void *buf, size_t len);
+int th_tls_write(struct th_queue *q, const void *buf, size_t len);
+bool th_tls_pending(struct th_queue *q);
+void th_tls_free(struct th_queue *q);
+
 /* Fabrics helpers; return the status word (0 = success) or -1. */
 int th_fabrics_connect(struct th_queue *q, uint16_t qid, uint16_t sqsize, const char *subnqn,
 		       const char *hostnqn, const uint8_t hostid[16], uint16_t cntlid,
@@ -94,6 +114,9 @@ int th_shutdown(struct th_queue *q);
 int th_identify(struct th_queue *q, uint8_t cns, uint32_t nsid, void *buf);
 int th_get_log(struct th_queue *q, uint8_t lid, uint32_t nsid, bool rae, void *buf, uint32_t len,
 	       uint64_t off);
+
+/* The "tls" mode (tgt_host_tls.c): argv as main's. */
+int tgt_host_tls_main(int argc, char **argv);
 
 /* The host identity used by the tests. */
 extern const char *th_hostnqn;

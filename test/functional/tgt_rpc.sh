@@ -9,9 +9,13 @@
 #   - a subsystem deleted during verified perf on another subsystem: that perf is undisturbed;
 #   - bad parameters for every method are refused and change nothing (nvmf_get_subsystems
 #     before and after);
-#   - save_config, restart with --config, the same nvmf_get_subsystems.
-# Ports 5120..5129 (this test's range).
+#   - TLS keys by file only: an inline key is refused without being echoed; a host key and a
+#     discovery key given as files;
+#   - save_config (no key material in it), restart with --config, the same
+#     nvmf_get_subsystems (keys read back from their files).
+# Ports TGT_RPC_PORT..+9 (default 5120..5129, this test's range).
 set -uo pipefail
+# shellcheck disable=SC1091
 . "$(dirname "$0")/tgt_lib.sh"
 
 RPC_PY=$ROOT/scripts/nvtcp-rpc
@@ -23,7 +27,8 @@ B=nqn.2024-01.io.nvtcp:rpc-b
 C=nqn.2024-01.io.nvtcp:rpc-c
 H1=nqn.2014-08.org.nvmexpress:uuid:11111111-1111-4111-8111-111111111111
 H2=nqn.2014-08.org.nvmexpress:uuid:22222222-2222-4222-8222-222222222222
-PA=5120 PB=5121 PC1=5122 PC2=5123
+BASE=${TGT_RPC_PORT:-5120}
+PA=$BASE PB=$((BASE + 1)) PC1=$((BASE + 2)) PC2=$((BASE + 3)) PX=$((BASE + 4))
 if (($(nproc) >= 2)); then PERF_MASK=0x2; else PERF_MASK=0x1; fi
 
 for b in "$PERF" "$IDENT" "$RPC_PY"; do
@@ -101,7 +106,7 @@ check "C: malloc ns, 4 KiB blocks" rpc nvmf_subsystem_add_ns "$C" --backend mall
 	--block-size 4096
 check "C: listener 1" rpc nvmf_subsystem_add_listener "$C" -t tcp -a 127.0.0.1 -s "$PC1"
 check "C: listener 2" rpc nvmf_subsystem_add_listener "$C" -t tcp -a 127.0.0.1 -s "$PC2"
-check "identify A through its listener" bash -c "'$IDENT' -r '$(trid $PA $A)' | grep -qi 'RPCSERIAL01'"
+check "identify A through its listener" bash -c "'$IDENT' -r '$(trid "$PA" "$A")' | grep -qi 'RPCSERIAL01'"
 # A Connect to A through C's listener is refused, and the target says why.
 if "$IDENT" -r "$(trid $PC1 $A)" >"$TMP/cross.out" 2>&1; then
 	log "FAIL: A was reachable through C's listener"
@@ -122,7 +127,7 @@ else
 fi
 
 # ---- Namespaces under verified I/O: events seen by the host --------------------------------
-perf_bg nsperf 15 "$(trid $PA $A)"
+perf_bg nsperf 15 "$(trid "$PA" "$A")"
 NSPERF=$PERF_PID
 sleep 4
 check "A: add ns 2 while connected" rpc nvmf_subsystem_add_ns "$A" --backend malloc --size 8M -n 2
@@ -177,7 +182,7 @@ if "$IDENT" -r "$(trid $PC2 $C)" -t 5 >/dev/null 2>&1; then
 fi
 
 # ---- Delete a subsystem during verified perf on another ------------------------------------
-perf_bg keep 15 "$(trid $PA $A)"
+perf_bg keep 15 "$(trid "$PA" "$A")"
 KEEP=$PERF_PID
 perf_bg gone 12 "$(trid $PC1 $C)" read
 GONE=$PERF_PID
@@ -224,12 +229,12 @@ bad nvmf_subsystem_add_ns "{\"nqn\":\"$A\",\"namespace\":{\"backend\":\"malloc\"
 bad nvmf_subsystem_add_ns "{\"nqn\":\"$A\"}" "namespace: missing"
 bad nvmf_subsystem_remove_ns "{\"nqn\":\"$A\",\"nsid\":7}" "no namespace 7"
 bad nvmf_subsystem_remove_ns "{\"nqn\":\"$A\",\"nsid\":\"1\"}" "nsid: must be a number"
-bad nvmf_subsystem_add_listener "{\"nqn\":\"$A\",\"listen_address\":{\"trtype\":\"rdma\",\"traddr\":\"127.0.0.1\",\"trsvcid\":\"5124\"}}" "listen_address.trtype"
-bad nvmf_subsystem_add_listener "{\"nqn\":\"$A\",\"listen_address\":{\"trtype\":\"tcp\",\"traddr\":\"127.0.0.1\",\"trsvcid\":\"5124\",\"adrfam\":\"ipv6\"}}" "listen_address.adrfam"
-bad nvmf_subsystem_add_listener "{\"nqn\":\"$A\",\"listen_address\":{\"trtype\":\"tcp\",\"traddr\":\"localhost\",\"trsvcid\":\"5124\"}}" "listen_address.traddr"
+bad nvmf_subsystem_add_listener "{\"nqn\":\"$A\",\"listen_address\":{\"trtype\":\"rdma\",\"traddr\":\"127.0.0.1\",\"trsvcid\":\"$PX\"}}" "listen_address.trtype"
+bad nvmf_subsystem_add_listener "{\"nqn\":\"$A\",\"listen_address\":{\"trtype\":\"tcp\",\"traddr\":\"127.0.0.1\",\"trsvcid\":\"$PX\",\"adrfam\":\"ipv6\"}}" "listen_address.adrfam"
+bad nvmf_subsystem_add_listener "{\"nqn\":\"$A\",\"listen_address\":{\"trtype\":\"tcp\",\"traddr\":\"localhost\",\"trsvcid\":\"$PX\"}}" "listen_address.traddr"
 bad nvmf_subsystem_add_listener "{\"nqn\":\"$A\",\"listen_address\":{\"trtype\":\"tcp\",\"traddr\":\"127.0.0.1\",\"trsvcid\":\"70000\"}}" "listen_address.trsvcid"
 bad nvmf_subsystem_add_listener "{\"nqn\":\"$A\",\"listen_address\":{\"trtype\":\"tcp\",\"traddr\":\"127.0.0.1\",\"trsvcid\":\"$PA\"}}" "already listens"
-bad nvmf_subsystem_add_listener "{\"nqn\":\"$A\",\"listen_address\":{\"trtype\":\"tcp\",\"traddr\":\"127.0.0.2\",\"trsvcid\":\"5124\",\"secure_channel\":\"tls\"}}" "listen_address.secure_channel: 'tls' is not none, optional, required"
+bad nvmf_subsystem_add_listener "{\"nqn\":\"$A\",\"listen_address\":{\"trtype\":\"tcp\",\"traddr\":\"127.0.0.2\",\"trsvcid\":\"$PX\",\"secure_channel\":\"tls\"}}" "listen_address.secure_channel: 'tls' is not none, optional, required"
 bad nvmf_subsystem_remove_listener "{\"nqn\":\"$A\",\"listen_address\":{\"trtype\":\"tcp\",\"traddr\":\"127.0.0.1\",\"trsvcid\":\"$PB\"}}" "does not listen"
 bad nvmf_subsystem_add_host "{\"nqn\":\"$B\",\"host\":\"$H2\"}" "already allowed"
 bad nvmf_subsystem_add_host "{\"nqn\":\"$B\",\"host\":\"bad host\"}" "host: 'bad host'"
@@ -248,8 +253,31 @@ fi
 check "nvmf_get_stats" bash -c "'$RPC_PY' -s '$SOCK' nvmf_get_stats | grep -q poll_groups"
 check "framework_get_reactors" bash -c "'$RPC_PY' -s '$SOCK' framework_get_reactors | grep -q tick_rate"
 
+# ---- TLS keys: files only ---------------------------------------------------------------------
+KEY='NVMeTLSkey-1:01:MDAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmZwJEiQ:'
+(umask 077 && printf '%s' "$KEY" >"$TMP/h2.psk")
+bad nvmf_subsystem_add_host "{\"nqn\":\"$B\",\"host\":\"$H1\",\"psk\":\"$KEY\"}" \
+	"psk: an inline key is refused"
+if "$RPC_PY" -s "$SOCK" call nvmf_subsystem_add_host \
+	"{\"nqn\":\"$B\",\"host\":\"$H1\",\"psk\":\"$KEY\"}" 2>&1 | grep -q "MDAxMTIy"; then
+	log "FAIL: the refusal echoes the key"
+	failures+=("inline key echoed")
+fi
+check "B: H1 with a key file" rpc nvmf_subsystem_add_host "$B" "$H1" --psk "$TMP/h2.psk"
+check "discovery: H2 with a key file" rpc nvmf_subsystem_add_host \
+	nqn.2014-08.org.nvmexpress.discovery "$H2" --psk "$TMP/h2.psk"
+
 # ---- save_config and restart -----------------------------------------------------------------
 rpc save_config >"$TMP/saved.json" || failures+=("save_config")
+if grep -q "MDAxMTIy\|NVMeTLSkey" "$TMP/saved.json"; then
+	log "FAIL: save_config wrote key material"
+	failures+=("key material in save_config")
+elif ! grep -qF "$TMP/h2.psk" "$TMP/saved.json"; then
+	log "FAIL: save_config lost the key file paths"
+	failures+=("save_config key paths")
+else
+	log "ok save_config names the key files, holds no key material"
+fi
 rpc nvmf_get_subsystems >"$TMP/live.json"
 tgt_stop || true
 [ -e "$SOCK" ] && { log "FAIL: socket left behind"; failures+=("socket removed"); }
@@ -262,6 +290,6 @@ else
 	failures+=("save_config round trip")
 fi
 check "restored A serves verified I/O" "$PERF" --no-progress -c "$PERF_MASK" -q 8 -o 4096 \
-	-w randrw -M 50 -t 2 -V -r "$(trid $PA $A)"
+	-w randrw -M 50 -t 2 -V -r "$(trid "$PA" "$A")"
 tgt_stop
 finish

@@ -35,8 +35,18 @@ now_ms(void)
 }
 
 static int
-writev_all(int fd, struct iovec *iov, int n)
+writev_all(struct th_queue *q, struct iovec *iov, int n)
 {
+	int fd = q->fd;
+
+	if (q->ssl != NULL) {
+		for (int i = 0; i < n; i++) {
+			if (th_tls_write(q, iov[i].iov_base, iov[i].iov_len) != 0) {
+				return -EIO;
+			}
+		}
+		return 0;
+	}
 	while (n > 0) {
 		ssize_t r = writev(fd, iov, n);
 
@@ -64,7 +74,7 @@ th_send_raw(struct th_queue *q, const void *buf, size_t len)
 {
 	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
 
-	return writev_all(q->fd, &iov, 1);
+	return writev_all(q, &iov, 1);
 }
 
 static int
@@ -73,7 +83,7 @@ send_pdu(struct th_queue *q, struct nvtcp_tcp_tx_pdu *pdu)
 	struct iovec iov[NVTCP_TCP_TX_IOV_MAX];
 
 	memcpy(iov, pdu->iov, sizeof(iov[0]) * (size_t)pdu->iovcnt);
-	return writev_all(q->fd, iov, pdu->iovcnt);
+	return writev_all(q, iov, pdu->iovcnt);
 }
 
 static struct th_cmd *
@@ -270,6 +280,7 @@ th_open_raw(struct th_queue *q, const char *addr, const char *port, const char *
 void
 th_close(struct th_queue *q)
 {
+	th_tls_free(q);
 	if (q->fd >= 0) {
 		close(q->fd);
 		q->fd = -1;
@@ -299,11 +310,14 @@ rx_once(struct th_queue *q, int timeout_ms)
 		}
 		return -1;
 	}
-	rc = poll(&pfd, 1, timeout_ms);
-	if (rc <= 0) {
-		return 0;
+	if (q->ssl == NULL || !th_tls_pending(q)) {
+		rc = poll(&pfd, 1, timeout_ms);
+		if (rc <= 0) {
+			return 0;
+		}
 	}
-	n = nvtcp_tcp_rx_direct_iov(&q->rx, iov, NVTCP_COUNTOF(iov));
+	/* TLS hands over whole records: everything goes through the receive buffer. */
+	n = q->ssl != NULL ? 0 : nvtcp_tcp_rx_direct_iov(&q->rx, iov, NVTCP_COUNTOF(iov));
 	{
 		struct iovec all[NVTCP_TCP_PDU_MAX_DATA_IOV + 1];
 		size_t dlen = 0;
@@ -317,7 +331,14 @@ rx_once(struct th_queue *q, int timeout_ms)
 		}
 		all[n].iov_base = q->rb.buf + q->rb.tail;
 		all[n].iov_len = q->rb.size - q->rb.tail;
-		r = readv(q->fd, all, n + 1);
+		if (q->ssl != NULL) {
+			r = th_tls_read(q, all[0].iov_base, all[0].iov_len);
+			if (r == -EAGAIN) {
+				return 0;
+			}
+		} else {
+			r = readv(q->fd, all, n + 1);
+		}
 		if (r <= 0) {
 			q->closed = true;
 			return -1;
@@ -353,7 +374,9 @@ th_wait_closed(struct th_queue *q, int timeout_ms)
 			char b[4096];
 			struct pollfd pfd = {.fd = q->fd, .events = POLLIN};
 
-			if (poll(&pfd, 1, 100) > 0 && read(q->fd, b, sizeof(b)) <= 0) {
+			if (poll(&pfd, 1, 100) > 0 &&
+			    (q->ssl != NULL ? th_tls_read(q, b, sizeof(b)) :
+			     read(q->fd, b, sizeof(b))) <= 0) {
 				q->closed = true;
 			}
 			continue;
@@ -378,13 +401,19 @@ int
 th_open(struct th_queue *q, const char *addr, const char *port, bool hdgst, bool ddgst,
 	const char *name)
 {
+	if (th_open_raw(q, addr, port, name) != 0) {
+		return -1;
+	}
+	return th_icreq(q, hdgst, ddgst);
+}
+
+int
+th_icreq(struct th_queue *q, bool hdgst, bool ddgst)
+{
 	struct nvtcp_tcp_ic_opts o;
 	struct nvtcp_tcp_icreq icreq;
 	uint64_t end;
 
-	if (th_open_raw(q, addr, port, name) != 0) {
-		return -1;
-	}
 	q->hdgst_req = hdgst;
 	q->ddgst_req = ddgst;
 	nvtcp_tcp_ic_opts_init(&o);

@@ -97,6 +97,7 @@ static struct {
 	double resume_within;
 	uint64_t seed;
 	bool quiet;
+	const char *psk_path;
 } g_opt = {
 	.qd = 32, .nqp = 4, .io_size = 4096, .seconds = 10, .region = 0, .ctrl_loss = 600,
 	.fast_fail = -1, .reconnect_delay = -1, .io_timeout = -1, .admin_timeout = -1, .kato = -1,
@@ -457,6 +458,7 @@ usage(void)
 		"  --expect-state live|failed   final controller state required\n"
 		"  --min-reconnects N       controller reconnects required\n"
 		"  --resume-within S        with live: a command succeeded in the last S seconds\n"
+		"  --psk FILE               TLS 1.3 with this PSK file (host NQN: the TRID's)\n"
 		"  --seed N  --quiet\n");
 }
 
@@ -468,7 +470,7 @@ parse(int argc, char **argv)
 		{"fast-io-fail", 1, 0, 4}, {"io-timeout", 1, 0, 5}, {"admin-timeout", 1, 0, 6},
 		{"kato", 1, 0, 7}, {"expect-state", 1, 0, 8}, {"min-reconnects", 1, 0, 9},
 		{"resume-within", 1, 0, 10}, {"seed", 1, 0, 11}, {"quiet", 0, 0, 12},
-		{"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+		{"psk", 1, 0, 13}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	char err[128];
 	int c;
 	bool have_trid = false;
@@ -502,6 +504,7 @@ parse(int argc, char **argv)
 		case 10: g_opt.resume_within = strtod(optarg, NULL); break;
 		case 11: g_opt.seed = strtoull(optarg, NULL, 0); break;
 		case 12: g_opt.quiet = true; break;
+		case 13: g_opt.psk_path = optarg; break;
 		default:
 			usage();
 			return -1;
@@ -586,6 +589,7 @@ main(int argc, char **argv)
 	o.num_io_queues = g_opt.nqp;
 	o.hdgst = g_opt.hdgst;
 	o.ddgst = g_opt.ddgst;
+	o.psk_path = g_opt.psk_path;
 	o.ctrl_loss_tmo_s = g_opt.ctrl_loss;
 	o.fast_io_fail_tmo_s = g_opt.fast_fail;
 	if (g_opt.reconnect_delay >= 0) {

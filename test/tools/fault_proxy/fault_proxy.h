@@ -191,8 +191,30 @@ struct fp_pdu_layout {
  */
 int fp_pdu_layout(const uint8_t ch[8], struct fp_pdu_layout *layout);
 
+/** TLS record framing (--tls): a 5-byte header (type, version, length), then the body. */
+#define FP_TLS_HDR_LEN 5
+/** TLS record content types (RFC 8446 5.1). */
+#define FP_TLS_CHANGE_CIPHER_SPEC 20
+#define FP_TLS_ALERT 21
+#define FP_TLS_HANDSHAKE 22
+#define FP_TLS_APPLICATION_DATA 23
+
+/**
+ * Layout of a TLS record from its header: FP_REGION_CH the 5-byte header, FP_REGION_DATA the
+ * body (TLS 1.3: ciphertext and AEAD tag once encrypted).
+ *
+ * \return 0, or -EPROTO for a header no TLS receiver would frame (unknown content type,
+ *         major version not 3, body over 2^14 + 256 bytes).
+ */
+int fp_tls_layout(const uint8_t hdr[FP_TLS_HDR_LEN], struct fp_pdu_layout *layout,
+		  uint32_t *rlen);
+
+/** Name of a TLS record content type ("application_data", ...; "tls-N" for others). */
+const char *fp_tls_type_str(int type);
+
 /** Tracker of one direction of one connection. */
 struct fp_track {
+	bool tls;             /* TLS records (fp_track_init_tls) instead of NVMe/TCP PDUs */
 	uint64_t stream_off;  /* bytes seen */
 	uint64_t pdu_index;   /* PDUs started (the current one is pdu_index - 1 once started) */
 	uint64_t pdu_start;   /* stream offset of the current PDU */
@@ -222,6 +244,9 @@ struct fp_span {
 
 /** Start tracking a stream at a PDU boundary. */
 void fp_track_init(struct fp_track *t);
+/** Start tracking a TLS stream at a record boundary: "PDUs" are then TLS records, their
+ *  type the content type (pdus_by_type indexed by type & 15). */
+void fp_track_init_tls(struct fp_track *t);
 
 /**
  * Classify the next bytes: consumes from \p buf up to the end of the current region (and never
@@ -266,6 +291,7 @@ struct fp_config {
 	char connect_port[32];
 	uint64_t seed;
 	bool global;               /* one schedule for all connections instead of one each */
+	bool tls;                  /* the streams are TLS: follow records, flip ciphertext */
 	uint64_t only_after_bytes; /* per connection, both directions */
 	uint64_t max_faults;       /* 0 = unlimited */
 	uint32_t max_conns;

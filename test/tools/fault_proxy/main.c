@@ -51,6 +51,7 @@ enum {
 	OPT_QUIET,
 	OPT_BUSY_POLL,
 	OPT_PIN,
+	OPT_TLS,
 };
 
 static const struct option g_long[] = {
@@ -58,6 +59,7 @@ static const struct option g_long[] = {
 	{"connect", required_argument, NULL, OPT_CONNECT},
 	{"seed", required_argument, NULL, OPT_SEED},
 	{"global", no_argument, NULL, OPT_GLOBAL},
+	{"tls", no_argument, NULL, OPT_TLS},
 	{"only-after-bytes", required_argument, NULL, OPT_ONLY_AFTER_BYTES},
 	{"max-faults", required_argument, NULL, OPT_MAX_FAULTS},
 	{"max-conns", required_argument, NULL, OPT_MAX_CONNS},
@@ -100,6 +102,10 @@ usage(void)
 	       "  --seed N                    seed of every random decision (default: time)\n"
 	       "  --global                    one schedule for all connections (timers drop or\n"
 	       "                              stall every connection at once); default: one each\n"
+	       "  --tls                       the connections carry TLS: follow TLS records (the\n"
+	       "                              PDUs inside are not visible); flips aim at the\n"
+	       "                              bodies (ch: headers) of application_data records;\n"
+	       "                              stalls fall on record boundaries\n"
 	       "  --only-after-bytes N        no drop/flip/stall on a connection before N bytes\n"
 	       "                              passed it (both directions); shaping always applies\n"
 	       "  --max-faults N              stop injecting after N faults (default: no limit)\n"
@@ -166,6 +172,9 @@ parse_opt(int ch, const char *arg, void *ctx)
 		return nvtcp_parse_u64(arg, UINT64_MAX, &cfg->seed);
 	case OPT_GLOBAL:
 		cfg->global = true;
+		return 0;
+	case OPT_TLS:
+		cfg->tls = true;
 		return 0;
 	case OPT_ONLY_AFTER_BYTES:
 		return nvtcp_parse_size(arg, &cfg->only_after_bytes);
@@ -258,9 +267,9 @@ static void
 config_print(const struct fp_config *cfg, FILE *out)
 {
 	fprintf(out, "fault_proxy: seed=%llu scope=%s only_after_bytes=%llu max_faults=%llu "
-		"buffer=%llu", (unsigned long long)cfg->seed, cfg->global ? "global" : "connection",
+		"buffer=%llu%s", (unsigned long long)cfg->seed, cfg->global ? "global" : "connection",
 		(unsigned long long)cfg->only_after_bytes, (unsigned long long)cfg->max_faults,
-		(unsigned long long)cfg->buffer_size);
+		(unsigned long long)cfg->buffer_size, cfg->tls ? " tls" : "");
 	if (cfg->reset_every_set) {
 		fprintf(out, " reset_every_ms=%llu-%llu", (unsigned long long)cfg->reset_every_ms.lo,
 			(unsigned long long)cfg->reset_every_ms.hi);
@@ -397,6 +406,11 @@ main(int argc, char **argv)
 	}
 	if (!a.listen_set || !a.connect_set) {
 		fprintf(stderr, "fault_proxy: --listen and --connect are required (see --help)\n");
+		return 2;
+	}
+	if (a.cfg.tls && a.cfg.flip_types != 0) {
+		fprintf(stderr, "fault_proxy: --flip-pdu: PDU types are not visible inside TLS "
+			"(--tls flips application_data records)\n");
 		return 2;
 	}
 	if (!a.seed_set) {

@@ -1,7 +1,9 @@
 /*
  * fault_proxy: the PDU-boundary tracker.
  *
- * Follows one direction of an NVMe/TCP connection from its first byte: it reads each 8-byte
+ * Follows one direction of an NVMe/TCP connection from its first byte (or, with --tls, of a
+ * TLS connection: then the units are TLS records, their 5-byte header and their body, as the
+ * PDUs inside cannot be seen): it reads each 8-byte
  * common header, derives the PDU's layout (header, header digest, padding, data, data digest)
  * the way a receiver frames it, and classifies every byte that passes. It looks only at the
  * common header, which is enough to know every boundary; it does not judge whether a PDU is
@@ -78,16 +80,58 @@ fp_pdu_layout(const uint8_t ch[8], struct fp_pdu_layout *l)
 	return 0;
 }
 
+int
+fp_tls_layout(const uint8_t hdr[FP_TLS_HDR_LEN], struct fp_pdu_layout *l, uint32_t *rlen)
+{
+	uint32_t len = ((uint32_t)hdr[3] << 8) | hdr[4];
+
+	memset(l, 0, sizeof(*l));
+	if (hdr[0] < FP_TLS_CHANGE_CIPHER_SPEC || hdr[0] > FP_TLS_APPLICATION_DATA ||
+	    hdr[1] != 3 || len > (1u << 14) + 256) {
+		return -EPROTO;
+	}
+	region_set(l, FP_REGION_CH, 0, FP_TLS_HDR_LEN);
+	region_set(l, FP_REGION_DATA, FP_TLS_HDR_LEN, FP_TLS_HDR_LEN + len);
+	*rlen = FP_TLS_HDR_LEN + len;
+	return 0;
+}
+
+const char *
+fp_tls_type_str(int type)
+{
+	switch (type) {
+	case FP_TLS_CHANGE_CIPHER_SPEC: return "change_cipher_spec";
+	case FP_TLS_ALERT: return "alert";
+	case FP_TLS_HANDSHAKE: return "handshake";
+	case FP_TLS_APPLICATION_DATA: return "application_data";
+	default: return "tls-unknown";
+	}
+}
+
 void
 fp_track_init(struct fp_track *t)
 {
 	memset(t, 0, sizeof(*t));
 }
 
+void
+fp_track_init_tls(struct fp_track *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->tls = true;
+}
+
+/* Bytes of the header that frames the next unit: a PDU's common header or a TLS record's. */
+static uint32_t
+hdr_len(const struct fp_track *t)
+{
+	return t->tls ? FP_TLS_HDR_LEN : NVTCP_TCP_CH_LEN;
+}
+
 int
 fp_track_pdu_type(const struct fp_track *t)
 {
-	if (t->lost || t->pdu_off < NVTCP_TCP_CH_LEN) {
+	if (t->lost || t->pdu_off < hdr_len(t)) {
 		return -1;
 	}
 	return t->ch[0];
@@ -132,26 +176,32 @@ fp_track_step(struct fp_track *t, const uint8_t *buf, size_t len, struct fp_span
 	span->pdu_index = t->pdu_index - 1;
 	span->pdu_off = t->pdu_off;
 
-	if (t->pdu_off < NVTCP_TCP_CH_LEN) {
-		n = (uint32_t)NVTCP_MIN(len, (size_t)(NVTCP_TCP_CH_LEN - t->pdu_off));
+	if (t->pdu_off < hdr_len(t)) {
+		int rc;
+
+		n = (uint32_t)NVTCP_MIN(len, (size_t)(hdr_len(t) - t->pdu_off));
 		memcpy(t->ch + t->pdu_off, buf, n);
 		t->pdu_off += n;
 		t->stream_off += n;
 		span->len = n;
 		span->region = FP_REGION_CH;
-		if (t->pdu_off < NVTCP_TCP_CH_LEN) {
+		if (t->pdu_off < hdr_len(t)) {
 			return n;
 		}
-		if (fp_pdu_layout(t->ch, &t->layout) != 0) {
+		rc = t->tls ? fp_tls_layout(t->ch, &t->layout, &t->plen) :
+		     fp_pdu_layout(t->ch, &t->layout);
+		if (rc != 0) {
 			t->lost = true;
 			t->lost_at = t->stream_off;
 			return n;
 		}
-		t->plen = get_le32(t->ch + 4);
+		if (!t->tls) {
+			t->plen = get_le32(t->ch + 4);
+		}
 		t->pdus_by_type[t->ch[0] & 15]++;
 		span->ch_done = true;
 		span->pdu_type = t->ch[0];
-		if (t->plen == NVTCP_TCP_CH_LEN) {
+		if (t->plen == hdr_len(t)) {
 			span->pdu_end = true;
 			t->pdu_off = 0;
 		}

@@ -559,7 +559,8 @@ flip_apply(struct fp_pipe *pipe, uint64_t stream_off, const struct fp_span *span
 	log_fault(p, c, pipe->dir, FP_FAULT_FLIP,
 		  "off=%llu pdu=%llu type=%s region=%s pdu_off=%u bit=%u 0x%02x->0x%02x",
 		  (unsigned long long)stream_off, (unsigned long long)span->pdu_index,
-		  type >= 0 ? nvtcp_tcp_pdu_type_str((uint8_t)type) : "unknown",
+		  type < 0 ? "unknown" : p->cfg.tls ? fp_tls_type_str(type) :
+		  nvtcp_tcp_pdu_type_str((uint8_t)type),
 		  fp_region_str(pipe->flip_region), pipe->flip_off, bit, old, *b);
 }
 
@@ -616,7 +617,14 @@ flip_span(struct fp_pipe *pipe, const struct fp_span *span)
 
 			pipe->flip_tried_pdu = span->pdu_index + 1;
 			min_off = (uint32_t)(min_stream - pipe->track.pdu_start);
-			if (type >= 0 && (cfg->flip_types == 0 || (cfg->flip_types & (1u << type))) &&
+			/* TLS: only application data records, whose AEAD check a flip must
+			 * fail (a flipped handshake record is a handshake failure, tested
+			 * elsewhere). */
+			bool type_ok = cfg->tls ? type == FP_TLS_APPLICATION_DATA :
+				       type >= 0 && (cfg->flip_types == 0 ||
+						     (cfg->flip_types & (1u << type)));
+
+			if (type_ok &&
 			    fp_flip_pick(&pipe->track.layout, cfg->flip_where, min_off, &s->rng,
 					 &off, &region) == 0) {
 				pipe->flip_pending = true;
@@ -832,7 +840,11 @@ conn_create(struct fp_proxy *p, struct nvtcp_sock *client)
 			free(c);
 			return -ENOMEM;
 		}
-		fp_track_init(&pipe->track);
+		if (p->cfg.tls) {
+			fp_track_init_tls(&pipe->track);
+		} else {
+			fp_track_init(&pipe->track);
+		}
 	}
 	if (p->cfg.global) {
 		c->sched = &p->global;
@@ -1213,7 +1225,9 @@ fp_proxy_write_json(const struct fp_proxy *p, const char *path)
 		o = json_object_new_object();
 		for (int t = 0; t < 16; t++) {
 			if (s->pdus[d][t] != 0) {
-				json_object_object_add(o, nvtcp_tcp_pdu_type_str((uint8_t)t),
+				/* TLS: content types 20..23 were counted at type & 15. */
+				json_object_object_add(o, p->cfg.tls ? fp_tls_type_str(t + 16) :
+						       nvtcp_tcp_pdu_type_str((uint8_t)t),
 						       json_u64(s->pdus[d][t]));
 			}
 		}

@@ -252,6 +252,21 @@ test_identity_parse(void)
 	CU_ASSERT_EQUAL(nvtcp_tls_identity_parse(id, strlen(id), host, 5, NULL, 0), -EINVAL);
 	CU_ASSERT_EQUAL(nvtcp_tls_identity_parse(id, strlen(id), NULL, 0, sub, 5), -EINVAL);
 	CU_ASSERT_EQUAL(nvtcp_tls_identity_parse(NULL, 0, NULL, 0, NULL, 0), -EINVAL);
+	/* Truncated by len: the last NQN ends where len says (the target's Connect check). */
+	CU_ASSERT_EQUAL(nvtcp_tls_identity_parse(id, strlen(id) - 3, host, sizeof(host), sub,
+						 sizeof(sub)), 2);
+	CU_ASSERT_EQUAL(strlen(sub), strlen(SUBNQN) - 3);
+	/* An NQN one byte longer than the 223 the specification allows does not fit. */
+	{
+		char longid[300], big[224];
+
+		snprintf(longid, sizeof(longid), "NVMe0R01 nqn.2024-01.io.nvtcp:%0*d s",
+			 224 - 21, 0);
+		CU_ASSERT_EQUAL(nvtcp_tls_identity_parse(longid, strlen(longid), big, sizeof(big),
+							 NULL, 0), -EINVAL);
+		CU_ASSERT_EQUAL(nvtcp_tls_identity_parse(longid, strlen(longid), NULL, 0, NULL, 0),
+				1);
+	}
 }
 
 static void

@@ -174,8 +174,8 @@ test_zeroes(void)
 	CU_ASSERT(dealloc(b, &r[1], 1) == 0);
 
 	/* The last resort (writes of zeroes) when fallocate cannot do either. */
-	((struct uring_ctx *)b->ctx)->no_method[ZM_ZERO_RANGE] = true;
-	((struct uring_ctx *)b->ctx)->no_method[ZM_PUNCH_HOLE] = true;
+	((struct uring_ctx *)b->ctx)->no_method[TGT_ZM_ZERO_RANGE] = true;
+	((struct uring_ctx *)b->ctx)->no_method[TGT_ZM_PUNCH_HOLE] = true;
 	CU_ASSERT(run(b, NVTCP_TGT_BDEV_WRITE, 0, sizeof(g_data), g_data, false) == 0);
 	CU_ASSERT(run(b, NVTCP_TGT_BDEV_WRITE_ZEROES, 512, 63 * 512, NULL, false) == 0);
 	CU_ASSERT(dealloc(b, r, 1) == 0);

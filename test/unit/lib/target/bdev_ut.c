@@ -2,6 +2,8 @@
  * Unit tests of lib/target/bdev.c: the per-reactor buffer pool, the backend registry, and the
  * malloc and null backends (inline completion, zero-copy pointers, bounds).
  */
+#include <linux/falloc.h>
+
 #include "tgt_ut.h"
 
 static void
@@ -198,6 +200,34 @@ test_registry(void)
 	CU_ASSERT(tgt_bdev_ops_at(NVTCP_TGT_BDEV_MAX) == NULL);
 }
 
+/* The zeroing ways the file and uring backends share: order, fallocate modes, fallbacks. */
+static void
+test_zero_methods(void)
+{
+	const uint8_t *wz = tgt_bdev_zero_steps(false), *da = tgt_bdev_zero_steps(true);
+	uint8_t *buf;
+
+	CU_ASSERT(wz[0] == TGT_ZM_ZERO_RANGE && wz[1] == TGT_ZM_PUNCH_HOLE &&
+		  wz[2] == TGT_ZM_WRITE);
+	CU_ASSERT(da[0] == TGT_ZM_PUNCH_HOLE && da[1] == TGT_ZM_ZERO_RANGE &&
+		  da[2] == TGT_ZM_WRITE);
+	CU_ASSERT(tgt_bdev_zero_falloc_mode(TGT_ZM_ZERO_RANGE) ==
+		  (FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE));
+	CU_ASSERT(tgt_bdev_zero_falloc_mode(TGT_ZM_PUNCH_HOLE) ==
+		  (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE));
+	CU_ASSERT(tgt_bdev_zero_unsupported(-EOPNOTSUPP) && tgt_bdev_zero_unsupported(-EINVAL) &&
+		  tgt_bdev_zero_unsupported(-ENODEV) && tgt_bdev_zero_unsupported(-ENOTTY));
+	/* A real failure is reported, not papered over by writing zeroes. */
+	CU_ASSERT(!tgt_bdev_zero_unsupported(-EIO) && !tgt_bdev_zero_unsupported(-ENOSPC) &&
+		  !tgt_bdev_zero_unsupported(0));
+	buf = tgt_bdev_zero_buf_alloc();
+	CU_ASSERT_FATAL(buf != NULL);
+	CU_ASSERT(((uintptr_t)buf & 4095) == 0);
+	CU_ASSERT(buf[0] == 0 && buf[TGT_BDEV_ZERO_CHUNK - 1] == 0 &&
+		  memcmp(buf, buf + 1, TGT_BDEV_ZERO_CHUNK - 1) == 0);
+	free(buf);
+}
+
 static void
 add_tests(void)
 {
@@ -207,6 +237,7 @@ add_tests(void)
 	CU_ADD_TEST(s, test_malloc);
 	CU_ADD_TEST(s, test_null);
 	CU_ADD_TEST(s, test_registry);
+	CU_ADD_TEST(s, test_zero_methods);
 }
 
 NVTCP_UT_MAIN(add_tests)

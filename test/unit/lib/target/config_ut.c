@@ -139,6 +139,26 @@ test_tls_document(void)
 		 " {\"nqn\": \"nqn.2024-01.io.nvtcp:inline\", \"psk\": \"%s\"},"
 		 " {\"nqn\": \"nqn.2024-01.io.nvtcp:file\", \"psk\": \"%s\"}]}]}", psk, keyfile);
 	write_doc(doc);
+	/* An inline key is refused, naming the host, never echoing the key. */
+	CU_ASSERT(nvtcp_tgt_config_load(g_ut_tgt, g_path, err, sizeof(err)) == -EINVAL);
+	CU_ASSERT(strstr(err, "$.subsystems[0].hosts[1]") != NULL &&
+		  strstr(err, "inline key is refused") != NULL && strstr(err, "MDAx") == NULL);
+	ut_poll();
+	ut_tgt_destroy();
+	CU_ASSERT_FATAL(ut_tgt_create(NULL, 0, 512) != NULL);
+	snprintf(doc, sizeof(doc),
+		 "{\"listeners\": [{\"address\": \"127.0.0.1\", \"port\": 0, "
+		 "\"secure_channel\": \"optional\"}, {\"address\": \"127.0.0.1\", \"port\": 0, "
+		 "\"secure_channel\": true}],"
+		 " \"subsystems\": [{\"nqn\": \"nqn.2024-01.io.nvtcp:tlsa\", \"allow_any_host\": false,"
+		 " \"hosts\": [\"nqn.2024-01.io.nvtcp:plain\","
+		 " {\"nqn\": \"nqn.2024-01.io.nvtcp:file2\", \"psk\": \"%s\"},"
+		 " {\"nqn\": \"nqn.2024-01.io.nvtcp:file\", \"psk\": \"%s\"}]},"
+		 " {\"nqn\": \"nqn.2014-08.org.nvmexpress.discovery\","
+		 " \"hosts\": [{\"nqn\": \"nqn.2024-01.io.nvtcp:file\", \"psk\": \"%s\"}]}]}",
+		 keyfile, keyfile, keyfile);
+	write_doc(doc);
+	err[0] = '\0';
 	CU_ASSERT(nvtcp_tgt_config_load(g_ut_tgt, g_path, err, sizeof(err)) == 0);
 	if (err[0] != '\0') {
 		fprintf(stderr, "  %s\n", err);
@@ -159,11 +179,22 @@ test_tls_document(void)
 		CU_ASSERT(h->has_psk == (n > 0));
 		CU_ASSERT(!h->has_psk || (h->psk.len == 32 &&
 					  memcmp(h->psk.key, "00112233445566778899aabbccddeeff", 32) == 0));
-		CU_ASSERT((h->psk_path != NULL) == (n == 2));
+		CU_ASSERT((h->psk_path != NULL) == (n > 0));
 		n++;
 	}
 	CU_ASSERT(n == 3);
-	CU_ASSERT(g_ut_tgt->psk_table != NULL && g_ut_tgt->psk_table->n == 2);
+	/* The discovery subsystem's host key is published with the others. */
+	h = TAILQ_FIRST(&g_ut_tgt->disc->hosts);
+	CU_ASSERT(h != NULL && h->has_psk && TAILQ_NEXT(h, link) == NULL);
+	CU_ASSERT(g_ut_tgt->psk_table != NULL && g_ut_tgt->psk_table->n == 3);
+	/* The discovery entry takes hosts only; save_config's mark for an unsaved key fails. */
+	expect_error("{\"subsystems\": [{\"nqn\": \"nqn.2014-08.org.nvmexpress.discovery\","
+		     " \"namespaces\": []}]}",
+		     "$.subsystems[0].namespaces: not for the discovery subsystem");
+	expect_error("{\"subsystems\": [{\"nqn\": \"nqn.2024-01.io.nvtcp:tlsc\", \"hosts\":"
+		     " [{\"nqn\": \"nqn.2024-01.io.nvtcp:h\", \"psk_unsaved\": true}]}]}",
+		     "$.subsystems[0].hosts[0].psk_unsaved: the PSK of host "
+		     "nqn.2024-01.io.nvtcp:h was given as a value");
 	/* A key file others may read is refused, naming the mode. */
 	CU_ASSERT(chmod(keyfile, 0644) == 0);
 	snprintf(doc, sizeof(doc), "{\"subsystems\": [{\"nqn\": \"nqn.2024-01.io.nvtcp:tlsb\", "

@@ -336,6 +336,75 @@ test_flip_pick(void)
 	CU_ASSERT_EQUAL(fp_flip_pick(&l, 0, 0, &rng, &off, &region), -ENOENT);
 }
 
+/* --tls: records framed by their 5-byte header, cut at every byte; bad headers lose track. */
+static void
+test_track_tls(void)
+{
+	/* A handshake record of 3 bytes, an empty alert, application data of 40 bytes. */
+	static const uint8_t hs[] = {22, 3, 1, 0, 3, 0xA, 0xB, 0xC};
+	static const uint8_t al[] = {21, 3, 3, 0, 0};
+	uint8_t stream[sizeof(hs) + sizeof(al) + 45], bad[5] = {24, 3, 3, 0, 1};
+	struct fp_pdu_layout l;
+	struct fp_track t;
+	struct fp_span sp;
+	uint32_t rlen = 0;
+
+	memcpy(stream, hs, sizeof(hs));
+	memcpy(stream + sizeof(hs), al, sizeof(al));
+	stream[sizeof(hs) + sizeof(al)] = 23;
+	stream[sizeof(hs) + sizeof(al) + 1] = 3;
+	stream[sizeof(hs) + sizeof(al) + 2] = 3;
+	stream[sizeof(hs) + sizeof(al) + 3] = 0;
+	stream[sizeof(hs) + sizeof(al) + 4] = 40;
+	memset(stream + sizeof(hs) + sizeof(al) + 5, 0x5A, 40);
+
+	CU_ASSERT_EQUAL(fp_tls_layout(stream + sizeof(hs) + sizeof(al), &l, &rlen), 0);
+	CU_ASSERT_EQUAL(rlen, 45);
+	check_region(&l, FP_REGION_CH, 0, 5);
+	check_region(&l, FP_REGION_DATA, 5, 40);
+	check_region(&l, FP_REGION_PSH, 0, 0);
+	CU_ASSERT_EQUAL(fp_tls_layout(bad, &l, &rlen), -EPROTO);
+	bad[0] = 23;
+	bad[1] = 2;
+	CU_ASSERT_EQUAL(fp_tls_layout(bad, &l, &rlen), -EPROTO);
+	bad[1] = 3;
+	bad[3] = 0x41; /* 16640 + 1: over 2^14 + 256 */
+	CU_ASSERT_EQUAL(fp_tls_layout(bad, &l, &rlen), -EPROTO);
+	CU_ASSERT_STRING_EQUAL(fp_tls_type_str(23), "application_data");
+
+	/* One byte at a time: every boundary lands where the records end. */
+	fp_track_init_tls(&t);
+	for (size_t i = 0; i < sizeof(stream); i++) {
+		CU_ASSERT_EQUAL(fp_track_step(&t, stream + i, 1, &sp), 1);
+		if (i == 4 || i == 12 || i == 17) {
+			CU_ASSERT(sp.ch_done);
+		}
+		CU_ASSERT_EQUAL(sp.pdu_end, i == 7 || i == 12 || i == sizeof(stream) - 1);
+		if (i >= 18) {
+			CU_ASSERT_EQUAL(sp.region, FP_REGION_DATA);
+			CU_ASSERT_EQUAL(sp.pdu_type, 23);
+		}
+	}
+	CU_ASSERT(!t.lost);
+	CU_ASSERT_EQUAL(t.pdu_index, 3);
+	CU_ASSERT_EQUAL(t.pdus_by_type[22 & 15], 1);
+	CU_ASSERT_EQUAL(t.pdus_by_type[21 & 15], 1);
+	CU_ASSERT_EQUAL(t.pdus_by_type[23 & 15], 1);
+	/* All at once: the header stops at 5 bytes, the body is one span. */
+	fp_track_init_tls(&t);
+	CU_ASSERT_EQUAL(fp_track_step(&t, stream, sizeof(stream), &sp), 5);
+	CU_ASSERT_EQUAL(fp_track_pdu_type(&t), 22);
+	CU_ASSERT_EQUAL(fp_track_step(&t, stream + 5, sizeof(stream) - 5, &sp), 3);
+	CU_ASSERT(sp.pdu_end && sp.region == FP_REGION_DATA);
+	/* Garbage instead of a record: lost, then everything is unknown. */
+	fp_track_init_tls(&t);
+	bad[0] = 0x47;
+	CU_ASSERT_EQUAL(fp_track_step(&t, bad, 5, &sp), 5);
+	CU_ASSERT(t.lost);
+	CU_ASSERT_EQUAL(fp_track_step(&t, stream, 8, &sp), 8);
+	CU_ASSERT_EQUAL(sp.region, FP_REGION_UNKNOWN);
+}
+
 static void
 add_tests(void)
 {
@@ -347,6 +416,7 @@ add_tests(void)
 	CU_ADD_TEST(s, test_track_lost);
 	CU_ADD_TEST(s, test_track_pdu_type);
 	CU_ADD_TEST(s, test_flip_pick);
+	CU_ADD_TEST(s, test_track_tls);
 }
 
 NVTCP_UT_MAIN(add_tests)
