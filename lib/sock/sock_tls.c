@@ -578,7 +578,8 @@ static ssize_t
 tls_writev(struct nvtcp_sock *sock, const struct iovec *iov, int iovcnt)
 {
 	struct tls_conn *conn = sock->ctx;
-	size_t total = nvtcp_sock_iov_len(iov, iovcnt), pos = conn->ahead, done, off = 0, len, n;
+	size_t total = nvtcp_sock_iov_len(iov, iovcnt), pos = conn->ahead, done = 0, off = 0;
+	size_t len, n;
 	const void *buf;
 	int i = 0, rc;
 
@@ -599,7 +600,7 @@ tls_writev(struct nvtcp_sock *sock, const struct iovec *iov, int iovcnt)
 	if (rc < 0) {
 		goto fail;
 	}
-	done = wrec_credit(conn);
+	done += wrec_credit(conn);
 	iov_advance(iov, &i, &off, pos);
 	conn->wbatch = true;
 	while (pos < total && conn->wrec_cnt < TLS_WREC_MAX) {
@@ -662,7 +663,7 @@ fail:
 	conn->wbatch = false;
 	/* Bytes already in the kernel still count; the error is sticky for the next call. */
 	conn->fatal = conn->fatal != 0 ? conn->fatal : rc;
-	done = wrec_credit(conn);
+	done += wrec_credit(conn);
 	return done > 0 ? (ssize_t)done : conn->fatal;
 }
 
