@@ -737,6 +737,8 @@ struct nvtcp_tgt_usage {
 	uint32_t connections;   /**< connections (address) or connected queues (host, subsys) */
 	uint32_t io_queues;     /**< connected I/O queues (host, subsys; 0 for an address) */
 	uint32_t queue_entries; /**< sum of their queue sizes (host, subsys) */
+	/** queues in a first DH-HMAC-CHAP transaction (address; 0 for host, subsys) */
+	uint32_t authentications;
 	uint64_t refusals;      /**< connections or Connects refused for this key while it held
 				 *  something (forgotten when its usage returns to zero) */
 };

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
@@ -524,4 +525,147 @@ tgt_auth_check_timeout(struct tgt_conn *conn, uint64_t now)
 	tgt_conn_close(conn, "authentication timed out waiting for %s",
 		       a->wait != NULL ? a->wait : "?");
 	return true;
+}
+
+/* ---- JSON (configuration file and RPC) ---------------------------------------------------- */
+
+/* An algorithm list: an array of names or one comma-separated string. */
+static int
+cfg_get_mask(struct tgt_cfg *c, const char *parent, struct json_object *obj, const char *key,
+	     bool dhgroups, uint32_t *mask)
+{
+	struct json_object *v;
+	char p[TGT_CFG_PATH_LEN], why[160];
+	uint32_t m = 0;
+
+	if (!json_object_object_get_ex(obj, key, &v)) {
+		return 0;
+	}
+	tgt_cfg_jpath_key(p, parent, key);
+	if (json_object_is_type(v, json_type_string)) {
+		if (nvtcp_tgt_dhchap_mask_parse(json_object_get_string(v), dhgroups, mask, why,
+						sizeof(why)) != 0) {
+			return tgt_cfg_err(c, p, "%s", why);
+		}
+		return 0;
+	}
+	if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) == 0) {
+		return tgt_cfg_err(c, p, "must be a non-empty array of names or a comma-separated "
+				   "string");
+	}
+	for (size_t i = 0; i < json_object_array_length(v); i++) {
+		struct json_object *e = json_object_array_get_idx(v, i);
+		char q[TGT_CFG_PATH_LEN];
+		uint32_t one;
+
+		tgt_cfg_jpath_idx(q, p, i);
+		if (!json_object_is_type(e, json_type_string)) {
+			return tgt_cfg_err(c, q, "must be a string");
+		}
+		if (nvtcp_tgt_dhchap_mask_parse(json_object_get_string(e), dhgroups, &one, why,
+						sizeof(why)) != 0) {
+			return tgt_cfg_err(c, q, "%s", why);
+		}
+		m |= one;
+	}
+	*mask = m;
+	return 0;
+}
+
+int
+tgt_cfg_get_dhchap(struct tgt_cfg *c, const char *parent, struct json_object *obj,
+		   struct tgt_cfg_host *h)
+{
+	int rc;
+
+	rc = tgt_cfg_get_str(c, parent, obj, "dhchap_key", &h->dhchap_key);
+	rc = rc ?: tgt_cfg_get_str(c, parent, obj, "dhchap_ctrl_key", &h->dhchap_ctrl_key);
+	rc = rc ?: cfg_get_mask(c, parent, obj, "dhchap_hashes", false, &h->dhchap_hashes);
+	rc = rc ?: cfg_get_mask(c, parent, obj, "dhchap_dhgroups", true, &h->dhchap_dhgroups);
+	return rc;
+}
+
+/* save_config: a secret given as a file is saved as its path; one given as text is not
+ * saved at all, and the marker makes loading that configuration fail, naming the field,
+ * instead of admitting the host without authentication. */
+void
+tgt_cfg_dhchap_json(const struct tgt_host *h, struct json_object *o)
+{
+	char list[128];
+
+	if (!h->has_dhchap) {
+		return;
+	}
+	json_object_object_add(o, "dhchap_key", json_object_new_string(
+		h->dhchap_key_path != NULL ? h->dhchap_key_path : TGT_CFG_SECRET_NOT_SAVED));
+	if (h->has_dhchap_ctrl) {
+		json_object_object_add(o, "dhchap_ctrl_key", json_object_new_string(
+			h->dhchap_ctrl_key_path != NULL ? h->dhchap_ctrl_key_path :
+			TGT_CFG_SECRET_NOT_SAVED));
+	}
+	if (h->dhchap_hashes != 0 &&
+	    nvtcp_tgt_dhchap_mask_format(h->dhchap_hashes, false, list, sizeof(list)) == 0) {
+		json_object_object_add(o, "dhchap_hashes", json_object_new_string(list));
+	}
+	if (h->dhchap_dhgroups != 0 &&
+	    nvtcp_tgt_dhchap_mask_format(h->dhchap_dhgroups, true, list, sizeof(list)) == 0) {
+		json_object_object_add(o, "dhchap_dhgroups", json_object_new_string(list));
+	}
+}
+
+/*
+ * nvmf_subsystem_add_host: SPDK's parameter names "dhchap_key" and "dhchap_ctrlr_key", but
+ * where SPDK takes the name of a keyring key, these take the path of a secret file (mode
+ * 0600). A secret as text is refused here: an RPC request travels through the control
+ * socket and the client's command line, and save_config could not write it back.
+ */
+int
+tgt_auth_rpc_host_params(struct tgt_cfg *c, struct json_object *params, struct tgt_cfg_host *h)
+{
+	const char *ctrl = NULL;
+	int rc;
+
+	rc = tgt_cfg_get_str(c, "", params, "dhchap_key", &h->dhchap_key);
+	rc = rc ?: tgt_cfg_get_str(c, "", params, "dhchap_ctrlr_key", &ctrl);
+	rc = rc ?: cfg_get_mask(c, "", params, "dhchap_hashes", false, &h->dhchap_hashes);
+	rc = rc ?: cfg_get_mask(c, "", params, "dhchap_dhgroups", true, &h->dhchap_dhgroups);
+	if (rc != 0) {
+		return rc;
+	}
+	h->dhchap_ctrl_key = ctrl;
+	if (h->dhchap_key != NULL && secret_is_text(h->dhchap_key)) {
+		return tgt_cfg_err(c, "dhchap_key", "secrets are not taken as text over RPC: give "
+				   "the path of a file (mode 0600) that holds it");
+	}
+	if (ctrl != NULL && secret_is_text(ctrl)) {
+		return tgt_cfg_err(c, "dhchap_ctrlr_key", "secrets are not taken as text over RPC: "
+				   "give the path of a file (mode 0600) that holds it");
+	}
+	return 0;
+}
+
+/* nvmf_get_subsystems: what a host must do, and where its keys came from; never a key. */
+void
+tgt_auth_host_info_json(const struct tgt_host *h, struct json_object *o)
+{
+	char list[128];
+
+	if (!h->has_dhchap) {
+		return;
+	}
+	json_object_object_add(o, "dhchap_key", json_object_new_string(
+		h->dhchap_key_path != NULL ? h->dhchap_key_path : "(set inline)"));
+	if (h->has_dhchap_ctrl) {
+		json_object_object_add(o, "dhchap_ctrlr_key", json_object_new_string(
+			h->dhchap_ctrl_key_path != NULL ? h->dhchap_ctrl_key_path :
+			"(set inline)"));
+	}
+	if (nvtcp_tgt_dhchap_mask_format(h->dhchap_hashes ?: NVTCP_AUTH_HASH_ALL, false, list,
+					 sizeof(list)) == 0) {
+		json_object_object_add(o, "dhchap_hashes", json_object_new_string(list));
+	}
+	if (nvtcp_tgt_dhchap_mask_format(h->dhchap_dhgroups ?: NVTCP_AUTH_DHGROUP_ALL, true,
+					 list, sizeof(list)) == 0) {
+		json_object_object_add(o, "dhchap_dhgroups", json_object_new_string(list));
+	}
 }

@@ -357,6 +357,7 @@ usage_copy(const struct tgt_usage_list *list, struct nvtcp_tgt_usage **out, uint
 		d->connections = u->conns;
 		d->io_queues = u->io_queues;
 		d->queue_entries = u->entries;
+		d->authentications = u->auth;
 		d->refusals = u->refusals;
 	}
 	return 0;

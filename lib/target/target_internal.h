@@ -980,9 +980,31 @@ int tgt_cfg_parse_hex16(const char *s, uint8_t out[16]);
 /* An optional secure channel mode: "none" | "optional" | "required", or SPDK's bool. */
 int tgt_cfg_get_secure(struct tgt_cfg *c, const char *parent, struct json_object *obj,
 		       const char *key, enum nvtcp_tgt_secure_channel *out);
-/* Allow a host, with a PSK given as an interchange string or a file path (or NULL). */
-int tgt_cfg_add_host(struct nvtcp_tgt *tgt, const char *subnqn, const char *hostnqn,
-		     const char *psk, char *err, size_t errlen);
+/* An allowed host as the configuration file and the RPC methods give it. */
+struct tgt_cfg_host {
+	const char *nqn;
+	const char *psk;             /* interchange string or file, or NULL */
+	const char *dhchap_key;      /* DHHC-1 text or file, or NULL */
+	const char *dhchap_ctrl_key;
+	uint32_t dhchap_hashes;      /* masks, 0 = all */
+	uint32_t dhchap_dhgroups;
+};
+/* What save_config writes for a secret that was given as text (it never writes secrets);
+ * loading it fails with a message saying so. */
+#define TGT_CFG_SECRET_NOT_SAVED "(secret given inline: not saved)"
+/* Allow a host with its keys. */
+int tgt_cfg_add_host(struct nvtcp_tgt *tgt, const char *subnqn, const struct tgt_cfg_host *h,
+		     char *err, size_t errlen);
+/* auth.c: the dhchap_* members of a host object into \p h (strings point into \p obj). */
+int tgt_cfg_get_dhchap(struct tgt_cfg *c, const char *parent, struct json_object *obj,
+		       struct tgt_cfg_host *h);
+/* auth.c: add the dhchap_* members of a host to its save_config object \p o. */
+void tgt_cfg_dhchap_json(const struct tgt_host *h, struct json_object *o);
+/* auth.c: nvmf_subsystem_add_host's dhchap_* params (file paths only, SPDK's names). */
+int tgt_auth_rpc_host_params(struct tgt_cfg *c, struct json_object *params,
+			     struct tgt_cfg_host *h);
+/* auth.c: a host's authentication settings for nvmf_get_subsystems (never a key). */
+void tgt_auth_host_info_json(const struct tgt_host *h, struct json_object *o);
 /* A namespace object (config "namespaces" entry, RPC "namespace"); strings point into \p o. */
 int tgt_cfg_parse_ns(struct tgt_cfg *c, const char *q, struct json_object *o,
 		     struct nvtcp_tgt_ns_opts *opts);
