@@ -214,6 +214,8 @@ struct nvtcp_auth_host_params {
 	uint16_t t_id;
 	/** Sequence number S2 to use for bidirectional authentication (nonzero). */
 	uint32_t seqnum;
+	/** Queue ID, only to name the queue in the engine's protocol error logs. */
+	uint16_t qid;
 };
 
 /** Host side of one transaction. */
@@ -263,6 +265,8 @@ struct nvtcp_auth_ctrl_params {
 	uint32_t dhgroup_mask;
 	/** Sequence number S1 to use (nonzero). */
 	uint32_t seqnum;
+	/** Queue ID, only to name the queue in the engine's protocol error logs. */
+	uint16_t qid;
 };
 
 /** Controller side of one transaction. */
