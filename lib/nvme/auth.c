@@ -209,6 +209,7 @@ auth_create(struct nvtcp_qpair *qp, bool reauth, int *rc)
 	p.dhgroup_mask = c->opts.dhchap_dhgroup_mask;
 	p.t_id = a->t_id;
 	p.seqnum = next_seqnum();
+	p.qid = qp->qid;
 	*rc = nvtcp_auth_host_create(&p, &a->eng);
 	if (*rc != 0) {
 		a->eng = NULL;
