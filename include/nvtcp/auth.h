@@ -277,8 +277,11 @@ int nvtcp_auth_ctrl_create(const struct nvtcp_auth_ctrl_params *params,
 			   struct nvtcp_auth_ctrl **ctrl);
 /**
  * Consume the data of an Authentication Send (Negotiate, Reply, Success2 or Failure2).
+ * A Failure2 is also taken after NVTCP_AUTH_NEXT_DONE (a host that rejects a unidirectional
+ * Success1) and moves the transaction to NVTCP_AUTH_NEXT_FAILED.
  * \return 0 when the message was accepted or turned into a pending Failure1 (the protocol
- * answer), -EINVAL when it is not an authentication message this step can take at all (the
+ * answer), -EINVAL when it is not an authentication message this step can take at all
+ * (shorter than the 6-byte header, unknown AUTH_TYPE, or the transaction is over; the
  * command then fails with Invalid Field).
  */
 int nvtcp_auth_ctrl_process(struct nvtcp_auth_ctrl *ctrl, const uint8_t *buf, size_t len);
