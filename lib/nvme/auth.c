@@ -332,6 +332,25 @@ reauth_end(struct nvtcp_ctrlr *c, int rc)
 	c->reauth_rc = rc;
 }
 
+/* Fail the connect of \p qp. The attach or the queue pair allocation reports the reason (as an
+ * error, once): the queue pair's own failure line is then only informational. */
+static void __attribute__((format(printf, 3, 4)))
+connect_fail(struct nvtcp_qpair *qp, int rc, const char *fmt, ...)
+{
+	char msg[sizeof(qp->fail_reason)];
+	bool quiet = qp->quiet_fail;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (nvme_qpair_is_admin(qp) ? !qp->ctrlr->attached : !qp->ever_connected) {
+		qp->quiet_fail = true;
+	}
+	nvme_qpair_connect_fail(qp, rc, "%s", msg);
+	qp->quiet_fail = quiet;
+}
+
 /*
  * The transaction failed: the connect fails (the attach, the I/O queue pair, or the reconnect
  * attempt, which reports it) or the re-authentication is reported failed. The reason is
@@ -357,16 +376,7 @@ auth_fail(struct nvme_auth *a, int rc, const char *fmt, ...)
 	}
 	/* Closing the connection frees the transaction (nvme_auth_qpair_closed()). */
 	a->cancelled = true;
-	if (nvme_qpair_is_admin(qp) ? !c->attached : !qp->ever_connected) {
-		/* The attach or the queue pair allocation reports it (once, as an error). */
-		bool quiet = qp->quiet_fail;
-
-		qp->quiet_fail = true;
-		nvme_qpair_connect_fail(qp, rc, "%s", msg);
-		qp->quiet_fail = quiet;
-	} else {
-		nvme_qpair_connect_fail(qp, rc, "%s", msg);
-	}
+	connect_fail(qp, rc, "%s", msg);
 	if (qp->auth == a) {
 		auth_retire(a);
 	}
@@ -530,7 +540,7 @@ nvme_auth_connect_start(struct nvtcp_qpair *qp, uint16_t authreq)
 	int rc;
 
 	if (authreq & (NVTCP_NVMF_CONNECT_RSP_AUTHREQ_ASCR >> 16)) {
-		nvme_qpair_connect_fail(qp, -EOPNOTSUPP, "the controller requires secure channel "
+		connect_fail(qp, -EOPNOTSUPP, "the controller requires secure channel "
 					"concatenation (AUTHREQ 0x%04x, ASCR), which nvtcp does not "
 					"support", authreq);
 		return -EOPNOTSUPP;
@@ -544,7 +554,7 @@ nvme_auth_connect_start(struct nvtcp_qpair *qp, uint16_t authreq)
 		return 1;
 	}
 	if (!c->dhchap) {
-		nvme_qpair_connect_fail(qp, -ENOKEY, "the controller requires in-band "
+		connect_fail(qp, -ENOKEY, "the controller requires in-band "
 					"authentication (AUTHREQ 0x%04x, ATR) but no DH-HMAC-CHAP "
 					"secret is configured (dhchap_secret, --dhchap-secret)",
 					authreq);
@@ -552,7 +562,7 @@ nvme_auth_connect_start(struct nvtcp_qpair *qp, uint16_t authreq)
 	}
 	a = auth_create(qp, false, &rc);
 	if (a == NULL) {
-		nvme_qpair_connect_fail(qp, rc, "cannot start the authentication transaction: %s",
+		connect_fail(qp, rc, "cannot start the authentication transaction: %s",
 					strerror(-rc));
 		return rc;
 	}
