@@ -20,14 +20,21 @@
 # ffdhe8192; the issue's proof). The secrets' own transformation hash (HH) varies with the
 # boot. A peer that cannot start is a failure, unless NVTCP_SKIP_INTEROP=1.
 #
-# Env: NVMET_PORT (4420), NVMET_PEER_DIR (/tmp/linux-nvmet-auth-peer), NVMET_NQN, BUILD_DIR,
+# Env: NVTCP_PEERS (the shared peers directory), NVMET_PORT (4420), NVMET_PEER_DIR (/tmp/linux-nvmet-auth-peer), NVMET_NQN, BUILD_DIR,
 #      DHCHAP_HASHES, DHCHAP_GROUPS, LINUX_NVMET_AUTH_PERF_S (seconds of each perf run, 2).
 set -uo pipefail
 
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 case "$BUILD_DIR" in /*) ;; *) BUILD_DIR=$ROOT/$BUILD_DIR ;; esac
-PEERS=$ROOT/../shared/peers
+# The shared peers next to the checkout (or next to the worktree directory of a checkout).
+PEERS=${NVTCP_PEERS:-}
+if [ -z "$PEERS" ]; then
+	for d in "$ROOT/../shared/peers" "$ROOT/../../shared/peers"; do
+		[ -x "$d/linux-nvmet/start" ] && PEERS=$d && break
+	done
+	PEERS=${PEERS:-$ROOT/../shared/peers}
+fi
 PEER=$PEERS/linux-nvmet
 SECRET_GEN=$PEERS/dhchap-secret
 SECRET=
