@@ -129,21 +129,3 @@ tool_check_dhchap_secret(const char *option, const char *value)
 		exit(1);
 	}
 }
-
-const char *
-tool_auth_describe(struct nvtcp_ctrlr *ctrlr, char *buf, size_t len)
-{
-	struct nvtcp_auth_result res;
-	const char *hash, *group;
-
-	if (!nvtcp_ctrlr_get_auth_status(ctrlr, &res)) {
-		snprintf(buf, len, "none");
-		return buf;
-	}
-	hash = nvtcp_auth_hash_name(res.hash_id);
-	group = nvtcp_auth_dhgroup_name(res.dhgroup_id);
-	snprintf(buf, len, "DH-HMAC-CHAP %s %s %s", hash != NULL ? hash : "?",
-		 group != NULL ? group : "?", res.bidirectional ? "bidirectional" :
-		 "unidirectional");
-	return buf;
-}

@@ -49,10 +49,6 @@ void tool_check_psk_file(const char *option, const char *path);
  */
 void tool_check_dhchap_secret(const char *option, const char *value);
 
-/** One-line description of a controller's authentication ("DH-HMAC-CHAP sha256 ffdhe2048
- *  bidirectional", or "none") into \p buf. */
-const char *tool_auth_describe(struct nvtcp_ctrlr *ctrlr, char *buf, size_t len);
-
 /** A step's own deadline within an overall timeout, so that the overall one reports first. */
 uint32_t tool_step_timeout_ms(unsigned int timeout_s);
 

@@ -332,8 +332,8 @@ reauth_end(struct nvtcp_ctrlr *c, int rc)
 	c->reauth_rc = rc;
 }
 
-/* Fail the connect of \p qp. The attach or the queue pair allocation reports the reason (as an
- * error, once): the queue pair's own failure line is then only informational. */
+/* Fail the connect of \p qp. When the attach or a synchronous queue pair allocation reports the
+ * reason (as an error, once), the queue pair's own failure line is only informational. */
 static void __attribute__((format(printf, 3, 4)))
 connect_fail(struct nvtcp_qpair *qp, int rc, const char *fmt, ...)
 {
@@ -344,7 +344,8 @@ connect_fail(struct nvtcp_qpair *qp, int rc, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (nvme_qpair_is_admin(qp) ? !qp->ctrlr->attached : !qp->ever_connected) {
+	if (nvme_qpair_is_admin(qp) ? !qp->ctrlr->attached :
+	    !qp->ever_connected && !qp->async_connect) {
 		qp->quiet_fail = true;
 	}
 	nvme_qpair_connect_fail(qp, rc, "%s", msg);
