@@ -9,7 +9,8 @@
 # the same cases against it:
 #   - unidirectional (--dhchap-secret) and bidirectional (--dhchap-secret and
 #     --dhchap-ctrl-secret): nvtcp_identify --json must report the hash, the group and the
-#     direction; nvtcp_perf -V (verified random read/write, 2 I/O queue pairs, each one
+#     direction; nvtcp_perf -V --prefill (verified random read/write on namespace 2, a 4 MiB RAM
+#     disk written whole first so that every read is checked, 2 I/O queue pairs, each one
 #     authenticated) must pass and its JSON report must record the same result;
 #   - in the first boot only: a wrong host secret (the controller's Failure1), a wrong controller
 #     secret (the host's own check, Failure2) and no secret at all each fail with exit status 1
@@ -41,7 +42,9 @@ SECRET=
 export NVMET_PORT=${NVMET_PORT:-4420}
 export NVMET_PEER_DIR=${NVMET_PEER_DIR:-/tmp/linux-nvmet-auth-peer}
 export NVMET_NQN=${NVMET_NQN:-nqn.2024-01.io.test:kernel-target}
-export NVMET_NS2_MB=0
+# Namespace 2 is a small RAM disk: perf -V --prefill writes all of it first, so that every read
+# of the run is checked.
+export NVMET_NS2_MB=4
 HOSTNQN=nqn.2014-08.org.nvmexpress:uuid:6c1e4b52-35a7-4e0b-9c8d-2f4a17b9e3d1
 read -r -a HASHES <<<"${DHCHAP_HASHES:-sha256 sha384 sha512}"
 read -r -a GROUPS_LIST <<<"${DHCHAP_GROUPS:-null ffdhe2048 ffdhe8192}"
@@ -153,8 +156,8 @@ identify_ok() {
 perf_ok() {
 	local name=$1 hash=$2 group=$3 bidir=$4
 	shift 4
-	if ! run "$name" 180 "$PERF" --no-progress -c "$HOST_MASK" -V -P 2 -q 16 -o 4096 \
-		-w randrw -M 50 -t "$PERF_S" --json "$TMP/$name.json" -r "$TRID" "$@"; then
+	if ! run "$name" 180 "$PERF" --no-progress -c "$HOST_MASK" -V --prefill -P 2 -q 16 \
+		-o 4096 -w randrw -M 50 -t "$PERF_S" --json "$TMP/$name.json" -r "$TRID ns:2" "$@"; then
 		fail "$name: nvtcp_perf exit status $?"
 		return 1
 	fi
@@ -164,7 +167,7 @@ perf_ok() {
 		r = json.load(open(sys.argv[1]))["results"]
 		t = r["total"]
 		v = t["verify"]
-		assert v["mismatches"] == 0 and v["gave_up"] == 0, v
+		assert v["mismatches"] == 0 and v["gave_up"] == 0 and v["reads_checked"] > 0, v
 		assert t["io_errors"] == 0 and t["io_completed_ok"] > 0, t
 		want = {"enabled": True, "hash": sys.argv[2], "dhgroup": sys.argv[3],
 		        "bidirectional": sys.argv[4] == "1"}
