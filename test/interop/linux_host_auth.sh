@@ -104,7 +104,9 @@ host_run() {
 
 # expect_log NAME PATTERN: the target log (since the run began) must have a matching line.
 expect_log() {
-	if ! tail -n +"$LOG_FROM" "$TGT_LOG" | grep -qE "$2"; then
+	# Not piped into grep -q: with pipefail its early exit would fail the pipeline.
+	tail -n +"$LOG_FROM" "$TGT_LOG" >"$TMP/new.log"
+	if ! grep -qE -- "$2" "$TMP/new.log"; then
 		log "FAIL: $1: no target log line matching: $2"
 		tail -n +"$LOG_FROM" "$TGT_LOG" | tail -n 20
 		failures+=("$1: log")
@@ -145,7 +147,8 @@ mark_log
 host_run "wrong host secret" fail NVME_HOST_DHCHAP_SECRET="$KBAD"
 expect_log "wrong host secret" \
 	"authentication failed: host $HOSTNQN .*qid 0, step [a-z0-9_ ]+, reason authentication failed \(AUTH_Failure1 sent\)"
-if tail -n +"$LOG_FROM" "$TGT_LOG" | grep -q "controller [0-9]* qid 0 authenticated"; then
+tail -n +"$LOG_FROM" "$TGT_LOG" >"$TMP/new.log"
+if grep -q "controller [0-9]* qid 0 authenticated" "$TMP/new.log"; then
 	log "FAIL: a wrong host secret authenticated"
 	failures+=("wrong host secret authenticated")
 fi
