@@ -686,6 +686,13 @@ struct nvtcp_tgt_conn_stats {
 	uint32_t reactor;       /**< index of its data reactor */
 	bool hdgst;             /**< header digests in use */
 	bool ddgst;             /**< data digests in use */
+	/** DH-HMAC-CHAP: the host must authenticate this queue (it has a key). */
+	bool auth_required;
+	/** ... and its last transaction succeeded, with what (hash, DH group, direction). */
+	bool authenticated;
+	uint8_t auth_hash;      /**< enum nvtcp_auth_hash_id, when authenticated */
+	uint8_t auth_dhgroup;   /**< enum nvtcp_auth_dhgroup_id, when authenticated */
+	bool auth_bidirectional;
 	struct nvtcp_tgt_io_stats io;
 };
 

@@ -669,3 +669,23 @@ tgt_auth_host_info_json(const struct tgt_host *h, struct json_object *o)
 		json_object_object_add(o, "dhchap_dhgroups", json_object_new_string(list));
 	}
 }
+
+/* nvmf_get_stats: a queue's authentication ("dhchap" object of a qpair; SPDK reports an
+ * "auth" object with state/digest/dhgroup in nvmf_subsystem_get_qpairs). */
+void
+tgt_auth_qpair_json(const struct nvtcp_tgt_conn_stats *cs, struct json_object *q)
+{
+	struct json_object *a = json_object_new_object();
+
+	json_object_object_add(a, "state", json_object_new_string(cs->authenticated ?
+								  "completed" : "in_progress"));
+	if (cs->authenticated) {
+		json_object_object_add(a, "digest", json_object_new_string(
+			nvtcp_auth_hash_name(cs->auth_hash) ?: "?"));
+		json_object_object_add(a, "dhgroup", json_object_new_string(
+			nvtcp_auth_dhgroup_name(cs->auth_dhgroup) ?: "?"));
+		json_object_object_add(a, "bidirectional",
+				       json_object_new_boolean(cs->auth_bidirectional));
+	}
+	json_object_object_add(q, "auth", a);
+}

@@ -847,6 +847,9 @@ stats_conns_done(void *cb_arg, struct nvtcp_tgt_conn_stats_list *list)
 			obj_add_u64(q, "cntlid", cs->cntlid);
 			obj_add_u64(q, "qid", cs->qid);
 			json_object_object_add(q, "hdgst", json_object_new_boolean(cs->hdgst));
+			if (cs->auth_required) {
+				tgt_auth_qpair_json(cs, q);
+			}
 			json_object_object_add(q, "ddgst", json_object_new_boolean(cs->ddgst));
 			io_stats_json(q, &cs->io);
 			json_object_array_add(qa, q);

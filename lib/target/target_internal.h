@@ -1005,6 +1005,8 @@ int tgt_auth_rpc_host_params(struct tgt_cfg *c, struct json_object *params,
 			     struct tgt_cfg_host *h);
 /* auth.c: a host's authentication settings for nvmf_get_subsystems (never a key). */
 void tgt_auth_host_info_json(const struct tgt_host *h, struct json_object *o);
+/* auth.c: a queue's authentication state for nvmf_get_stats. */
+void tgt_auth_qpair_json(const struct nvtcp_tgt_conn_stats *cs, struct json_object *q);
 /* A namespace object (config "namespaces" entry, RPC "namespace"); strings point into \p o. */
 int tgt_cfg_parse_ns(struct tgt_cfg *c, const char *q, struct json_object *o,
 		     struct nvtcp_tgt_ns_opts *opts);

@@ -1106,6 +1106,13 @@ stats_on_pg(void *arg)
 		cs->reactor = pg->idx;
 		cs->hdgst = conn->params.hdgst;
 		cs->ddgst = conn->params.ddgst;
+		if (conn->auth != NULL) {
+			cs->auth_required = true;
+			cs->authenticated = conn->auth->authenticated;
+			cs->auth_hash = conn->auth->result.hash_id;
+			cs->auth_dhgroup = conn->auth->result.dhgroup_id;
+			cs->auth_bidirectional = conn->auth->result.bidirectional;
+		}
 		cs->io = conn->stats.io;
 	}
 	w->pg++;

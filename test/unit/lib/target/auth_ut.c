@@ -266,6 +266,14 @@ test_required_then_unidirectional(void)
 	ut_tgt_destroy();
 }
 
+static struct nvtcp_tgt_conn_stats_list *g_cstats;
+
+static void
+conn_stats_cb(void *arg, struct nvtcp_tgt_conn_stats_list *list)
+{
+	g_cstats = list;
+}
+
 static void
 test_bidirectional(void)
 {
@@ -286,6 +294,16 @@ test_bidirectional(void)
 	CU_ASSERT(res.hash_id == NVTCP_AUTH_HASH_SHA512);
 	CU_ASSERT(res.dhgroup_id == NVTCP_AUTH_DHGROUP_NULL);
 	CU_ASSERT(ut_prop(&a, false, NVTCP_NVME_PROP_CAP, true, 0, NULL) == 0);
+	/* The outcome is visible to the application (and in nvmf_get_stats). */
+	g_cstats = NULL;
+	CU_ASSERT(nvtcp_tgt_get_conn_stats(g_ut_tgt, conn_stats_cb, NULL) == 0);
+	ut_poll();
+	CU_ASSERT_FATAL(g_cstats != NULL && g_cstats->count == 1);
+	CU_ASSERT(g_cstats->conns[0].auth_required && g_cstats->conns[0].authenticated);
+	CU_ASSERT(g_cstats->conns[0].auth_hash == NVTCP_AUTH_HASH_SHA512);
+	CU_ASSERT(g_cstats->conns[0].auth_dhgroup == NVTCP_AUTH_DHGROUP_NULL);
+	CU_ASSERT(g_cstats->conns[0].auth_bidirectional);
+	nvtcp_tgt_conn_stats_free(g_cstats);
 	/* The host expects another controller key: it rejects the controller (Failure2), and
 	 * the target closes the queue. */
 	open_connect(&b, 0, 0xFFFF, &cpl);
