@@ -505,6 +505,16 @@ tgt_cfg_add_host(struct nvtcp_tgt *tgt, const char *subnqn, const struct tgt_cfg
 			 "dhchap_key" : "dhchap_ctrl_key");
 		return -EINVAL;
 	}
+	/* As for PSKs (main's policy): a secret written into a configuration escapes the
+	 * mode-0600 rule and could not be saved again; configuration names secret files. */
+	if ((h->dhchap_key != NULL && strncmp(h->dhchap_key, "DHHC-1:", 7) == 0) ||
+	    (h->dhchap_ctrl_key != NULL && strncmp(h->dhchap_ctrl_key, "DHHC-1:", 7) == 0)) {
+		snprintf(err, errlen, "host %s: %s: an inline secret is refused: put it in a file "
+			 "of mode 0600 and give that file's path", hostnqn,
+			 h->dhchap_key != NULL && strncmp(h->dhchap_key, "DHHC-1:", 7) == 0 ?
+			 "dhchap_key" : "dhchap_ctrl_key");
+		return -EINVAL;
+	}
 	ho.dhchap_key = h->dhchap_key;
 	ho.dhchap_ctrl_key = h->dhchap_ctrl_key;
 	ho.dhchap_hashes = h->dhchap_hashes;

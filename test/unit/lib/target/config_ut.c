@@ -178,7 +178,7 @@ test_tls_document(void)
 	ut_tgt_destroy();
 }
 
-/* A host that must authenticate: secret text and file, algorithm lists in both forms. */
+/* A host that must authenticate: secret files (text refused), both list forms. */
 static void
 test_dhchap_document(void)
 {
@@ -194,18 +194,29 @@ test_dhchap_document(void)
 	fprintf(f, "%s\n", key);
 	fclose(f);
 	CU_ASSERT(chmod(keyfile, 0600) == 0);
+	/* A secret written into the document is refused, without echoing it. */
+	snprintf(doc, sizeof(doc),
+		 "{\"subsystems\": [{\"nqn\": \"nqn.2024-01.io.nvtcp:auth\", \"allow_any_host\": false,"
+		 " \"hosts\": [{\"nqn\": \"" UT_HOSTNQN "\", \"dhchap_key\": \"%s\","
+		 " \"dhchap_ctrl_key\": \"%s\"}]}]}", keyfile, key);
+	write_doc(doc);
+	CU_ASSERT(nvtcp_tgt_config_load(g_ut_tgt, g_path, err, sizeof(err)) == -EINVAL);
+	CU_ASSERT(strstr(err, "dhchap_ctrl_key: an inline secret is refused") != NULL);
+	CU_ASSERT(strstr(err, key + 10) == NULL);
+	CU_ASSERT(nvtcp_tgt_remove_subsys(g_ut_tgt, "nqn.2024-01.io.nvtcp:auth") == 0);
+	ut_poll();
 	snprintf(doc, sizeof(doc),
 		 "{\"subsystems\": [{\"nqn\": \"nqn.2024-01.io.nvtcp:auth\", \"allow_any_host\": false,"
 		 " \"hosts\": [{\"nqn\": \"" UT_HOSTNQN "\", \"dhchap_key\": \"%s\","
 		 " \"dhchap_ctrl_key\": \"%s\", \"dhchap_hashes\": \"sha384,sha512\","
-		 " \"dhchap_dhgroups\": [\"ffdhe2048\", \"ffdhe8192\"]}]}]}", keyfile, key);
+		 " \"dhchap_dhgroups\": [\"ffdhe2048\", \"ffdhe8192\"]}]}]}", keyfile, keyfile);
 	write_doc(doc);
 	CU_ASSERT(nvtcp_tgt_config_load(g_ut_tgt, g_path, err, sizeof(err)) == 0);
 	h = tgt_subsys_host_find(tgt_subsys_find(g_ut_tgt, "nqn.2024-01.io.nvtcp:auth"), UT_HOSTNQN);
 	CU_ASSERT_FATAL(h != NULL);
 	CU_ASSERT(h->has_dhchap && h->has_dhchap_ctrl && h->dhchap_key.len == 32);
 	CU_ASSERT(h->dhchap_key_path != NULL && strcmp(h->dhchap_key_path, keyfile) == 0);
-	CU_ASSERT(h->dhchap_ctrl_key_path == NULL);
+	CU_ASSERT(h->dhchap_ctrl_key_path != NULL);
 	CU_ASSERT(h->dhchap_hashes == ((1u << NVTCP_AUTH_HASH_SHA384) |
 				       (1u << NVTCP_AUTH_HASH_SHA512)));
 	CU_ASSERT(h->dhchap_dhgroups == ((1u << NVTCP_AUTH_DHGROUP_2048) |
