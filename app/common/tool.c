@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "tool.h"
+#include "nvtcp/auth.h"
 #include "nvtcp/tls.h"
 
 const char *tool_name = "nvtcp";
@@ -107,6 +108,24 @@ tool_check_psk_file(const char *option, const char *path)
 	}
 	if (rc != 0) {
 		tool_fail_line("%s %s: %s", option, path, strerror(-rc));
+		exit(1);
+	}
+}
+
+void
+tool_check_dhchap_secret(const char *option, const char *value)
+{
+	struct nvtcp_auth_secret secret;
+	char err[512];
+	int rc;
+
+	err[0] = '\0';
+	rc = nvtcp_auth_secret_load(value, &secret, err, sizeof(err));
+	nvtcp_auth_secret_wipe(&secret);
+	if (rc != 0) {
+		/* lib/auth's reasons never quote the secret; never print the value either: it
+		 * may be the secret itself. */
+		tool_fail_line("%s: %s", option, err[0] != '\0' ? err : strerror(-rc));
 		exit(1);
 	}
 }

@@ -41,6 +41,14 @@ const char *tool_attach_reason(struct nvtcp_ctrlr *ctrlr, int rc);
  */
 void tool_check_psk_file(const char *option, const char *path);
 
+/**
+ * Check a --dhchap-secret / --dhchap-ctrl-secret value at option time: "DHHC-1:..." text, or
+ * the path of a file holding it (mode 0600/0400). On failure prints "<tool>: <option>: <reason>"
+ * (the reason names a file, never the secret) and exits with status 1. The secret read is
+ * wiped; the attach parses the value again.
+ */
+void tool_check_dhchap_secret(const char *option, const char *value);
+
 /** A step's own deadline within an overall timeout, so that the overall one reports first. */
 uint32_t tool_step_timeout_ms(unsigned int timeout_s);
 

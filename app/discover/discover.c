@@ -41,6 +41,8 @@ enum {
 	OPT_NO_REFERRALS,
 	OPT_TLS,
 	OPT_PSK,
+	OPT_DHCHAP_SECRET,
+	OPT_DHCHAP_CTRL_SECRET,
 };
 
 struct tool_opts {
@@ -51,6 +53,8 @@ struct tool_opts {
 	bool ddgst;
 	bool tls;
 	const char *psk_path;
+	const char *dhchap_secret;
+	const char *dhchap_ctrl_secret;
 	bool follow_referrals;
 	bool log_set;
 	enum nvtcp_log_level log_level;
@@ -76,6 +80,12 @@ usage(FILE *f)
 		"      --tls              require TLS 1.3 with a PSK (needs --psk; no plaintext)\n"
 		"      --psk FILE         PSK file (interchange format, mode 0600); implies --tls;\n"
 		"                         also used for referrals\n"
+		"      --dhchap-secret S  DH-HMAC-CHAP host secret, used when a discovery controller\n"
+		"                         asks for in-band authentication: 'DHHC-1:..' or a file\n"
+		"                         holding it (mode 0600); also used for referrals\n"
+		"      --dhchap-ctrl-secret S\n"
+		"                         controller secret, same forms: bidirectional\n"
+		"                         authentication (needs --dhchap-secret)\n"
 		"      --hostnqn NQN      host NQN to present (default: /etc/nvme/hostnqn, else generated)\n"
 		"  -t, --timeout SEC      bound for the attach and the log read (default %d)\n"
 		"  -L, --log-level LEVEL  show the library's log at this level on stderr\n"
@@ -98,6 +108,8 @@ parse_args(int argc, char **argv, struct tool_opts *o)
 		{"ddgst", no_argument, NULL, 'I'},
 		{"hostnqn", required_argument, NULL, OPT_HOSTNQN},
 		{"tls", no_argument, NULL, OPT_TLS},
+		{"dhchap-secret", required_argument, NULL, OPT_DHCHAP_SECRET},
+		{"dhchap-ctrl-secret", required_argument, NULL, OPT_DHCHAP_CTRL_SECRET},
 		{"psk", required_argument, NULL, OPT_PSK},
 		{"timeout", required_argument, NULL, 't'},
 		{"log-level", required_argument, NULL, 'L'},
@@ -139,6 +151,14 @@ parse_args(int argc, char **argv, struct tool_opts *o)
 			tool_check_psk_file("--psk", optarg);
 			o->psk_path = optarg;
 			o->tls = true;
+			break;
+		case OPT_DHCHAP_SECRET:
+			tool_check_dhchap_secret("--dhchap-secret", optarg);
+			o->dhchap_secret = optarg;
+			break;
+		case OPT_DHCHAP_CTRL_SECRET:
+			tool_check_dhchap_secret("--dhchap-ctrl-secret", optarg);
+			o->dhchap_ctrl_secret = optarg;
 			break;
 		case OPT_HOSTNQN:
 			if (!nvtcp_nqn_valid(optarg, why, sizeof(why))) {
@@ -183,6 +203,10 @@ parse_args(int argc, char **argv, struct tool_opts *o)
 	}
 	if (o->tls && o->psk_path == NULL) {
 		tool_usage_error("--tls: needs --psk FILE (TLS uses a pre-shared key)");
+	}
+	if (o->dhchap_ctrl_secret != NULL && o->dhchap_secret == NULL) {
+		tool_usage_error("--dhchap-ctrl-secret: needs --dhchap-secret (bidirectional "
+				 "authentication authenticates the host too)");
 	}
 }
 
@@ -488,6 +512,8 @@ main(int argc, char **argv)
 	copts.ddgst = o.ddgst;
 	copts.tls = o.tls;
 	copts.psk_path = o.psk_path;
+	copts.dhchap_secret = o.dhchap_secret;
+	copts.dhchap_ctrl_secret = o.dhchap_ctrl_secret;
 	/* A discovery controller is not kept: no keep-alive (as the Linux host). */
 	copts.kato_ms = 0;
 	/* The driver's own step timeouts fire a little before the tool's overall bound, so a

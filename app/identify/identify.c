@@ -37,6 +37,8 @@ enum {
 	OPT_HOSTNQN,
 	OPT_TLS,
 	OPT_PSK,
+	OPT_DHCHAP_SECRET,
+	OPT_DHCHAP_CTRL_SECRET,
 };
 
 struct tool_opts {
@@ -48,6 +50,8 @@ struct tool_opts {
 	bool ddgst;
 	bool tls;
 	const char *psk_path;
+	const char *dhchap_secret;
+	const char *dhchap_ctrl_secret;
 	bool log_set;
 	enum nvtcp_log_level log_level;
 	unsigned int timeout_s;
@@ -82,6 +86,11 @@ usage(FILE *f)
 		"  -I, --ddgst            ask for data digests\n"
 		"      --tls              require TLS 1.3 with a PSK (needs --psk; no plaintext)\n"
 		"      --psk FILE         PSK file (interchange format, mode 0600); implies --tls\n"
+		"      --dhchap-secret S  DH-HMAC-CHAP host secret for in-band authentication:\n"
+		"                         'DHHC-1:..' or a file holding it (mode 0600)\n"
+		"      --dhchap-ctrl-secret S\n"
+		"                         controller secret, same forms: bidirectional\n"
+		"                         authentication (needs --dhchap-secret)\n"
 		"      --hostnqn NQN      host NQN to present (default: /etc/nvme/hostnqn, else generated)\n"
 		"  -t, --timeout SEC      bound for the attach and for each command (default %d)\n"
 		"  -L, --log-level LEVEL  show the library's log at this level on stderr\n"
@@ -105,6 +114,8 @@ parse_args(int argc, char **argv, struct tool_opts *o)
 		{"hostnqn", required_argument, NULL, OPT_HOSTNQN},
 		{"tls", no_argument, NULL, OPT_TLS},
 		{"psk", required_argument, NULL, OPT_PSK},
+		{"dhchap-secret", required_argument, NULL, OPT_DHCHAP_SECRET},
+		{"dhchap-ctrl-secret", required_argument, NULL, OPT_DHCHAP_CTRL_SECRET},
 		{"timeout", required_argument, NULL, 't'},
 		{"log-level", required_argument, NULL, 'L'},
 		{"help", no_argument, NULL, 'h'},
@@ -144,6 +155,14 @@ parse_args(int argc, char **argv, struct tool_opts *o)
 			tool_check_psk_file("--psk", optarg);
 			o->psk_path = optarg;
 			o->tls = true;
+			break;
+		case OPT_DHCHAP_SECRET:
+			tool_check_dhchap_secret("--dhchap-secret", optarg);
+			o->dhchap_secret = optarg;
+			break;
+		case OPT_DHCHAP_CTRL_SECRET:
+			tool_check_dhchap_secret("--dhchap-ctrl-secret", optarg);
+			o->dhchap_ctrl_secret = optarg;
 			break;
 		case OPT_HOSTNQN:
 			if (!nvtcp_nqn_valid(optarg, why, sizeof(why))) {
@@ -188,6 +207,10 @@ parse_args(int argc, char **argv, struct tool_opts *o)
 	}
 	if (o->tls && o->psk_path == NULL) {
 		tool_usage_error("--tls: needs --psk FILE (TLS uses a pre-shared key)");
+	}
+	if (o->dhchap_ctrl_secret != NULL && o->dhchap_secret == NULL) {
+		tool_usage_error("--dhchap-ctrl-secret: needs --dhchap-secret (bidirectional "
+				 "authentication authenticates the host too)");
 	}
 }
 
@@ -340,6 +363,7 @@ gather(struct nvtcp_ctrlr *ctrlr, const struct tool_opts *o, struct id_report *r
 	r->hdgst = nvtcp_ctrlr_hdgst_enabled(ctrlr);
 	r->ddgst = nvtcp_ctrlr_ddgst_enabled(ctrlr);
 	r->tls_cipher = nvtcp_ctrlr_get_tls_cipher(ctrlr);
+	r->authenticated = nvtcp_ctrlr_get_auth_status(ctrlr, &r->auth);
 	r->max_xfer = nvtcp_ctrlr_get_max_xfer_size(ctrlr);
 	r->num_io_queues = nvtcp_ctrlr_get_num_io_queues(ctrlr);
 	if (r->discovery) {
@@ -436,6 +460,8 @@ main(int argc, char **argv)
 	copts.ddgst = o.ddgst;
 	copts.tls = o.tls;
 	copts.psk_path = o.psk_path;
+	copts.dhchap_secret = o.dhchap_secret;
+	copts.dhchap_ctrl_secret = o.dhchap_ctrl_secret;
 	copts.num_io_queues = 1;
 	/* The driver's own step timeouts fire a little before the tool's overall bound, so a
 	 * single stuck step is reported with the driver's precise reason. */

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "nvtcp/auth.h"
 #include "nvtcp/nvme_spec.h"
 
 #include "out.h"
@@ -40,6 +41,8 @@ struct id_report {
 	bool ddgst;
 	/** The TLS cipher suite, NULL without TLS. */
 	const char *tls_cipher;
+	bool authenticated;             /* DH-HMAC-CHAP on the admin queue */
+	struct nvtcp_auth_result auth;
 	uint32_t max_xfer;
 	uint32_t num_io_queues;
 	/** Host identity presented in Connect. */

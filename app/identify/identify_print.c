@@ -577,6 +577,16 @@ id_print(struct out *o, const struct id_report *r)
 	if (r->tls_cipher != NULL) {
 		out_str(o, "TLS Cipher Suite", "tls_cipher", r->tls_cipher);
 	}
+	out_bool(o, "In-band Authentication (DH-HMAC-CHAP)", "authenticated", r->authenticated);
+	if (r->authenticated) {
+		const char *h = nvtcp_auth_hash_name(r->auth.hash_id);
+		const char *g = nvtcp_auth_dhgroup_name(r->auth.dhgroup_id);
+
+		out_str(o, "Authentication Hash", "auth_hash", h != NULL ? h : "unknown");
+		out_str(o, "Authentication DH Group", "auth_dhgroup", g != NULL ? g : "unknown");
+		out_bool(o, "Authentication Bidirectional", "auth_bidirectional",
+			 r->auth.bidirectional);
+	}
 	out_bytes(o, "Max Transfer per Command (host)", "max_xfer_bytes", r->max_xfer);
 	if (!r->discovery) {
 		out_u64(o, "I/O Queues Granted", "num_io_queues", r->num_io_queues);

@@ -777,6 +777,15 @@ attach_poll(void *arg)
 			pc->ready = true;
 			snprintf(pc->tls_cipher, sizeof(pc->tls_cipher), "%s",
 				 cipher != NULL ? cipher : "");
+			pc->authenticated = nvtcp_ctrlr_get_auth_status(pc->ctrlr, &pc->auth);
+			if (pc->authenticated) {
+				const char *h = nvtcp_auth_hash_name(pc->auth.hash_id);
+				const char *g = nvtcp_auth_dhgroup_name(pc->auth.dhgroup_id);
+
+				printf("Authenticated to %s: DH-HMAC-CHAP %s %s %s\n", pc->name,
+				       h != NULL ? h : "?", g != NULL ? g : "?",
+				       pc->auth.bidirectional ? "bidirectional" : "unidirectional");
+			}
 			if (cipher != NULL) {
 				printf("Attached to NVMeoF Controller at %s over TLS (%s)\n",
 				       pc->name, cipher);
@@ -848,6 +857,8 @@ discover_into(const struct perf_trid_entry *e)
 	dopts.ctrlr.ddgst = g_perf.opts.ddgst;
 	dopts.ctrlr.tls = g_perf.opts.tls;
 	dopts.ctrlr.psk_path = g_perf.opts.psk_path;
+	dopts.ctrlr.dhchap_secret = g_perf.opts.dhchap_secret;
+	dopts.ctrlr.dhchap_ctrl_secret = g_perf.opts.dhchap_ctrl_secret;
 	rc = nvtcp_discover(&dtrid, &dopts, &entries, &count);
 	if (rc != 0) {
 		fail("discovery at %s:%s failed: %s (give subnqn: in -r to skip discovery)",
@@ -919,6 +930,8 @@ begin_attach(void)
 		co.ddgst = o->ddgst;
 		co.tls = o->tls;
 		co.psk_path = o->psk_path;
+		co.dhchap_secret = o->dhchap_secret;
+		co.dhchap_ctrl_secret = o->dhchap_ctrl_secret;
 		co.kato_ms = o->keepalive_ms;
 		if (o->io_timeout_ms != PERF_OPT_DRIVER_DEFAULT) {
 			co.io_timeout_ms = (uint32_t)o->io_timeout_ms;

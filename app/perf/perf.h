@@ -98,6 +98,8 @@ struct perf_opts {
 	bool ddgst;                     /**< -I */
 	bool tls;                       /**< --tls, -S ssl, or a PSK */
 	const char *psk_path;           /**< --psk / --psk-path */
+	const char *dhchap_secret;      /**< --dhchap-secret / --dhchap-key (text or file) */
+	const char *dhchap_ctrl_secret; /**< --dhchap-ctrl-secret / --dhchap-ctrlr-key */
 	uint32_t keepalive_ms;          /**< -k */
 	size_t mem_size_mb;             /**< -s */
 	enum nvtcp_env_huge huge;       /**< --no-huge / --huge */
@@ -183,6 +185,8 @@ struct perf_ctrlr {
 	uint32_t nsid;                  /**< namespace filter from "ns:", 0 = all */
 	char name[NVTCP_TRADDR_MAX_LEN + NVTCP_NQN_MAX_LEN + 32];
 	char tls_cipher[48];            /**< TLS cipher suite; "" = plaintext */
+	bool authenticated;             /**< DH-HMAC-CHAP on the admin queue */
+	struct nvtcp_auth_result auth;  /**< ... and what it negotiated */
 	struct nvtcp_qpair **unused_qpairs;
 	uint32_t num_unused;
 	bool ready;

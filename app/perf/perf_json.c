@@ -174,6 +174,9 @@ options(void)
 	add_bool(j, "hdgst", o->hdgst);
 	add_bool(j, "ddgst", o->ddgst);
 	add_bool(j, "tls", o->tls);
+	/* Whether secrets were given, never the secrets. */
+	add_bool(j, "dhchap", o->dhchap_secret != NULL);
+	add_bool(j, "dhchap_bidirectional", o->dhchap_ctrl_secret != NULL);
 	add_u64(j, "keepalive_ms", o->keepalive_ms);
 	add_u64(j, "number_ios", o->number_ios);
 	add_u64(j, "number_ios_pct", o->number_ios_pct);
@@ -267,6 +270,21 @@ tls_json(const char *cipher)
 
 	add_bool(j, "enabled", cipher != NULL && cipher[0] != '\0');
 	add_str(j, "cipher", cipher != NULL && cipher[0] != '\0' ? cipher : NULL);
+	return j;
+}
+
+/* Whether the controller authenticated (DH-HMAC-CHAP) and what was negotiated. */
+static struct json_object *
+auth_json(const struct perf_ctrlr *pc)
+{
+	struct json_object *j = json_object_new_object();
+	const char *h = pc->authenticated ? nvtcp_auth_hash_name(pc->auth.hash_id) : NULL;
+	const char *g = pc->authenticated ? nvtcp_auth_dhgroup_name(pc->auth.dhgroup_id) : NULL;
+
+	add_bool(j, "enabled", pc->authenticated);
+	add_str(j, "hash", h);
+	add_str(j, "dhgroup", g);
+	add_bool(j, "bidirectional", pc->authenticated && pc->auth.bidirectional);
 	return j;
 }
 
@@ -376,6 +394,7 @@ results(void)
 			json_object_object_add(d, "histogram_us", h);
 			json_object_object_add(d, "driver", drv_json(&c->drv, done));
 			json_object_object_add(d, "tls", tls_json(c->ns->ctrlr->tls_cipher));
+			json_object_object_add(d, "auth", auth_json(c->ns->ctrlr));
 			if (t_cipher == NULL) {
 				t_cipher = c->ns->ctrlr->tls_cipher;
 			} else if (strcmp(t_cipher, c->ns->ctrlr->tls_cipher) != 0) {

@@ -54,6 +54,8 @@ enum {
 	OPT_TLS,
 	OPT_PSK,
 	OPT_PSK_PATH,
+	OPT_DHCHAP_SECRET,
+	OPT_DHCHAP_CTRL_SECRET,
 };
 
 #define SHORT_OPTS ":a:b:c:d:e:ghi:lmo:q:r:k:s:t:vw:y:z:A:C:DEF:GHILM:NO:P:Q:RS:T:U:VZ:"
@@ -110,8 +112,9 @@ static const struct option g_long_opts[] = {
 	{"enable-ktls", no_argument, NULL, OPT_SPDK_ONLY},
 	{"tls-version", required_argument, NULL, OPT_SPDK_ONLY},
 	{"psk-identity", required_argument, NULL, OPT_SPDK_ONLY},
-	{"dhchap-key", required_argument, NULL, OPT_SPDK_ONLY},
-	{"dhchap-ctrlr-key", required_argument, NULL, OPT_SPDK_ONLY},
+	/* SPDK's names take a key file: so do ours (or the "DHHC-1:..." text). */
+	{"dhchap-key", required_argument, NULL, OPT_DHCHAP_SECRET},
+	{"dhchap-ctrlr-key", required_argument, NULL, OPT_DHCHAP_CTRL_SECRET},
 	{"zerocopy-threshold", required_argument, NULL, OPT_SPDK_ONLY},
 	{"zerocopy-threshold-sock-impl", required_argument, NULL, OPT_SPDK_ONLY},
 	{"transport-tos", required_argument, NULL, OPT_SPDK_ONLY},
@@ -140,6 +143,8 @@ static const struct option g_long_opts[] = {
 	{"tls", no_argument, NULL, OPT_TLS},
 	{"psk", required_argument, NULL, OPT_PSK},
 	{"psk-path", required_argument, NULL, OPT_PSK_PATH},
+	{"dhchap-secret", required_argument, NULL, OPT_DHCHAP_SECRET},
+	{"dhchap-ctrl-secret", required_argument, NULL, OPT_DHCHAP_CTRL_SECRET},
 	{NULL, 0, NULL, 0},
 };
 
@@ -453,7 +458,7 @@ unsupported_reason(int ch)
 	case 'R': return "io_uring/AIO kernel devices are not supported";
 	case 'T': return "log flags are not supported; use --log-level debug";
 	case 'Z': return "zero-copy send is not supported by nvtcp's sockets";
-	case OPT_SPDK_ONLY: return "this SPDK option (TLS, DH-HMAC-CHAP, RDMA, SR-IOV, NUMA "
+	case OPT_SPDK_ONLY: return "this SPDK option (TLS tuning, RDMA, SR-IOV, NUMA "
 				   "enforcement, env context) is not supported by nvtcp_perf";
 	default: return NULL;
 	}
@@ -728,6 +733,27 @@ parse_one(struct perf_opts *o, int ch, const char *arg, const char *label, char 
 		o->tls = true;
 		return 0;
 	}
+	case OPT_DHCHAP_SECRET:
+	case OPT_DHCHAP_CTRL_SECRET: {
+		struct nvtcp_auth_secret secret;
+		char why[512];
+
+		/* Checked now so a bad secret names the option before any connection; the
+		 * reason names a file, never the secret, and neither does this message. */
+		why[0] = '\0';
+		rc = nvtcp_auth_secret_load(arg, &secret, why, sizeof(why));
+		nvtcp_auth_secret_wipe(&secret);
+		if (rc != 0) {
+			errf(err, errlen, "%s: %s", label, why[0] != '\0' ? why : strerror(-rc));
+			return -EINVAL;
+		}
+		if (ch == OPT_DHCHAP_SECRET) {
+			o->dhchap_secret = arg;
+		} else {
+			o->dhchap_ctrl_secret = arg;
+		}
+		return 0;
+	}
 	case 'z':
 		/* Zero-copy send is never used, so disabling it is a no-op. */
 		return 0;
@@ -907,6 +933,16 @@ opts_check(struct perf_opts *o, char *err, size_t errlen)
 		     "a pre-shared key");
 		return -EINVAL;
 	}
+	if (o->dhchap_ctrl_secret != NULL && o->dhchap_secret == NULL) {
+		errf(err, errlen, "--dhchap-ctrl-secret: needs --dhchap-secret (bidirectional "
+		     "authentication authenticates the host too)");
+		return -EINVAL;
+	}
+	if (o->dhchap_secret != NULL && o->num_trids == 0) {
+		errf(err, errlen, "--dhchap-secret: only with -r (the embedded target does not "
+		     "authenticate)");
+		return -EINVAL;
+	}
 	if (o->tls && o->num_trids == 0) {
 		errf(err, errlen, "--tls / --psk: only with -r (the embedded target has no TLS "
 		     "listener)");
@@ -1073,6 +1109,11 @@ perf_usage_full(FILE *f)
 		"\t--psk <file>, --psk-path <file> PSK in the interchange format (mode 0600);\n"
 		"\t\timplies TLS on every connection (never a plaintext fallback)\n"
 		"\t--tls require TLS (needs --psk)\n"
+		"\t--dhchap-secret <S>, --dhchap-key <S> DH-HMAC-CHAP host secret for in-band\n"
+		"\t\tauthentication: 'DHHC-1:..' or a file holding it (mode 0600); used on\n"
+		"\t\tevery queue of a controller that asks for authentication\n"
+		"\t--dhchap-ctrl-secret <S>, --dhchap-ctrlr-key <S> controller secret, same\n"
+		"\t\tforms: bidirectional authentication (needs --dhchap-secret)\n"
 		"\t-z, --disable-zcopy <impl> accepted (zero-copy send is never used)\n"
 		"\t-k, --keepalive <ms> keep alive timeout period in millisecond (default %u)\n"
 		"\t-H, --enable-tcp-hdgst enable header digest for TCP transport, default: "

@@ -50,6 +50,10 @@ enum {
 	OPT_RPC_SOCKET,
 	OPT_SECURE_CHANNEL,
 	OPT_PSK,
+	OPT_DHCHAP_KEY,
+	OPT_DHCHAP_CTRL_KEY,
+	OPT_DHCHAP_HASHES,
+	OPT_DHCHAP_DHGROUPS,
 };
 
 static const struct option g_long[] = {
@@ -72,6 +76,10 @@ static const struct option g_long[] = {
 	{"rpc-socket", required_argument, NULL, OPT_RPC_SOCKET},
 	{"secure-channel", required_argument, NULL, OPT_SECURE_CHANNEL},
 	{"psk", required_argument, NULL, OPT_PSK},
+	{"dhchap-key", required_argument, NULL, OPT_DHCHAP_KEY},
+	{"dhchap-ctrl-key", required_argument, NULL, OPT_DHCHAP_CTRL_KEY},
+	{"dhchap-hashes", required_argument, NULL, OPT_DHCHAP_HASHES},
+	{"dhchap-dhgroups", required_argument, NULL, OPT_DHCHAP_DHGROUPS},
 	{NULL, 0, NULL, 0},
 };
 
@@ -88,6 +96,8 @@ struct app_subsys {
 	const char *model;
 	const char *hosts[MAX_ITEMS];
 	const char *host_psk[MAX_ITEMS];
+	/* DH-HMAC-CHAP of each host: secrets (text or file) and algorithm lists. */
+	const char *host_dhchap[MAX_ITEMS][4];
 	uint32_t nhosts;
 	struct app_ns ns[MAX_ITEMS];
 	uint32_t nns;
@@ -134,6 +144,12 @@ usage(void)
 	       "  --psk FILE              TLS PSK of the last --allow-host (mode 0600); with\n"
 	       "                          --subsys " NVTCP_DISCOVERY_NQN ":\n"
 	       "                          the key a host discovers with over TLS\n"
+	       "  --dhchap-key SECRET|FILE  the last --allow-host must authenticate in band\n"
+	       "                          (DH-HMAC-CHAP) with this DHHC-1 secret (a file, mode\n"
+	       "                          0600, keeps it out of the process list)\n"
+	       "  --dhchap-ctrl-key SECRET|FILE  controller secret: bidirectional authentication\n"
+	       "  --dhchap-hashes LIST    hashes the host may use (sha256,sha384,sha512; default all)\n"
+	       "  --dhchap-dhgroups LIST  DH groups (null,ffdhe2048,...,ffdhe8192; default all)\n"
 	       "  --serial SN, --model MN serial and model number of the last --subsys\n"
 	       "  --discovery-port PORT   also listen on PORT (e.g. 8009) for discovery\n"
 	       "  --digests MODE          digests the target grants: none, hdgst, ddgst, both\n"
@@ -179,6 +195,19 @@ parse_opt(int ch, const char *arg, void *ctx)
 			return 0;
 		}
 		s->host_psk[s->nhosts - 1] = arg;
+		return 0;
+	case OPT_DHCHAP_KEY:
+	case OPT_DHCHAP_CTRL_KEY:
+	case OPT_DHCHAP_HASHES:
+	case OPT_DHCHAP_DHGROUPS:
+		if (s == NULL || s->nhosts == 0) {
+			a->order_error = ch == OPT_DHCHAP_KEY ? "--dhchap-key" :
+					 ch == OPT_DHCHAP_CTRL_KEY ? "--dhchap-ctrl-key" :
+					 ch == OPT_DHCHAP_HASHES ? "--dhchap-hashes" :
+					 "--dhchap-dhgroups";
+			return 0;
+		}
+		s->host_dhchap[s->nhosts - 1][ch - OPT_DHCHAP_KEY] = arg;
 		return 0;
 	case OPT_SUBSYS:
 		if (a->nsubsys == MAX_ITEMS) {
@@ -343,8 +372,11 @@ check_args(struct app *a, uint64_t *dma_bytes)
 		return -EINVAL;
 	}
 	if (a->order_error != NULL) {
-		fprintf(stderr, PROG ": %s: applies to the last --subsys, and none was given before "
-			"it\n", a->order_error);
+		bool host = strncmp(a->order_error, "--psk", 5) == 0 ||
+			    strncmp(a->order_error, "--dhchap", 8) == 0;
+
+		fprintf(stderr, PROG ": %s: applies to the last %s, and none was given before "
+			"it\n", a->order_error, host ? "--allow-host" : "--subsys");
 		return -EINVAL;
 	}
 	nvtcp_tgt_opts_init(o);
@@ -516,6 +548,19 @@ configure(struct app *a)
 
 			nvtcp_tgt_host_opts_init(&ho);
 			ho.psk_path = s->host_psk[h];
+			ho.dhchap_key = s->host_dhchap[h][0];
+			ho.dhchap_ctrl_key = s->host_dhchap[h][1];
+			for (int k = 2; k < 4; k++) {
+				if (s->host_dhchap[h][k] != NULL &&
+				    nvtcp_tgt_dhchap_mask_parse(s->host_dhchap[h][k], k == 3,
+								k == 2 ? &ho.dhchap_hashes :
+								&ho.dhchap_dhgroups, err,
+								sizeof(err)) != 0) {
+					fprintf(stderr, PROG ": --dhchap-%s: %s\n",
+						k == 2 ? "hashes" : "dhgroups", err);
+					return -EINVAL;
+				}
+			}
 			rc = nvtcp_tgt_subsys_add_host_ext(a->tgt, s->nqn, s->hosts[h], &ho, err,
 							   sizeof(err));
 			if (rc != 0) {

@@ -35,6 +35,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "nvtcp/auth.h"
 #include "nvtcp/fabrics.h"
 #include "nvtcp/nvme_spec.h"
 
@@ -196,6 +197,24 @@ struct nvtcp_ctrlr_opts {
 	const char *psk;
 	/** Or a file holding it (mode 0600 or 0400; default NULL). Not together with psk. */
 	const char *psk_path;
+	/**
+	 * In-band authentication (DH-HMAC-CHAP, doc/security.md): the host's secret, as the text
+	 * "DHHC-1:HH:<base64>:" or the path of a file holding it (mode 0600 or 0400; default
+	 * NULL). Parsed at attach (the controller keeps its own copy, wiped at detach); used on
+	 * every queue whose Connect response asks for authentication (AUTHREQ.ATR), on attach
+	 * and on every reconnect. Without it, such a controller fails the attach. A controller
+	 * that does not ask is connected without authentication (noted at INFO level).
+	 */
+	const char *dhchap_secret;
+	/** The controller's secret, same forms (default NULL): set, the host also
+	 *  authenticates the controller (bidirectional). Requires dhchap_secret. */
+	const char *dhchap_ctrl_secret;
+	/** Hash functions offered, as NVTCP_AUTH_HASH_BIT() of enum nvtcp_auth_hash_id
+	 *  (default 0 = all: SHA-512, SHA-384, SHA-256, strongest first). */
+	uint32_t dhchap_hash_mask;
+	/** DH groups offered, as NVTCP_AUTH_DHGROUP_BIT() of enum nvtcp_auth_dhgroup_id
+	 *  (default 0 = all, null included). */
+	uint32_t dhchap_dhgroup_mask;
 	/** Called on every controller state change (may be NULL). Runs on the admin thread. */
 	void (*state_cb)(void *cb_arg, struct nvtcp_ctrlr *ctrlr, enum nvtcp_ctrlr_state state);
 	/** Its argument. */
@@ -527,6 +546,49 @@ const char *nvtcp_ctrlr_get_failure_reason(const struct nvtcp_ctrlr *ctrlr);
  *         plaintext controller (or before its first connection).
  */
 const char *nvtcp_ctrlr_get_tls_cipher(const struct nvtcp_ctrlr *ctrlr);
+
+/**
+ * Whether the controller's admin queue is authenticated (DH-HMAC-CHAP), and with what.
+ *
+ * \param ctrlr Controller.
+ * \param res Filled with the hash, the DH group and whether the controller proved itself too
+ *        (bidirectional) of the last successful transaction on the admin queue (the Connect
+ *        of the current association, or a later nvtcp_ctrlr_reauthenticate()); zeroed when
+ *        false is returned. May be NULL.
+ * \return true when the current admin connection was authenticated, false when the
+ *         controller did not ask for authentication (or no connection is up).
+ */
+bool nvtcp_ctrlr_get_auth_status(const struct nvtcp_ctrlr *ctrlr, struct nvtcp_auth_result *res);
+
+/**
+ * Completion of nvtcp_ctrlr_reauthenticate(): admin thread, inside
+ * nvtcp_ctrlr_process_admin_completions() (or nvtcp_ctrlr_detach_async() with -ECANCELED).
+ *
+ * \param cb_arg Its argument.
+ * \param ctrlr Controller.
+ * \param rc 0 (nvtcp_ctrlr_get_auth_status() tells the outcome), -EACCES (authentication
+ *        failed: the reason is logged and in nvtcp_ctrlr_get_failure_reason() style in the
+ *        log), -ETIMEDOUT (a step got no answer within the admin command timeout: the
+ *        controller is reset, and the reconnect authenticates again), -ECONNRESET (the
+ *        connection was lost meanwhile), or another negative errno.
+ */
+typedef void (*nvtcp_ctrlr_auth_cb)(void *cb_arg, struct nvtcp_ctrlr *ctrlr, int rc);
+
+/**
+ * Re-authenticate a live controller: run a new DH-HMAC-CHAP transaction (new transaction ID,
+ * new challenge, same secrets and offer) on its admin queue. Returns at once; the transaction
+ * advances inside nvtcp_ctrlr_process_admin_completions() and I/O continues meanwhile. Each
+ * step waits at most the admin command timeout (60 s when admin_timeout_ms is 0). Admin
+ * thread only.
+ *
+ * \param ctrlr Controller (LIVE, with dhchap_secret configured).
+ * \param cb Completion (required).
+ * \param cb_arg Its argument.
+ * \return 0 (cb will be called exactly once), -EINVAL (no callback), -ENOKEY (no
+ *         dhchap_secret), -EBUSY (a re-authentication is in progress), -EAGAIN (the
+ *         controller is not LIVE: resetting), -ENXIO (failed or detaching), -ENOMEM.
+ */
+int nvtcp_ctrlr_reauthenticate(struct nvtcp_ctrlr *ctrlr, nvtcp_ctrlr_auth_cb cb, void *cb_arg);
 
 /** First active namespace ID (0 when none). */
 uint32_t nvtcp_ctrlr_get_first_active_ns(const struct nvtcp_ctrlr *ctrlr);

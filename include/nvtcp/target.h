@@ -125,6 +125,17 @@ struct nvtcp_tgt_opts {
 	 *  hosts together (Controller Busy beyond). Default 0 = no limit. */
 	uint32_t max_connections_per_subsys;
 	/**
+	 * DH-HMAC-CHAP: most queues in a first authentication transaction at once through one
+	 * listener, and from one source address (each may cost finite-field DH work, up to
+	 * ffdhe8192). A Connect beyond either gets Controller Busy. Defaults 32 and 4; 0 = no
+	 * limit.
+	 */
+	uint32_t max_auth_per_listener;
+	uint32_t max_auth_per_addr;
+	/** Longest wait for each step of an authentication transaction (the host's next
+	 *  message); the connection is closed beyond it. Default 15000 ms; at least 100. */
+	uint32_t auth_timeout_ms;
+	/**
 	 * Share (percent) of a data reactor's buffer pool that the queues of one host on that
 	 * reactor may hold together; a host at its share waits for its own buffers. Default 75;
 	 * 1..100.
@@ -414,19 +425,55 @@ struct nvtcp_tgt_host_opts {
 	const struct nvtcp_tls_psk *psk;
 	/** Or a PSK file (interchange format, mode 0600), or NULL. Not both. */
 	const char *psk_path;
+	/**
+	 * NVMe in-band authentication (DH-HMAC-CHAP): the secret this host must prove, as
+	 * "DHHC-1:HH:<base64>:" text or the path of a file holding it (a regular file of this
+	 * user, mode 0600 or 0400), or NULL for none. With it, every queue (admin and I/O) of
+	 * the host must authenticate before any other command (see doc/security.md). Loaded
+	 * with nvtcp_auth_secret_load(); the loaded key is wiped when the host is removed.
+	 */
+	const char *dhchap_key;
+	/**
+	 * The controller's own secret (text or file, as \p dhchap_key), so that the host may
+	 * also authenticate the controller (bidirectional); NULL = unidirectional only. Needs
+	 * \p dhchap_key.
+	 */
+	const char *dhchap_ctrl_key;
+	/** Hash functions the host may use, as NVTCP_AUTH_HASH_BIT() masks; 0 = all. */
+	uint32_t dhchap_hashes;
+	/** DH groups the host may use, as NVTCP_AUTH_DHGROUP_BIT() masks; 0 = all. */
+	uint32_t dhchap_dhgroups;
 };
 
-/** Fill \p opts with defaults (no PSK). */
+/** Fill \p opts with defaults (no PSK, no DH-HMAC-CHAP). */
 void nvtcp_tgt_host_opts_init(struct nvtcp_tgt_host_opts *opts);
+
+/**
+ * Parse a comma-separated list of DH-HMAC-CHAP hash names ("sha256,sha384,sha512"; also
+ * "hmac(sha256)") or, with \p dhgroups, DH group names ("null,ffdhe2048,...,ffdhe8192") into
+ * a mask for nvtcp_tgt_host_opts.dhchap_hashes / dhchap_dhgroups.
+ *
+ * \param err One line naming the unknown or empty entry.
+ * \return 0 or -EINVAL.
+ */
+int nvtcp_tgt_dhchap_mask_parse(const char *list, bool dhgroups, uint32_t *mask, char *err,
+				size_t errlen);
+
+/**
+ * Format a mask of nvtcp_tgt_dhchap_mask_parse() as its comma-separated list of names (the
+ * inverse; "" for 0). \return 0 or -ENOSPC.
+ */
+int nvtcp_tgt_dhchap_mask_format(uint32_t mask, bool dhgroups, char *out, size_t outlen);
 
 /**
  * nvtcp_tgt_subsys_add_host() with options. With a PSK, the host may authenticate a TLS
  * connection to this subsystem with the identity "NVMe0R0H <hostnqn> <subnqn>"; its Connect
  * must then name the same host and subsystem, and it cannot connect without TLS through a
- * listener that offers TLS. The key is wiped when the host is removed.
+ * listener that offers TLS. The key is wiped when the host is removed. With a DH-HMAC-CHAP
+ * key, each of its queues must complete an authentication transaction before anything else.
  *
- * \return 0, -ENOENT, -EEXIST, -EINVAL (bad NQN or PSK, \p err says which), -EPERM (PSK file
- *         mode), -ENOMEM.
+ * \return 0, -ENOENT, -EEXIST, -EINVAL (bad NQN, PSK, secret or mask, \p err says which),
+ *         -EPERM (key file mode), -ENOMEM, or a key file's -errno.
  */
 int nvtcp_tgt_subsys_add_host_ext(struct nvtcp_tgt *tgt, const char *nqn, const char *hostnqn,
 				  const struct nvtcp_tgt_host_opts *opts, char *err,
@@ -639,6 +686,13 @@ struct nvtcp_tgt_conn_stats {
 	uint32_t reactor;       /**< index of its data reactor */
 	bool hdgst;             /**< header digests in use */
 	bool ddgst;             /**< data digests in use */
+	/** DH-HMAC-CHAP: the host must authenticate this queue (it has a key). */
+	bool auth_required;
+	/** ... and its last transaction succeeded, with what (hash, DH group, direction). */
+	bool authenticated;
+	uint8_t auth_hash;      /**< enum nvtcp_auth_hash_id, when authenticated */
+	uint8_t auth_dhgroup;   /**< enum nvtcp_auth_dhgroup_id, when authenticated */
+	bool auth_bidirectional;
 	struct nvtcp_tgt_io_stats io;
 };
 
@@ -674,6 +728,8 @@ enum nvtcp_tgt_limit {
 	NVTCP_TGT_LIMIT_IO_QUEUES_PER_HOST,     /**< max_io_queues_per_host (at Connect) */
 	NVTCP_TGT_LIMIT_QUEUE_ENTRIES_PER_HOST, /**< max_queue_entries_per_host (at Connect) */
 	NVTCP_TGT_LIMIT_CONNECTIONS_PER_SUBSYS, /**< max_connections_per_subsys (at Connect) */
+	NVTCP_TGT_LIMIT_AUTH_PER_LISTENER,      /**< max_auth_per_listener (at Connect) */
+	NVTCP_TGT_LIMIT_AUTH_PER_ADDR,          /**< max_auth_per_addr (at Connect) */
 	NVTCP_TGT_LIMIT_COUNT,
 };
 
@@ -688,6 +744,8 @@ struct nvtcp_tgt_usage {
 	uint32_t connections;   /**< connections (address) or connected queues (host, subsys) */
 	uint32_t io_queues;     /**< connected I/O queues (host, subsys; 0 for an address) */
 	uint32_t queue_entries; /**< sum of their queue sizes (host, subsys) */
+	/** queues in a first DH-HMAC-CHAP transaction (address; 0 for host, subsys) */
+	uint32_t authentications;
 	uint64_t refusals;      /**< connections or Connects refused for this key while it held
 				 *  something (forgotten when its usage returns to zero) */
 };

@@ -703,6 +703,12 @@ nvtcp_ctrlr_attach_async(const struct nvtcp_trid *trid, const struct nvtcp_ctrlr
 		free(c);
 		return rc;
 	}
+	rc = nvme_auth_ctrlr_init(c);
+	if (rc != 0) {
+		nvtcp_tls_psk_wipe(&c->tls_psk);
+		free(c);
+		return rc;
+	}
 	if (strcmp(c->trid.subnqn, NVTCP_NVMF_DISCOVERY_NQN) == 0) {
 		/* A discovery controller is not kept alive (no persistent discovery). */
 		c->opts.kato_ms = 0;
@@ -760,6 +766,7 @@ err:
 	free(c->aer_log);
 	pthread_mutex_destroy(&c->qpairs_lock);
 	nvtcp_tls_psk_wipe(&c->tls_psk);
+	nvme_auth_ctrlr_fini(c);
 	free(c);
 	return rc;
 }
@@ -889,6 +896,10 @@ nvtcp_ctrlr_process_admin_completions(struct nvtcp_ctrlr *c)
 	if (c == NULL) {
 		return -EINVAL;
 	}
+	/* Re-authentication: its deadline, and its outcome (also when the controller failed). */
+	if (c->reauth_busy) {
+		nvme_auth_ctrlr_poll(c);
+	}
 	if (c->detach_state != NVME_DETACH_NONE ||
 	    atomic_load(&c->state) == NVTCP_CTRLR_STATE_FAILED) {
 		return -ENXIO;
@@ -944,6 +955,8 @@ nvtcp_ctrlr_detach_async(struct nvtcp_ctrlr *c)
 	c->reset_state = NVME_RESET_NONE;
 	c->reiniting = false;
 	nvme_ctrlr_set_state(c, NVTCP_CTRLR_STATE_DELETING);
+	/* A re-authentication in progress ends here (its callback runs now). */
+	nvme_auth_ctrlr_cancel(c);
 	return 0;
 }
 
@@ -997,6 +1010,7 @@ detach_free(struct nvtcp_ctrlr *c)
 	free(c->aer_log);
 	pthread_mutex_destroy(&c->qpairs_lock);
 	nvtcp_tls_psk_wipe(&c->tls_psk);
+	nvme_auth_ctrlr_fini(c);
 	free(c);
 }
 

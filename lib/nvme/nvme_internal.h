@@ -32,6 +32,7 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
+#include "nvtcp/auth.h"
 #include "nvtcp/log.h"
 #include "nvtcp/nvme.h"
 #include "nvtcp/sock.h"
@@ -223,6 +224,10 @@ struct nvme_request {
 	nvtcp_cmd_cb cb;
 	void *cb_arg;
 	struct nvme_parent *parent;
+	/* Set only by the driver's Authentication Receive (auth.c): the controller may transfer
+	 * less than the allocation length; the bytes it sent are stored here. NULL for every
+	 * other command, for which a short transfer is an error. */
+	uint32_t *c2h_len_out;
 	/* The namespace of an NVM command (NULL otherwise): a command that waited through a
 	 * reconnect is not sent if its namespace went away or changed meanwhile. */
 	struct nvtcp_ns *ns;
@@ -296,6 +301,7 @@ enum nvme_conn_state {
 	NVME_CONN_TLS,       /* TLS handshake in progress (before the ICReq; nothing received) */
 	NVME_CONN_ICRESP,    /* ICReq sent, waiting for ICResp */
 	NVME_CONN_CONNECT,   /* Fabrics Connect sent, waiting for its completion */
+	NVME_CONN_AUTH,      /* DH-HMAC-CHAP transaction the Connect response asked for (auth.c) */
 	NVME_CONN_DONE,
 	NVME_CONN_FAILED,
 };
@@ -376,6 +382,11 @@ struct nvtcp_qpair {
 	int fail_rc;
 	char fail_reason[160];
 	char tls_cipher[48];           /* of the connection; "" = plaintext */
+	/* In-band authentication (auth.c): the transaction in progress (Connect or a
+	 * re-authentication), and what the last successful one negotiated. */
+	struct nvme_auth *auth;
+	bool authenticated;
+	struct nvtcp_auth_result auth_result;
 	/* Set by a receive callback that ends the connection; acted on after the callback. */
 	int pend_rc;
 	char pend_reason[160];
@@ -508,8 +519,31 @@ void nvme_qpair_connect_icresp_done(struct nvtcp_qpair *qpair);
 /** The connect machine failed with \p rc and a reason. */
 void nvme_qpair_connect_fail(struct nvtcp_qpair *qpair, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/** The connect succeeded (Connect, and authentication when asked): the queue is connected. */
+void nvme_qpair_connect_finish(struct nvtcp_qpair *qpair);
 /** Decode a failed Connect completion into an errno and a reason. */
 int nvme_connect_status_decode(const struct nvtcp_nvme_cpl *cpl, char *reason, size_t len);
+
+/* auth.c: DH-HMAC-CHAP on a queue (see the file's comment). */
+struct nvme_auth;
+/** Load the DH-HMAC-CHAP options into the controller (attach); -errno with a logged reason. */
+int nvme_auth_ctrlr_init(struct nvtcp_ctrlr *ctrlr);
+/** Wipe the controller's secrets. */
+void nvme_auth_ctrlr_fini(struct nvtcp_ctrlr *ctrlr);
+/**
+ * The Connect of \p qpair succeeded with AUTHREQ \p authreq: start the transaction it asks
+ * for (conn_state NVME_CONN_AUTH). Returns 0 when one was started, 1 when none is needed
+ * (the queue is connected), or a negative errno after failing the connect with the reason.
+ */
+int nvme_auth_connect_start(struct nvtcp_qpair *qpair, uint16_t authreq);
+/** Connect machine poll in NVME_CONN_AUTH: the step deadline, a retried submission. */
+int nvme_auth_connect_poll(struct nvtcp_qpair *qpair);
+/** The connection of \p qpair closed: end (and free) any transaction on it. */
+void nvme_auth_qpair_closed(struct nvtcp_qpair *qpair);
+/** Admin thread poll: re-authentication deadline and the deferred completion callback. */
+void nvme_auth_ctrlr_poll(struct nvtcp_ctrlr *ctrlr);
+/** Detach: report a re-authentication still in progress as cancelled. */
+void nvme_auth_ctrlr_cancel(struct nvtcp_ctrlr *ctrlr);
 
 /* ---- Controller --------------------------------------------------------------------------- */
 
@@ -618,6 +652,19 @@ struct nvtcp_ctrlr {
 	struct nvtcp_ctrlr_opts opts; /* psk / psk_path cleared: the key lives in tls_psk */
 	bool tls;                     /* every connection runs TLS first */
 	struct nvtcp_tls_psk tls_psk; /* the configured PSK (wiped at free) */
+	/* DH-HMAC-CHAP (auth.c): secrets parsed at attach (wiped at free), read-only afterwards
+	 * (I/O threads authenticate their own queues with them). */
+	bool dhchap;                  /* a host secret is configured */
+	bool dhchap_bidir;            /* ... and a controller secret: bidirectional */
+	struct nvtcp_auth_secret dhchap_key;
+	struct nvtcp_auth_secret dhchap_ctrl_key;
+	_Atomic uint32_t auth_tid;    /* transaction IDs (any queue, any thread) */
+	/* nvtcp_ctrlr_reauthenticate(), admin thread. */
+	bool reauth_busy;             /* a re-authentication was asked for and not reported */
+	bool reauth_report;           /* it ended: report reauth_rc from the next admin poll */
+	int reauth_rc;
+	nvtcp_ctrlr_auth_cb reauth_cb;
+	void *reauth_cb_arg;
 	/* Shared: read by I/O threads to notice controller-level events without a lock. */
 	_Atomic int state;            /* enum nvtcp_ctrlr_state */
 	_Atomic uint32_t event_gen;   /* bumped on every state change and fast-fail */

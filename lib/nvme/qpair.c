@@ -159,15 +159,17 @@ nvme_qpair_close_sock(struct nvtcp_qpair *qp)
 {
 	struct nvtcp_sock_stats st;
 
-	if (qp->sock == NULL) {
-		return;
+	if (qp->sock != NULL) {
+		nvtcp_sock_get_stats(qp->sock, &st);
+		qp->old_send_calls += st.send_calls;
+		qp->old_recv_calls += st.recv_calls;
+		/* Send callbacks run from here with -ECANCELED (see nvme_tcp_*_sent). */
+		nvtcp_sock_close(&qp->sock);
+		qp->rb.head = qp->rb.tail = 0;
 	}
-	nvtcp_sock_get_stats(qp->sock, &st);
-	qp->old_send_calls += st.send_calls;
-	qp->old_recv_calls += st.recv_calls;
-	/* Send callbacks run from here with -ECANCELED (see nvme_tcp_*_sent). */
-	nvtcp_sock_close(&qp->sock);
-	qp->rb.head = qp->rb.tail = 0;
+	/* After the close: no queued send references an authentication message any more. An
+	 * authentication transaction ends with its connection (and so does its result). */
+	nvme_auth_qpair_closed(qp);
 }
 
 int
@@ -279,6 +281,7 @@ nvme_req_setup(struct nvtcp_qpair *qp, struct nvme_request *req, const struct nv
 	req->r2t_head = 0;
 	req->r2t_count = 0;
 	req->parent = NULL;
+	req->c2h_len_out = NULL;
 	req->cb = cb;
 	req->cb_arg = cb_arg;
 	return 0;

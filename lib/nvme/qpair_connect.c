@@ -1,6 +1,6 @@
 /*
- * Connecting a queue pair: TCP connect -> [TLS handshake] -> ICReq/ICResp -> Fabrics Connect,
- * as a resumable
+ * Connecting a queue pair: TCP connect -> [TLS handshake] -> ICReq/ICResp -> Fabrics Connect
+ * -> [DH-HMAC-CHAP authentication, when the Connect response asks for it: auth.c], as a resumable
  * state machine (enum nvme_conn_state) with a deadline in every waiting state. The same
  * machine brings up the admin queue (qid 0, controller ID 0xFFFF) and every I/O queue (the
  * controller ID the admin Connect returned), and a reconnect can run it again on the same
@@ -25,6 +25,7 @@ conn_state_str(uint8_t s)
 	case NVME_CONN_TLS: return "TLS handshake";
 	case NVME_CONN_ICRESP: return "waiting for ICResp";
 	case NVME_CONN_CONNECT: return "waiting for the Fabrics Connect response";
+	case NVME_CONN_AUTH: return "authenticating";
 	case NVME_CONN_DONE: return "connected";
 	default: return "failed";
 	}
@@ -163,15 +164,6 @@ connect_done(void *cb_arg, const struct nvtcp_nvme_cpl *cpl)
 		return;
 	}
 	if (nvme_qpair_is_admin(qp)) {
-		uint16_t authreq = nvtcp_nvmf_connect_rsp_authreq(cpl->cdw0);
-
-		if (authreq & ((NVTCP_NVMF_CONNECT_RSP_AUTHREQ_ATR |
-				NVTCP_NVMF_CONNECT_RSP_AUTHREQ_ASCR) >> 16)) {
-			nvme_qpair_connect_fail(qp, -EACCES, "the controller requires in-band "
-						"authentication (AUTHREQ 0x%04x), which nvtcp does "
-						"not support", authreq);
-			return;
-		}
 		qp->ctrlr->cntlid = nvtcp_nvmf_connect_rsp_cntlid(cpl->cdw0);
 		qp->cntlid = qp->ctrlr->cntlid;
 	} else if (nvtcp_nvmf_connect_rsp_cntlid(cpl->cdw0) != 0 &&
@@ -182,6 +174,17 @@ connect_done(void *cb_arg, const struct nvtcp_nvme_cpl *cpl)
 		NVME_QP_WARNLOG(qp, "I/O Connect answered with controller ID %u, sent %u\n",
 				nvtcp_nvmf_connect_rsp_cntlid(cpl->cdw0), qp->cntlid);
 	}
+	/* Every queue whose Connect response asks for it (AUTHREQ) authenticates before it
+	 * counts as connected: auth.c finishes the connect when the transaction succeeded. */
+	if (nvme_auth_connect_start(qp, nvtcp_nvmf_connect_rsp_authreq(cpl->cdw0)) != 1) {
+		return;
+	}
+	nvme_qpair_connect_finish(qp);
+}
+
+void
+nvme_qpair_connect_finish(struct nvtcp_qpair *qp)
+{
 	qp->conn_state = NVME_CONN_DONE;
 	qp->state = NVME_QPAIR_CONNECTED;
 	NVME_QP_INFOLOG(qp, "connected (controller ID %u, hdgst %d, ddgst %d, MAXH2CDATA %u)\n",
@@ -413,6 +416,8 @@ nvme_qpair_connect_poll(struct nvtcp_qpair *qp)
 	case NVME_CONN_ICRESP:
 	case NVME_CONN_CONNECT:
 		return conn_poll_wait(qp);
+	case NVME_CONN_AUTH:
+		return nvme_auth_connect_poll(qp);
 	case NVME_CONN_DONE:
 		return 0;
 	case NVME_CONN_FAILED:

@@ -396,7 +396,14 @@ handle_rsp(struct nvtcp_qpair *qp, struct nvtcp_tcp_rx *rx)
 	}
 	if (!nvtcp_nvme_cpl_is_error(&cpl)) {
 		if (nvtcp_unlikely(req->xfer == NVTCP_NVME_DATA_CTRLR_TO_HOST &&
-				   req->c2h_rcvd != req->len)) {
+				   req->c2h_rcvd != req->len) && req->c2h_len_out != NULL) {
+			/* Authentication Receive: the message may be shorter than AL. */
+			*req->c2h_len_out = req->c2h_rcvd;
+			if (nvtcp_unlikely(req->ddgst_error)) {
+				cpl.status = NVME_STATUS_TRANSIENT_TRANSPORT;
+			}
+		} else if (nvtcp_unlikely(req->xfer == NVTCP_NVME_DATA_CTRLR_TO_HOST &&
+					  req->c2h_rcvd != req->len)) {
 			NVME_QP_ERRLOG(qp, "cid %u (opcode 0x%02x) completed successfully with %u of "
 				       "%u data bytes received: failing it\n", req->cid,
 				       req->cmd.opc, req->c2h_rcvd, req->len);
@@ -447,7 +454,8 @@ handle_c2h_hdr(struct nvtcp_qpair *qp, struct nvtcp_tcp_rx *rx)
 				 "C2HData for CID %u: DATAO %u + DATAL %u beyond the transfer "
 				 "length %u", h->cccid, datao, datal, req->len);
 	}
-	if (nvtcp_unlikely((h->ch.flags & NVTCP_TCP_FLAG_SUCCESS) && datao + datal != req->len)) {
+	if (nvtcp_unlikely((h->ch.flags & NVTCP_TCP_FLAG_SUCCESS) && datao + datal != req->len &&
+			   req->c2h_len_out == NULL)) {
 		return proto_err(qp, rx, NVTCP_TCP_FES_INVALID_HEADER_FIELD,
 				 offsetof(struct nvtcp_tcp_ch, flags),
 				 "C2HData for CID %u: SUCCESS flag with %u of %u bytes", h->cccid,
@@ -456,7 +464,8 @@ handle_c2h_hdr(struct nvtcp_qpair *qp, struct nvtcp_tcp_rx *rx)
 	/* LAST_PDU marks the last C2HData of the command's transfer; on an earlier one the
 	 * controller and we disagree about where the data ends. (A last PDU without the flag
 	 * is tolerated: the CapsuleResp that follows completes the command.) */
-	if (nvtcp_unlikely((h->ch.flags & NVTCP_TCP_FLAG_LAST_PDU) && datao + datal != req->len)) {
+	if (nvtcp_unlikely((h->ch.flags & NVTCP_TCP_FLAG_LAST_PDU) && datao + datal != req->len &&
+			   req->c2h_len_out == NULL)) {
 		return proto_err(qp, rx, NVTCP_TCP_FES_INVALID_HEADER_FIELD,
 				 offsetof(struct nvtcp_tcp_ch, flags),
 				 "C2HData for CID %u: LAST_PDU flag with %u of %u bytes", h->cccid,
@@ -580,7 +589,11 @@ rx_payload(void *ctx, struct nvtcp_tcp_rx *rx, bool ddgst_ok)
 	if (h->ch.flags & NVTCP_TCP_FLAG_SUCCESS) {
 		struct nvtcp_nvme_cpl cpl;
 
-		/* SUCCESS replaces the CapsuleResp (checked: all data is in). */
+		/* SUCCESS replaces the CapsuleResp (checked: all data is in, or what an
+		 * Authentication Receive's message needed). */
+		if (nvtcp_unlikely(req->c2h_len_out != NULL)) {
+			*req->c2h_len_out = req->c2h_rcvd;
+		}
 		if (nvtcp_unlikely(req->ddgst_error) && ddgst_retry(qp, req)) {
 			return rx_after_completion(qp);
 		}

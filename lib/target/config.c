@@ -255,7 +255,8 @@ static const char *const g_opt_keys[] = {
 	"max_io_size", "maxh2cdata", "max_r2t_len", "max_c2h_len", "digests", "cpda",
 	"c2h_success", "kato_max_ms", "discovery_kato_ms", "connect_timeout_ms", "max_connections",
 	"max_connections_per_addr", "max_connections_per_host", "max_io_queues_per_host",
-	"max_queue_entries_per_host", "max_connections_per_subsys", "host_buf_share",
+	"max_queue_entries_per_host", "max_connections_per_subsys", "max_auth_per_listener",
+	"max_auth_per_addr", "auth_timeout_ms", "host_buf_share",
 	"buf_size", "buf_count", "rxbuf_size", "cores", "default_model", NULL};
 
 static int
@@ -297,6 +298,12 @@ parse_opts(struct tgt_cfg *c, struct json_object *o, struct nvtcp_tgt_opts *opts
 			   &opts->max_queue_entries_per_host);
 	rc = rc ?: tgt_cfg_get_u32(c, p, o, "max_connections_per_subsys", false, 0, 1u << 20,
 			   &opts->max_connections_per_subsys);
+	rc = rc ?: tgt_cfg_get_u32(c, p, o, "max_auth_per_listener", false, 0, 1u << 20,
+			   &opts->max_auth_per_listener);
+	rc = rc ?: tgt_cfg_get_u32(c, p, o, "max_auth_per_addr", false, 0, 1u << 20,
+			   &opts->max_auth_per_addr);
+	rc = rc ?: tgt_cfg_get_u32(c, p, o, "auth_timeout_ms", false, 100, 3600u * 1000,
+			   &opts->auth_timeout_ms);
 	rc = rc ?: tgt_cfg_get_u32(c, p, o, "host_buf_share", false, 1, 100, &opts->host_buf_share);
 	rc = rc ?: tgt_cfg_get_u32(c, p, o, "buf_size", true, 16384, 1u << 20, &opts->buf_size);
 	rc = rc ?: tgt_cfg_get_u32(c, p, o, "buf_count", false, 1, 1u << 20, &opts->buf_count);
@@ -366,11 +373,6 @@ struct cfg_listener {
 	struct nvtcp_tgt_listener_opts opts;
 };
 
-struct cfg_host {
-	const char *nqn;
-	const char *psk;        /* interchange string or file, or NULL */
-};
-
 struct cfg_ns {
 	struct nvtcp_tgt_ns_opts opts;
 };
@@ -378,7 +380,7 @@ struct cfg_ns {
 struct cfg_subsys {
 	const char *nqn;
 	struct nvtcp_tgt_subsys_opts opts;
-	struct cfg_host *hosts;
+	struct tgt_cfg_host *hosts;
 	size_t nhosts;
 	struct cfg_ns *ns;
 	size_t nns;
@@ -396,7 +398,9 @@ struct cfg_doc {
 };
 
 static const char *const g_listener_keys[] = {"address", "port", "secure_channel", NULL};
-static const char *const g_host_keys[] = {"nqn", "psk", "psk_unsaved", NULL};
+static const char *const g_host_keys[] = {
+	"nqn", "psk", "psk_unsaved", "dhchap_key", "dhchap_ctrl_key", "dhchap_hashes",
+	"dhchap_dhgroups", NULL};
 static const char *const g_subsys_keys[] = {
 	"nqn", "serial", "model", "allow_any_host", "hosts", "max_namespaces", "namespaces",
 	"listeners", NULL};
@@ -483,12 +487,38 @@ tgt_cfg_get_secure(struct tgt_cfg *c, const char *parent, struct json_object *ob
 }
 
 int
-tgt_cfg_add_host(struct nvtcp_tgt *tgt, const char *subnqn, const char *hostnqn,
-		 const char *psk, char *err, size_t errlen)
+tgt_cfg_add_host(struct nvtcp_tgt *tgt, const char *subnqn, const struct tgt_cfg_host *h,
+		 char *err, size_t errlen)
 {
+	const char *hostnqn = h->nqn;
+	const char *psk = h->psk;
 	struct nvtcp_tgt_host_opts ho;
 
 	nvtcp_tgt_host_opts_init(&ho);
+	if ((h->dhchap_key != NULL && strcmp(h->dhchap_key, TGT_CFG_SECRET_NOT_SAVED) == 0) ||
+	    (h->dhchap_ctrl_key != NULL &&
+	     strcmp(h->dhchap_ctrl_key, TGT_CFG_SECRET_NOT_SAVED) == 0)) {
+		snprintf(err, errlen, "host %s: %s: the secret was given inline and save_config "
+			 "does not write secrets; put it in a file (mode 0600) and give its path",
+			 hostnqn, h->dhchap_key != NULL &&
+			 strcmp(h->dhchap_key, TGT_CFG_SECRET_NOT_SAVED) == 0 ?
+			 "dhchap_key" : "dhchap_ctrl_key");
+		return -EINVAL;
+	}
+	/* As for PSKs (main's policy): a secret written into a configuration escapes the
+	 * mode-0600 rule and could not be saved again; configuration names secret files. */
+	if ((h->dhchap_key != NULL && strncmp(h->dhchap_key, "DHHC-1:", 7) == 0) ||
+	    (h->dhchap_ctrl_key != NULL && strncmp(h->dhchap_ctrl_key, "DHHC-1:", 7) == 0)) {
+		snprintf(err, errlen, "host %s: %s: an inline secret is refused: put it in a file "
+			 "of mode 0600 and give that file's path", hostnqn,
+			 h->dhchap_key != NULL && strncmp(h->dhchap_key, "DHHC-1:", 7) == 0 ?
+			 "dhchap_key" : "dhchap_ctrl_key");
+		return -EINVAL;
+	}
+	ho.dhchap_key = h->dhchap_key;
+	ho.dhchap_ctrl_key = h->dhchap_ctrl_key;
+	ho.dhchap_hashes = h->dhchap_hashes;
+	ho.dhchap_dhgroups = h->dhchap_dhgroups;
 	if (psk != NULL && strncmp(psk, "NVMeTLSkey-1:", 13) == 0) {
 		/* A key written into a config file or an RPC request escapes the mode-0600 rule
 		 * and could only be saved again by writing it out (which save_config never does):
@@ -678,6 +708,7 @@ parse_subsys(struct tgt_cfg *c, const char *q, struct json_object *o, struct cfg
 				rc = tgt_cfg_check_keys(c, e, h, g_host_keys);
 				rc = rc ?: tgt_cfg_get_str(c, e, h, "nqn", &s->hosts[i].nqn);
 				rc = rc ?: tgt_cfg_get_str(c, e, h, "psk", &s->hosts[i].psk);
+				rc = rc ?: tgt_cfg_get_dhchap(c, e, h, &s->hosts[i]);
 				if (rc != 0) {
 					return rc;
 				}
@@ -867,8 +898,7 @@ nvtcp_tgt_config_load(struct nvtcp_tgt *tgt, const char *path, char *err, size_t
 			break;
 		}
 		for (size_t h = 0; rc == 0 && h < s->nhosts; h++) {
-			rc = tgt_cfg_add_host(tgt, s->nqn, s->hosts[h].nqn, s->hosts[h].psk, why,
-					      sizeof(why));
+			rc = tgt_cfg_add_host(tgt, s->nqn, &s->hosts[h], why, sizeof(why));
 			if (rc != 0) {
 				char k[CFG_PATH_LEN], e[CFG_PATH_LEN];
 

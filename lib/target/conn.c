@@ -240,6 +240,7 @@ req_sent_common(struct tgt_req *req, int status)
 	}
 	if (req->state == TGT_REQ_TX && req->sends == 0) {
 		bool close_after = req->close_after;
+		const char *close_why = req->close_why;
 
 		if (req->c2h_sent < req->xfer_len && req->xfer == NVTCP_NVME_DATA_CTRLR_TO_HOST &&
 		    req->data_kind != TGT_DATA_NONE && !nvtcp_nvme_status_is_error(req->cpl.status)) {
@@ -253,7 +254,8 @@ req_sent_common(struct tgt_req *req, int status)
 		}
 		tgt_req_release(req);
 		if (close_after) {
-			tgt_conn_close(conn, "host disconnected the queue (Fabrics Disconnect)");
+			tgt_conn_close(conn, "%s", close_why != NULL ? close_why :
+				       "host disconnected the queue (Fabrics Disconnect)");
 		}
 	}
 }
@@ -565,6 +567,7 @@ conn_free(struct tgt_conn *conn)
 	struct nvtcp_tgt *tgt = conn->tgt;
 
 	TAILQ_REMOVE(&pg->conns, conn, link);
+	tgt_auth_conn_free(conn);
 	if (conn->reqs != conn->boot_reqs) {
 		free(conn->reqs);
 		free(conn->free_reqs);

@@ -48,8 +48,19 @@ struct connect_ctx {
 	/* The queue runs over TLS; the listener's secure channel mode. */
 	bool tls;
 	uint8_t secure;
+	/* The host must authenticate this queue: its keys (M's copy), and whether the Connect
+	 * holds an authentication slot. */
+	struct tgt_auth_keys *auth_keys;
+	bool auth_charged;
 	char why[256];
 };
+
+static void
+connect_ctx_free(struct connect_ctx *ctx)
+{
+	tgt_auth_keys_free(ctx->auth_keys);
+	free(ctx);
+}
 
 static void connect_reply(void *arg);
 
@@ -170,6 +181,39 @@ connect_charge(struct connect_ctx *ctx)
 	return false;
 }
 
+/*
+ * A host with a DH-HMAC-CHAP key (M): the queue gets a copy of its keys and takes an
+ * authentication slot of its listener and address (bounded DH work), or the Connect gets
+ * Controller Busy.
+ */
+static bool
+connect_auth_prepare(struct connect_ctx *ctx)
+{
+	const struct tgt_host *h = tgt_subsys_host_find(ctx->subsys, ctx->data.hostnqn);
+	enum nvtcp_tgt_limit limit;
+	char why[200];
+
+	if (h == NULL || !h->has_dhchap) {
+		return true;
+	}
+	ctx->auth_keys = tgt_auth_keys_get(h);
+	if (ctx->auth_keys == NULL) {
+		connect_fail(ctx, NVTCP_NVME_SCT_COMMAND_SPECIFIC, NVTCP_NVMF_SC_CONTROLLER_BUSY, 0,
+			     "out of memory");
+		return false;
+	}
+	if (ctx->lease == NULL) {
+		return true;
+	}
+	if (tgt_limits_auth_charge(ctx->lease, &limit, why, sizeof(why)) != 0) {
+		connect_fail(ctx, NVTCP_NVME_SCT_COMMAND_SPECIFIC, NVTCP_NVMF_SC_CONTROLLER_BUSY, 0,
+			     "authentication refused: %s", why);
+		return false;
+	}
+	ctx->auth_charged = true;
+	return true;
+}
+
 static void
 connect_uncharge(struct connect_ctx *ctx)
 {
@@ -258,6 +302,10 @@ connect_on_mgmt(void *arg)
 		goto reply;
 	}
 	if (!connect_charge(ctx)) {
+		goto reply;
+	}
+	if (!s->discovery && !connect_auth_prepare(ctx)) {
+		connect_uncharge(ctx);
 		goto reply;
 	}
 	if (ctx->qid > 0) {
@@ -590,7 +638,7 @@ connect_reply(void *arg)
 		req->cpl.status = ctx->status;
 		req->cpl.cdw0 = ctx->cdw0;
 		tgt_req_complete(req);
-		free(ctx);
+		connect_ctx_free(ctx);
 		return;
 	}
 	/* Success: the controller (admin) or the queue slot (I/O) is ours now. */
@@ -607,13 +655,18 @@ connect_reply(void *arg)
 			conn->release_sent = true;
 			tgt_ctrlr_ioq_release(conn);
 		}
-		free(ctx);
+		connect_ctx_free(ctx);
 		tgt_req_complete(req);
 		return;
 	}
 	/* The connection keeps its charge from here on: it is released with the lease. */
 	conn->host = tgt_pg_host_get(conn->pg, ctx->data.hostnqn);
 	rc = conn->host != NULL ? tgt_conn_alloc_reqs(conn, (uint32_t)ctx->sqsize + 1) : -ENOMEM;
+	if (rc == 0 && ctx->auth_keys != NULL) {
+		/* The queue owns the keys from here on (wiped when it is freed). */
+		rc = tgt_auth_conn_start(conn, ctx->auth_keys, ctx->subsys->nqn, ctx->auth_charged);
+		ctx->auth_keys = NULL;
+	}
 	if (rc != 0) {
 		uint32_t n = ctx->sqsize + 1u;
 
@@ -621,7 +674,7 @@ connect_reply(void *arg)
 			ctx->ctrlr->admin = conn;
 			ctx->ctrlr->state = TGT_CTRLR_LIVE;
 		}
-		free(ctx);
+		connect_ctx_free(ctx);
 		tgt_req_release(req);
 		tgt_conn_close(conn, "out of memory for %u requests", n);
 		return;
@@ -650,7 +703,13 @@ connect_reply(void *arg)
 				conn->tls ? nvtcp_sock_tls_cipher(conn->sock) ?: "?" : "", conn->pg->idx);
 	}
 	req->cpl.cdw0 = conn->cntlid;
-	free(ctx);
+	if (conn->auth != NULL) {
+		req->cpl.cdw0 |= NVTCP_NVMF_CONNECT_RSP_AUTHREQ_ATR;
+		NVTCP_INFOLOG("host %s (%s): controller %u qid %u: authentication required "
+			      "(AUTHREQ.ATR)\n", tgt_hostnqn_str(conn->hostnqn), conn->peer,
+			      conn->cntlid, conn->qid);
+	}
+	connect_ctx_free(ctx);
 	if (conn->state == TGT_CONN_LIVE) {
 		tgt_req_complete(req);
 	} else {

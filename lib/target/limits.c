@@ -19,6 +19,8 @@ static const char *const g_limit_names[NVTCP_TGT_LIMIT_COUNT] = {
 	[NVTCP_TGT_LIMIT_IO_QUEUES_PER_HOST] = "max_io_queues_per_host",
 	[NVTCP_TGT_LIMIT_QUEUE_ENTRIES_PER_HOST] = "max_queue_entries_per_host",
 	[NVTCP_TGT_LIMIT_CONNECTIONS_PER_SUBSYS] = "max_connections_per_subsys",
+	[NVTCP_TGT_LIMIT_AUTH_PER_LISTENER] = "max_auth_per_listener",
+	[NVTCP_TGT_LIMIT_AUTH_PER_ADDR] = "max_auth_per_addr",
 };
 
 const char *
@@ -178,6 +180,69 @@ tgt_limits_charge(struct tgt_lease *lease, const char *hostnqn, const char *subn
 	return -EBUSY;
 }
 
+/*
+ * DH-HMAC-CHAP: a queue in its first authentication transaction holds a slot of its listener
+ * and of its source address until the transaction ends (tgt_lease_auth_done_msg()) or the
+ * charge is undone or released. Re-authentication of an authenticated queue takes no slot: its
+ * host has proved its key already, and a queue runs one transaction at a time.
+ */
+int
+tgt_limits_auth_charge(struct tgt_lease *lease, enum nvtcp_tgt_limit *limit, char *why,
+		       size_t whylen)
+{
+	struct nvtcp_tgt *tgt = lease->tgt;
+	const struct nvtcp_tgt_opts *o = &tgt->opts;
+	struct tgt_listener *l = tgt_listener_by_portid(tgt, lease->portid);
+	uint32_t lcount = l != NULL ? l->auth_inflight : 0;
+
+	assert(!lease->auth_charged);
+	if (o->max_auth_per_listener != 0 && lcount >= o->max_auth_per_listener) {
+		*limit = NVTCP_TGT_LIMIT_AUTH_PER_LISTENER;
+		snprintf(why, whylen, "max_auth_per_listener %u reached (%u authentications in "
+			 "progress on %s:%u)", o->max_auth_per_listener, lcount,
+			 l != NULL ? l->addr : "?", l != NULL ? l->bound_port : 0);
+		refuse(tgt, *limit, NULL);
+		return -EBUSY;
+	}
+	if (o->max_auth_per_addr != 0 && lease->addr->auth >= o->max_auth_per_addr) {
+		*limit = NVTCP_TGT_LIMIT_AUTH_PER_ADDR;
+		snprintf(why, whylen, "max_auth_per_addr %u reached (%u authentications in progress "
+			 "from %s)", o->max_auth_per_addr, lease->addr->auth, lease->addr->key);
+		refuse(tgt, *limit, lease->addr);
+		return -EBUSY;
+	}
+	if (l != NULL) {
+		l->auth_inflight++;
+	}
+	lease->addr->auth++;
+	lease->auth_charged = true;
+	return 0;
+}
+
+void
+tgt_limits_auth_uncharge(struct tgt_lease *lease)
+{
+	struct tgt_listener *l;
+
+	if (!lease->auth_charged) {
+		return;
+	}
+	/* A listener removed meanwhile took its count with it. */
+	l = tgt_listener_by_portid(lease->tgt, lease->portid);
+	if (l != NULL && l->auth_inflight > 0) {
+		l->auth_inflight--;
+	}
+	assert(lease->addr->auth > 0);
+	lease->addr->auth--;
+	lease->auth_charged = false;
+}
+
+void
+tgt_lease_auth_done_msg(void *arg)
+{
+	tgt_limits_auth_uncharge(arg);
+}
+
 void
 tgt_limits_uncharge(struct tgt_lease *lease)
 {
@@ -185,6 +250,7 @@ tgt_limits_uncharge(struct tgt_lease *lease)
 	struct tgt_usage *u[2] = {lease->host, lease->subsys};
 	const enum tgt_usage_kind kinds[2] = {TGT_USAGE_HOST, TGT_USAGE_SUBSYS};
 
+	tgt_limits_auth_uncharge(lease);
 	if (lease->host == NULL) {
 		return;
 	}
@@ -291,6 +357,7 @@ usage_copy(const struct tgt_usage_list *list, struct nvtcp_tgt_usage **out, uint
 		d->connections = u->conns;
 		d->io_queues = u->io_queues;
 		d->queue_entries = u->entries;
+		d->authentications = u->auth;
 		d->refusals = u->refusals;
 	}
 	return 0;

@@ -43,6 +43,7 @@ req_reset(struct tgt_req *req, const struct nvtcp_nvme_cmd *cmd)
 	req->use_success = false;
 	req->resp_queued = false;
 	req->close_after = false;
+	req->close_why = NULL;
 	req->cid_marked = false;
 	req->xfer_len = 0;
 	req->iovcnt = 0;
@@ -105,10 +106,18 @@ req_expect(struct tgt_req *req, int64_t *exp, uint8_t *xfer, bool *lba_ok)
 		*xfer = NVTCP_NVME_DATA_HOST_TO_CTRLR;
 		return 0;
 	}
+	if (nvtcp_unlikely(!tgt_auth_cmd_allowed(conn, cmd))) {
+		NVTCP_ERRLOG("%s: qid %u: opcode 0x%02x fctype 0x%02x before the queue "
+			     "authenticated\n", conn->peer, conn->qid, cmd->opc, fctype);
+		return ST(NVTCP_NVME_SCT_COMMAND_SPECIFIC, NVTCP_NVMF_SC_AUTH_REQUIRED, true);
+	}
 	if (cmd->opc == NVTCP_NVME_OPC_FABRICS) {
 		switch (fctype) {
 		case NVTCP_NVMF_FCTYPE_CONNECT:
 			return GEN(NVTCP_NVME_SC_COMMAND_SEQUENCE_ERROR);
+		case NVTCP_NVMF_FCTYPE_AUTHENTICATION_SEND:
+		case NVTCP_NVMF_FCTYPE_AUTHENTICATION_RECV:
+			return tgt_auth_expect(req, exp, xfer);
 		case NVTCP_NVMF_FCTYPE_PROPERTY_GET:
 		case NVTCP_NVMF_FCTYPE_PROPERTY_SET:
 			if (conn->qid != 0) {
@@ -643,6 +652,12 @@ exec_fabrics(struct tgt_req *req)
 		return;
 	case NVTCP_NVMF_FCTYPE_PROPERTY_SET:
 		tgt_ctrlr_prop_set(req);
+		return;
+	case NVTCP_NVMF_FCTYPE_AUTHENTICATION_SEND:
+		tgt_auth_send(req);
+		return;
+	case NVTCP_NVMF_FCTYPE_AUTHENTICATION_RECV:
+		tgt_auth_recv(req);
 		return;
 	case NVTCP_NVMF_FCTYPE_DISCONNECT:
 		if (req->conn->qid == 0) {

@@ -273,6 +273,7 @@ subsys_json(struct nvtcp_tgt *tgt, const struct tgt_subsys *s)
 			/* Where the key came from, never the key. */
 			obj_add_str(ho, "psk", h->psk_path != NULL ? h->psk_path : "(set by API)");
 		}
+		tgt_auth_host_info_json(h, ho);
 		json_object_array_add(ha, ho);
 	}
 	json_object_object_add(o, "hosts", ha);
@@ -633,7 +634,9 @@ rpc_remove_listener(struct nvtcp_jsonrpc_request *req, struct json_object *param
 
 /* ---- Hosts ---------------------------------------------------------------------------------- */
 
-static const char *const g_host_keys[] = {"nqn", "host", "psk", NULL};
+static const char *const g_host_keys[] = {
+	"nqn", "host", "psk", "dhchap_key", "dhchap_ctrlr_key", "dhchap_hashes", "dhchap_dhgroups",
+	NULL};
 
 static void
 rpc_host(struct nvtcp_jsonrpc_request *req, struct json_object *params, void *ctx, bool add)
@@ -662,14 +665,15 @@ rpc_host(struct nvtcp_jsonrpc_request *req, struct json_object *params, void *ct
 		return;
 	}
 	if (add) {
-		const char *psk = NULL;
+		struct tgt_cfg_host ch = {.nqn = host};
 
-		/* "psk": a key file (SPDK 24.01) or an interchange-format string. */
-		if (tgt_cfg_get_str(&r.c, "", params, "psk", &psk) != 0) {
+		/* "psk": a key file (SPDK 24.01); tgt_cfg_add_host refuses an inline key. */
+		if (tgt_cfg_get_str(&r.c, "", params, "psk", &ch.psk) != 0 ||
+		    tgt_auth_rpc_host_params(&r.c, params, &ch) != 0) {
 			rpc_invalid(&r);
 			return;
 		}
-		rc = tgt_cfg_add_host(r.tgt, s->nqn, host, psk, why, sizeof(why));
+		rc = tgt_cfg_add_host(r.tgt, s->nqn, &ch, why, sizeof(why));
 	} else {
 		rc = nvtcp_tgt_subsys_remove_host(r.tgt, s->nqn, host);
 		if (rc == -ENOENT) {
@@ -758,6 +762,8 @@ usage_json(const struct nvtcp_tgt_usage *u, uint32_t n, const char *key, bool qu
 		if (queues) {
 			obj_add_u64(o, "io_queues", u[i].io_queues);
 			obj_add_u64(o, "queue_entries", u[i].queue_entries);
+		} else {
+			obj_add_u64(o, "authentications", u[i].authentications);
 		}
 		obj_add_u64(o, "refusals", u[i].refusals);
 		json_object_array_add(a, o);
@@ -777,6 +783,8 @@ limits_json(const struct nvtcp_tgt *tgt)
 		[NVTCP_TGT_LIMIT_IO_QUEUES_PER_HOST] = op->max_io_queues_per_host,
 		[NVTCP_TGT_LIMIT_QUEUE_ENTRIES_PER_HOST] = op->max_queue_entries_per_host,
 		[NVTCP_TGT_LIMIT_CONNECTIONS_PER_SUBSYS] = op->max_connections_per_subsys,
+		[NVTCP_TGT_LIMIT_AUTH_PER_LISTENER] = op->max_auth_per_listener,
+		[NVTCP_TGT_LIMIT_AUTH_PER_ADDR] = op->max_auth_per_addr,
 	};
 	struct nvtcp_tgt_limit_stats *ls = NULL;
 	struct json_object *o, *la;
@@ -847,6 +855,9 @@ stats_conns_done(void *cb_arg, struct nvtcp_tgt_conn_stats_list *list)
 			obj_add_u64(q, "cntlid", cs->cntlid);
 			obj_add_u64(q, "qid", cs->qid);
 			json_object_object_add(q, "hdgst", json_object_new_boolean(cs->hdgst));
+			if (cs->auth_required) {
+				tgt_auth_qpair_json(cs, q);
+			}
 			json_object_object_add(q, "ddgst", json_object_new_boolean(cs->ddgst));
 			io_stats_json(q, &cs->io);
 			json_object_array_add(qa, q);
@@ -909,6 +920,9 @@ opts_json(const struct nvtcp_tgt_opts *o)
 	obj_add_u64(j, "discovery_kato_ms", o->discovery_kato_ms);
 	obj_add_u64(j, "connect_timeout_ms", o->connect_timeout_ms);
 	obj_add_u64(j, "max_connections", o->max_connections);
+	obj_add_u64(j, "max_auth_per_listener", o->max_auth_per_listener);
+	obj_add_u64(j, "max_auth_per_addr", o->max_auth_per_addr);
+	obj_add_u64(j, "auth_timeout_ms", o->auth_timeout_ms);
 	obj_add_u64(j, "buf_size", o->buf_size);
 	obj_add_u64(j, "buf_count", o->buf_count);
 	obj_add_u64(j, "rxbuf_size", o->rxbuf_size);
@@ -945,7 +959,7 @@ cfg_hosts_json(const struct tgt_subsys *s)
 	const struct tgt_host *h;
 
 	TAILQ_FOREACH(h, &s->hosts, link) {
-		if (!h->has_psk) {
+		if (!h->has_psk && !h->has_dhchap) {
 			json_object_array_add(a, json_object_new_string(h->nqn));
 			continue;
 		}
@@ -953,12 +967,14 @@ cfg_hosts_json(const struct tgt_subsys *s)
 		obj_add_str(ho, "nqn", h->nqn);
 		if (h->psk_path != NULL) {
 			obj_add_str(ho, "psk", h->psk_path);
-		} else {
+		} else if (h->has_psk) {
 			/* A key handed over as a value (the C API) has no file to name, and
 			 * save_config never writes key material: the entry says so, and loading it
 			 * fails naming the host instead of allowing it without its key. */
 			json_object_object_add(ho, "psk_unsaved", json_object_new_boolean(true));
 		}
+		/* DH-HMAC-CHAP: key file paths (or the not-saved mark) and the allowed lists. */
+		tgt_cfg_dhchap_json(h, ho);
 		json_object_array_add(a, ho);
 	}
 	return a;

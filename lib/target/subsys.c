@@ -310,6 +310,7 @@ tgt_subsys_free(struct tgt_subsys *s)
 		TAILQ_REMOVE(&s->hosts, h, link);
 		nvtcp_tls_psk_wipe(&h->psk);
 		free(h->psk_path);
+		tgt_auth_host_clear(h);
 		free(h);
 	}
 	/* The listeners themselves are released by their owner (removal) or already gone
@@ -500,6 +501,14 @@ nvtcp_tgt_subsys_add_host_ext(struct nvtcp_tgt *tgt, const char *nqn, const char
 		    "TLS PSK", hostnqn != NULL ? hostnqn : "");
 		return -EINVAL;
 	}
+	/* Only the PSK: DH-HMAC-CHAP of discovery controllers was not part of either the TLS
+	 * discovery work or the in-band authentication work, so it is refused, not ignored. */
+	if (s->discovery && (opts->dhchap_key != NULL || opts->dhchap_ctrl_key != NULL ||
+			     opts->dhchap_hashes != 0 || opts->dhchap_dhgroups != 0)) {
+		ERR("host %s: DH-HMAC-CHAP is not supported on the discovery subsystem; a host "
+		    "entry there carries only a TLS PSK", hostnqn != NULL ? hostnqn : "");
+		return -EINVAL;
+	}
 	if (hostnqn == NULL || !nvtcp_nqn_valid(hostnqn, why, sizeof(why))) {
 		ERR("host NQN '%s': %s", hostnqn != NULL ? hostnqn : "",
 		    hostnqn != NULL ? why : "missing");
@@ -552,6 +561,13 @@ nvtcp_tgt_subsys_add_host_ext(struct nvtcp_tgt *tgt, const char *nqn, const char
 			return -ENOMEM;
 		}
 	}
+	rc = tgt_auth_host_set(h, opts, err, errlen);
+	if (rc != 0) {
+		nvtcp_tls_psk_wipe(&h->psk);
+		free(h->psk_path);
+		free(h);
+		return rc;
+	}
 	TAILQ_INSERT_TAIL(&s->hosts, h, link);
 	if (h->has_psk) {
 		rc = tgt_psk_publish(tgt);
@@ -559,6 +575,7 @@ nvtcp_tgt_subsys_add_host_ext(struct nvtcp_tgt *tgt, const char *nqn, const char
 			TAILQ_REMOVE(&s->hosts, h, link);
 			nvtcp_tls_psk_wipe(&h->psk);
 			free(h->psk_path);
+			tgt_auth_host_clear(h);
 			free(h);
 			(void)tgt_psk_publish(tgt);
 			ERR("out of memory");
@@ -566,6 +583,18 @@ nvtcp_tgt_subsys_add_host_ext(struct nvtcp_tgt *tgt, const char *nqn, const char
 		}
 		NVTCP_NOTICELOG("subsystem %s: host %s allowed with a TLS PSK (%u bytes)\n", s->nqn,
 				hostnqn, h->psk.len);
+	}
+	if (h->has_dhchap) {
+		char hashes[64], groups[96];
+
+		(void)nvtcp_tgt_dhchap_mask_format(h->dhchap_hashes ?: NVTCP_AUTH_HASH_ALL, false,
+						   hashes, sizeof(hashes));
+		(void)nvtcp_tgt_dhchap_mask_format(h->dhchap_dhgroups ?: NVTCP_AUTH_DHGROUP_ALL,
+						   true, groups, sizeof(groups));
+		NVTCP_NOTICELOG("subsystem %s: host %s must authenticate (DH-HMAC-CHAP, %s; "
+				"hashes %s; DH groups %s)\n", s->nqn, hostnqn,
+				h->has_dhchap_ctrl ? "bidirectional possible" : "unidirectional",
+				hashes, groups);
 	}
 	tgt_discovery_changed(tgt);
 	return 0;
@@ -588,6 +617,7 @@ nvtcp_tgt_subsys_remove_host(struct nvtcp_tgt *tgt, const char *nqn, const char 
 			TAILQ_REMOVE(&s->hosts, h, link);
 			nvtcp_tls_psk_wipe(&h->psk);
 			free(h->psk_path);
+			tgt_auth_host_clear(h);
 			free(h);
 			if (had_psk) {
 				(void)tgt_psk_publish(tgt);

@@ -26,6 +26,7 @@
 #include <sys/queue.h>
 #include <sys/uio.h>
 
+#include "nvtcp/auth.h"
 #include "nvtcp/env.h"
 #include "nvtcp/fabrics.h"
 #include "nvtcp/log.h"
@@ -224,6 +225,16 @@ struct tgt_host {
 	bool has_psk;
 	struct nvtcp_tls_psk psk; /* wiped when the host goes */
 	char *psk_path;           /* the file it came from (save_config), or NULL */
+	/* DH-HMAC-CHAP (auth.c): keys wiped when the host goes; the files they came from
+	 * (save_config) or NULL when given as text. */
+	bool has_dhchap;
+	bool has_dhchap_ctrl;
+	struct nvtcp_auth_secret dhchap_key;
+	struct nvtcp_auth_secret dhchap_ctrl_key;
+	char *dhchap_key_path;
+	char *dhchap_ctrl_key_path;
+	uint32_t dhchap_hashes;   /* 0 = all */
+	uint32_t dhchap_dhgroups; /* 0 = all */
 	TAILQ_ENTRY(tgt_host) link;
 };
 
@@ -340,6 +351,7 @@ struct tgt_listener {
 	bool global;
 	uint8_t secure;         /* enum nvtcp_tgt_secure_channel */
 	uint32_t subsys_refs;
+	uint32_t auth_inflight;  /* queues in a first DH-HMAC-CHAP transaction (limits.c) */
 	struct nvtcp_sock *sock;
 	TAILQ_ENTRY(tgt_listener) link;
 };
@@ -374,6 +386,7 @@ struct tgt_usage {
 	uint32_t conns;         /* leases pointing here: the entry is freed at 0 */
 	uint32_t io_queues;
 	uint32_t entries;
+	uint32_t auth;          /* queues in a first authentication (addresses) */
 	uint64_t refusals;
 	TAILQ_ENTRY(tgt_usage) link;
 };
@@ -393,6 +406,7 @@ struct tgt_lease {
 	struct tgt_usage *subsys;
 	uint32_t entries;
 	bool io_queue;
+	bool auth_charged;        /* holds an authentication slot (listener and address) */
 };
 
 /* Per host NQN on one pg: the buffers its queues there hold. */
@@ -412,8 +426,15 @@ struct tgt_lease *tgt_limits_admit(struct nvtcp_tgt *tgt, const char *addr, uint
 int tgt_limits_charge(struct tgt_lease *lease, const char *hostnqn, const char *subnqn,
 		      uint16_t qid, uint32_t qsize, enum nvtcp_tgt_limit *limit, char *why,
 		      size_t whylen);
-/* M: undo tgt_limits_charge(). */
+/* M: undo tgt_limits_charge() (and tgt_limits_auth_charge()). */
 void tgt_limits_uncharge(struct tgt_lease *lease);
+/* M: take an authentication slot of the lease's listener and address (max_auth_per_*):
+ * 0, or -EBUSY with the limit and why. */
+int tgt_limits_auth_charge(struct tgt_lease *lease, enum nvtcp_tgt_limit *limit, char *why,
+			   size_t whylen);
+void tgt_limits_auth_uncharge(struct tgt_lease *lease);
+/* Message to M: the first authentication of the lease's queue ended (slot returned). */
+void tgt_lease_auth_done_msg(void *lease);
 /* Message handlers to M: undo the charge; release the whole lease (frees it). */
 void tgt_lease_uncharge_msg(void *lease);
 void tgt_lease_release_msg(void *lease);
@@ -587,6 +608,7 @@ struct tgt_req {
 	bool use_success;       /* read completes with C2HData SUCCESS */
 	bool resp_queued;
 	bool close_after;       /* Disconnect: close the queue after the response */
+	const char *close_why;  /* why, when not a Disconnect (static string) */
 	bool boot;              /* from the bootstrap array (before Connect) */
 	bool cid_marked;        /* holds its bit in conn->cid_map */
 	uint32_t xfer_len;
@@ -670,6 +692,8 @@ struct tgt_conn {
 	bool tls;               /* the handshake completed: the queue runs over TLS */
 	char hostnqn[NVTCP_NQN_MAX_LEN + 1];
 	char close_reason[96];
+	/* In-band authentication of this queue (auth.c); NULL when its host has no key. */
+	struct tgt_auth *auth;
 	struct tgt_stats stats;
 	TAILQ_ENTRY(tgt_conn) link;
 	TAILQ_ENTRY(tgt_conn) wait_link;
@@ -864,6 +888,78 @@ void tgt_req_fill_log(struct tgt_req *req, const void *log, size_t log_len);
 uint32_t tgt_mdts(const struct nvtcp_tgt *tgt);
 
 /* ============================================================================================
+ * In-band authentication, DH-HMAC-CHAP (auth.c)
+ *
+ * M copies a host's keys into a struct tgt_auth_keys for each Connect of that host (the
+ * queue's reactor cannot read hosts); the queue owns them from its Connect response on, with
+ * AUTHREQ.ATR set, and wipes them when it is freed. Until the queue's first transaction
+ * succeeds it takes Authentication Send/Receive (and Disconnect) only. Transactions are run
+ * by lib/auth's controller engine; each step is bounded by opts.auth_timeout_ms (pg timer).
+ * ========================================================================================= */
+
+struct tgt_auth_keys {
+	struct nvtcp_auth_secret host;
+	struct nvtcp_auth_secret ctrl;
+	bool has_ctrl;
+	uint32_t hashes;
+	uint32_t dhgroups;
+};
+
+struct tgt_auth {
+	struct tgt_auth_keys keys;
+	char subnqn[NVTCP_NQN_MAX_LEN + 1];
+	struct nvtcp_auth_ctrl *tx;  /* transaction in progress, or NULL */
+	uint64_t deadline;           /* ticks: the host's next message is due by then */
+	const char *wait;            /* what is awaited, for the timeout's log line */
+	uint32_t seqnum;             /* S1 of the last transaction */
+	uint32_t transactions;
+	bool authenticated;          /* a transaction succeeded: the queue is usable */
+	bool charged;                /* the first transaction holds a slot on M (limits.c) */
+	struct nvtcp_auth_result result;
+};
+
+/* M: copy the keys of \p h (NULL without memory). Free with tgt_auth_keys_free(). */
+struct tgt_auth_keys *tgt_auth_keys_get(const struct tgt_host *h);
+void tgt_auth_keys_free(struct tgt_auth_keys *k);
+/* M: the host entry of \p hostnqn on \p subsys, or NULL. */
+const struct tgt_host *tgt_subsys_host_find(const struct tgt_subsys *subsys, const char *hostnqn);
+/* Load a host's DH-HMAC-CHAP options into \p h (add_host; err names the field). */
+int tgt_auth_host_set(struct tgt_host *h, const struct nvtcp_tgt_host_opts *opts, char *err,
+		      size_t errlen);
+/* Wipe and free a host's DH-HMAC-CHAP keys and paths. */
+void tgt_auth_host_clear(struct tgt_host *h);
+/* pg, at a successful Connect: the queue now requires authentication (takes \p keys; charged:
+ * the Connect holds an authentication slot). -ENOMEM. */
+int tgt_auth_conn_start(struct tgt_conn *conn, struct tgt_auth_keys *keys, const char *subnqn,
+			bool charged);
+/* pg: free the queue's authentication state (wipes it). */
+void tgt_auth_conn_free(struct tgt_conn *conn);
+/* May this command run on the queue now? False: Authentication Required. */
+static inline bool
+tgt_auth_cmd_allowed(const struct tgt_conn *conn, const struct nvtcp_nvme_cmd *cmd)
+{
+	uint8_t fctype;
+
+	if (nvtcp_likely(conn->auth == NULL) || conn->auth->authenticated) {
+		return true;
+	}
+	if (cmd->opc != NVTCP_NVME_OPC_FABRICS) {
+		return false;
+	}
+	fctype = nvtcp_nvmf_cmd_fctype(cmd);
+	return fctype == NVTCP_NVMF_FCTYPE_AUTHENTICATION_SEND ||
+	       fctype == NVTCP_NVMF_FCTYPE_AUTHENTICATION_RECV ||
+	       fctype == NVTCP_NVMF_FCTYPE_DISCONNECT;
+}
+/* req.c: expected transfer of an Authentication Send/Receive, or a status. */
+uint16_t tgt_auth_expect(struct tgt_req *req, int64_t *exp, uint8_t *xfer);
+/* Execute Authentication Send / Receive (data in req->iov). */
+void tgt_auth_send(struct tgt_req *req);
+void tgt_auth_recv(struct tgt_req *req);
+/* pg timer: close the connection when its step is overdue; true when it did. */
+bool tgt_auth_check_timeout(struct tgt_conn *conn, uint64_t now);
+
+/* ============================================================================================
  * JSON helpers of the configuration file, shared with the RPC methods (config.c)
  * ========================================================================================= */
 
@@ -902,9 +998,33 @@ int tgt_cfg_parse_hex16(const char *s, uint8_t out[16]);
 /* An optional secure channel mode: "none" | "optional" | "required", or SPDK's bool. */
 int tgt_cfg_get_secure(struct tgt_cfg *c, const char *parent, struct json_object *obj,
 		       const char *key, enum nvtcp_tgt_secure_channel *out);
-/* Allow a host, with a PSK file path (or NULL); an inline interchange string is refused. */
-int tgt_cfg_add_host(struct nvtcp_tgt *tgt, const char *subnqn, const char *hostnqn,
-		     const char *psk, char *err, size_t errlen);
+/* An allowed host as the configuration file and the RPC methods give it. */
+struct tgt_cfg_host {
+	const char *nqn;
+	const char *psk;             /* key file path, or NULL (inline keys are refused) */
+	const char *dhchap_key;      /* DHHC-1 text or file, or NULL */
+	const char *dhchap_ctrl_key;
+	uint32_t dhchap_hashes;      /* masks, 0 = all */
+	uint32_t dhchap_dhgroups;
+};
+/* What save_config writes for a secret that was given as text (it never writes secrets);
+ * loading it fails with a message saying so. */
+#define TGT_CFG_SECRET_NOT_SAVED "(secret given inline: not saved)"
+/* Allow a host with its keys; an inline PSK interchange string is refused. */
+int tgt_cfg_add_host(struct nvtcp_tgt *tgt, const char *subnqn, const struct tgt_cfg_host *h,
+		     char *err, size_t errlen);
+/* auth.c: the dhchap_* members of a host object into \p h (strings point into \p obj). */
+int tgt_cfg_get_dhchap(struct tgt_cfg *c, const char *parent, struct json_object *obj,
+		       struct tgt_cfg_host *h);
+/* auth.c: add the dhchap_* members of a host to its save_config object \p o. */
+void tgt_cfg_dhchap_json(const struct tgt_host *h, struct json_object *o);
+/* auth.c: nvmf_subsystem_add_host's dhchap_* params (file paths only, SPDK's names). */
+int tgt_auth_rpc_host_params(struct tgt_cfg *c, struct json_object *params,
+			     struct tgt_cfg_host *h);
+/* auth.c: a host's authentication settings for nvmf_get_subsystems (never a key). */
+void tgt_auth_host_info_json(const struct tgt_host *h, struct json_object *o);
+/* auth.c: a queue's authentication state for nvmf_get_stats. */
+void tgt_auth_qpair_json(const struct nvtcp_tgt_conn_stats *cs, struct json_object *q);
 /* A namespace object (config "namespaces" entry, RPC "namespace"); strings point into \p o. */
 int tgt_cfg_parse_ns(struct tgt_cfg *c, const char *q, struct json_object *o,
 		     struct nvtcp_tgt_ns_opts *opts);

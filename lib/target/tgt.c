@@ -48,6 +48,9 @@ nvtcp_tgt_opts_init(struct nvtcp_tgt_opts *opts)
 	opts->max_io_queues_per_host = 256;
 	opts->max_queue_entries_per_host = 32768;
 	opts->max_connections_per_subsys = 0;
+	opts->max_auth_per_listener = 32;
+	opts->max_auth_per_addr = 4;
+	opts->auth_timeout_ms = 15 * 1000;
 	opts->host_buf_share = 75;
 	opts->buf_size = 64 * 1024;
 	opts->buf_count = 512;
@@ -105,6 +108,10 @@ nvtcp_tgt_opts_check(const struct nvtcp_tgt_opts *o, char *err, size_t errlen)
 	}
 	if (o->max_connections == 0) {
 		ERR("max_connections must be at least 1");
+		return -EINVAL;
+	}
+	if (o->auth_timeout_ms < 100) {
+		ERR("auth_timeout_ms %u: must be at least 100", o->auth_timeout_ms);
 		return -EINVAL;
 	}
 	if (o->host_buf_share < 1 || o->host_buf_share > 100) {
@@ -336,11 +343,12 @@ pg_timer(void *arg)
 	uint64_t now = nvtcp_env_get_ticks();
 	uint64_t tmo = pg->tgt->opts.connect_timeout_ms * nvtcp_env_get_ticks_hz() / 1000;
 
-	if (tmo == 0) {
-		return NVTCP_POLLER_IDLE;
-	}
 	TAILQ_FOREACH_SAFE(conn, &pg->conns, link, tmp) {
-		if (!tgt_conn_state_early(conn->state) || now - conn->accept_tick <= tmo) {
+		if (conn->auth != NULL && tgt_auth_check_timeout(conn, now)) {
+			continue;
+		}
+		if (tmo == 0 || !tgt_conn_state_early(conn->state) ||
+		    now - conn->accept_tick <= tmo) {
 			continue;
 		}
 		if (conn->state == TGT_CONN_TLS_DETECT || conn->state == TGT_CONN_TLS_HANDSHAKE) {
@@ -1098,6 +1106,13 @@ stats_on_pg(void *arg)
 		cs->reactor = pg->idx;
 		cs->hdgst = conn->params.hdgst;
 		cs->ddgst = conn->params.ddgst;
+		if (conn->auth != NULL) {
+			cs->auth_required = true;
+			cs->authenticated = conn->auth->authenticated;
+			cs->auth_hash = conn->auth->result.hash_id;
+			cs->auth_dhgroup = conn->auth->result.dhgroup_id;
+			cs->auth_bidirectional = conn->auth->result.bidirectional;
+		}
 		cs->io = conn->stats.io;
 	}
 	w->pg++;

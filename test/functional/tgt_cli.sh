@@ -39,6 +39,23 @@ expect_error "bad --max-connections-per-addr" "--max-connections-per-addr: '-1' 
 expect_error "bad --subsys" "--subsys: 'demo'" --listen 127.0.0.1:0 --subsys demo
 expect_error "bad --allow-host" "--allow-host: 'me'" --listen 127.0.0.1:0 --subsys "$NQN" \
 	--allow-host me
+expect_error "--dhchap-key before --allow-host" "--dhchap-key: applies to the last --allow-host" \
+	--listen 127.0.0.1:0 --subsys "$NQN" --dhchap-key /x
+expect_error "bad --dhchap-hashes" "--dhchap-hashes: unknown hash 'md5'" --listen 127.0.0.1:0 \
+	--subsys "$NQN" --allow-host "$NQN:h" --dhchap-key /x --dhchap-hashes sha256,md5
+expect_error "--dhchap-ctrl-key alone" "dhchap_ctrl_key needs dhchap_key" --listen 127.0.0.1:0 \
+	--subsys "$NQN" --allow-host "$NQN:h" --dhchap-ctrl-key /x
+# A corrupt secret is refused naming the option, never showing the secret.
+BADKEY='DHHC-1:01:MDAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmZwJEiX:'
+expect_error "bad --dhchap-key" "dhchap_key: " --listen 127.0.0.1:0 --subsys "$NQN" \
+	--allow-host "$NQN:h" --dhchap-key "$BADKEY"
+if grep -qF "MDAxMTIy" "$TMP/err.log"; then
+	log "FAIL: the rejected secret is printed"
+	failures+=("secret printed")
+fi
+(umask 022 && echo "DHHC-1:00:MDAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmZwJEiQ:" >"$TMP/open.key")
+expect_error "--dhchap-key file readable by others" "$TMP/open.key" --listen 127.0.0.1:0 \
+	--subsys "$NQN" --allow-host "$NQN:h" --dhchap-key "$TMP/open.key"
 expect_error "unknown option" "unknown option '--bogus'" --bogus
 expect_error "nothing to listen on" "nothing to listen on" --rpc-socket none --subsys "$NQN"
 expect_error "bad --rpc-socket" "--rpc-socket: '' must be" --rpc-socket "" --subsys "$NQN"

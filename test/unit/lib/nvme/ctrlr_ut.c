@@ -173,11 +173,18 @@ test_attach_connect_refused(void)
 	cfg.connect_status = nvtcp_nvme_status(1, 0x81, false);
 	CU_ASSERT_EQUAL(attach_fail(&cfg, NULL, reason, sizeof(reason)), -EBUSY);
 
-	/* In-band authentication asked for: not supported. */
+	/* In-band authentication asked for (ATR) without a secret configured. */
 	fake_ctrlr_cfg_init(&cfg);
 	cfg.connect_authreq = 0x2;
-	CU_ASSERT_EQUAL(attach_fail(&cfg, NULL, reason, sizeof(reason)), -EACCES);
-	CU_ASSERT_PTR_NOT_NULL(strstr(reason, "authentication"));
+	CU_ASSERT_EQUAL(attach_fail(&cfg, NULL, reason, sizeof(reason)), -ENOKEY);
+	CU_ASSERT_PTR_NOT_NULL(strstr(reason, "requires in-band authentication"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(reason, "no DH-HMAC-CHAP secret"));
+
+	/* Secure channel concatenation (ASCR): not supported, whatever is configured. */
+	fake_ctrlr_cfg_init(&cfg);
+	cfg.connect_authreq = 0x6;
+	CU_ASSERT_EQUAL(attach_fail(&cfg, NULL, reason, sizeof(reason)), -EOPNOTSUPP);
+	CU_ASSERT_PTR_NOT_NULL(strstr(reason, "secure channel concatenation"));
 }
 
 static void

@@ -67,6 +67,9 @@ struct fake_conn {
 	uint32_t term_fei;
 	uint8_t term_hdr[128];
 	uint32_t term_hdr_len;
+	struct nvtcp_auth_ctrl *auth;   /* transaction in progress */
+	char auth_hostnqn[257];
+	char auth_subnqn[257];
 };
 
 struct fake_aer {
@@ -94,6 +97,9 @@ struct fake_ctrlr {
 	uint8_t *ns_salt;          /* per NSID index: NGUID byte (0 = the NSID) */
 	uint32_t naborts;
 	uint32_t nassocs;
+	uint32_t auth_ok;
+	uint32_t auth_failed;
+	uint32_t auth_seq;
 };
 
 /* ---- Clock and hooks ---------------------------------------------------------------------- */
@@ -252,6 +258,7 @@ fake_ctrlr_destroy(struct fake_ctrlr *fc)
 			free(c->mh2c[k].data);
 		}
 		fake_sock_destroy(&c->fs);
+		nvtcp_auth_ctrl_free(c->auth);
 		free(c->icd);
 		free(c->h2c_tmp);
 		free(c->rb.buf);
@@ -414,6 +421,84 @@ check_sgl(struct fake_conn *c, const struct nvtcp_nvme_cmd *cmd, uint32_t icd_le
 	return true;
 }
 
+/* The controller engine finished a transaction: count it and forget it. */
+static void
+auth_check_end(struct fake_conn *c)
+{
+	enum nvtcp_auth_next n = nvtcp_auth_ctrl_next(c->auth);
+
+	if (n == NVTCP_AUTH_NEXT_DONE || n == NVTCP_AUTH_NEXT_FAILED) {
+		if (n == NVTCP_AUTH_NEXT_DONE) {
+			c->fc->auth_ok++;
+		} else {
+			c->fc->auth_failed++;
+		}
+		nvtcp_auth_ctrl_free(c->auth);
+		c->auth = NULL;
+	}
+}
+
+static void
+handle_auth(struct fake_conn *c, const struct nvtcp_nvme_cmd *cmd, const uint8_t *data,
+	    uint32_t len)
+{
+	struct fake_ctrlr *fc = c->fc;
+	const struct nvtcp_nvmf_auth_cmd *ac = (const void *)cmd;
+	uint8_t buf[NVTCP_AUTH_MSG_MAX_LEN];
+	int rc;
+
+	if (fc->cfg.auth_host_secret == NULL || ac->secp != NVTCP_AUTH_SECP ||
+	    ac->spsp0 != NVTCP_AUTH_SPSP0 || ac->spsp1 != NVTCP_AUTH_SPSP1) {
+		fake_conn_send_rsp(c, cmd->cid, st(0, NVTCP_NVME_SC_INVALID_FIELD), 0);
+		return;
+	}
+	if (ac->fctype == NVTCP_NVMF_FCTYPE_AUTHENTICATION_SEND) {
+		if (ac->len != len) {
+			fake_conn_send_rsp(c, cmd->cid, st(0, NVTCP_NVME_SC_INVALID_FIELD), 0);
+			return;
+		}
+		if (c->auth == NULL) {
+			struct nvtcp_auth_ctrl_params p;
+			const struct nvtcp_nvmf_connect_data *cd = &fc->connect_data[c->qid];
+
+			memcpy(c->auth_hostnqn, cd->hostnqn, sizeof(cd->hostnqn));
+			memcpy(c->auth_subnqn, cd->subnqn, sizeof(cd->subnqn));
+			memset(&p, 0, sizeof(p));
+			p.hostnqn = c->auth_hostnqn;
+			p.subnqn = c->auth_subnqn;
+			p.host_secret = fc->cfg.auth_host_secret;
+			p.ctrl_secret = fc->cfg.auth_ctrl_secret;
+			p.hash_mask = fc->cfg.auth_hash_mask;
+			p.dhgroup_mask = fc->cfg.auth_dhgroup_mask;
+			p.seqnum = 1000 + ++fc->auth_seq;
+			p.qid = c->qid;
+			if (nvtcp_auth_ctrl_create(&p, &c->auth) != 0) {
+				fake_conn_send_rsp(c, cmd->cid, st(0, NVTCP_NVME_SC_INTERNAL_DEVICE_ERROR), 0);
+				return;
+			}
+		}
+		rc = nvtcp_auth_ctrl_process(c->auth, data, len);
+		fake_conn_send_rsp(c, cmd->cid, rc == 0 ? 0 : st(0, NVTCP_NVME_SC_INVALID_FIELD), 0);
+		auth_check_end(c);
+		return;
+	}
+	if (fc->cfg.auth_recv_hold) {
+		return;
+	}
+	if (c->auth == NULL || ac->len > sizeof(buf)) {
+		fake_conn_send_rsp(c, cmd->cid, st(0, NVTCP_NVME_SC_INVALID_FIELD), 0);
+		return;
+	}
+	memset(buf, 0, sizeof(buf));
+	rc = nvtcp_auth_ctrl_build(c->auth, buf, ac->len);
+	if (rc < 0) {
+		fake_conn_send_rsp(c, cmd->cid, st(0, NVTCP_NVME_SC_INVALID_FIELD), 0);
+		return;
+	}
+	send_c2h(c, cmd->cid, buf, fc->cfg.auth_recv_full ? ac->len : (uint32_t)rc);
+	auth_check_end(c);
+}
+
 static void
 handle_fabrics(struct fake_conn *c, const struct nvtcp_nvme_cmd *cmd, const uint8_t *data,
 	       uint32_t len)
@@ -458,6 +543,11 @@ handle_fabrics(struct fake_conn *c, const struct nvtcp_nvme_cmd *cmd, const uint
 		}
 		fake_conn_send_rsp(c, cmd->cid, 0,
 				   fc->cfg.cntlid | ((uint32_t)fc->cfg.connect_authreq << 16));
+		return;
+	}
+	if (fctype == NVTCP_NVMF_FCTYPE_AUTHENTICATION_SEND ||
+	    fctype == NVTCP_NVMF_FCTYPE_AUTHENTICATION_RECV) {
+		handle_auth(c, cmd, data, len);
 		return;
 	}
 	if (fctype == NVTCP_NVMF_FCTYPE_PROPERTY_GET) {
@@ -1342,4 +1432,16 @@ uint32_t
 fake_ctrlr_csts(const struct fake_ctrlr *fc)
 {
 	return fc->csts;
+}
+
+uint32_t
+fake_ctrlr_auth_ok(const struct fake_ctrlr *fc)
+{
+	return fc->auth_ok;
+}
+
+uint32_t
+fake_ctrlr_auth_failed(const struct fake_ctrlr *fc)
+{
+	return fc->auth_failed;
 }

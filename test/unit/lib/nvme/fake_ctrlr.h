@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "fake_sock.h"
+#include "nvtcp/auth.h"
 #include "nvtcp/nvme_spec.h"
 #include "nvtcp/tcp_pdu.h"
 
@@ -46,7 +47,18 @@ struct fake_ctrlr_cfg {
 	uint16_t cntlid;
 	uint16_t connect_status;   /* non-zero: refuse the admin Connect with this status word */
 	uint32_t connect_cdw0;
-	uint16_t connect_authreq;  /* AUTHREQ bits returned with a successful Connect */
+	uint16_t connect_authreq;  /* AUTHREQ bits returned with a successful Connect (every
+				    * queue) */
+	/* In-band authentication: with auth_host_secret set, Authentication Send / Receive
+	 * are answered by lib/auth's controller engine (a transaction per connection at a
+	 * time; a new Negotiate after the end of one starts another). */
+	const struct nvtcp_auth_secret *auth_host_secret;
+	const struct nvtcp_auth_secret *auth_ctrl_secret;
+	uint32_t auth_hash_mask;   /* 0 = all */
+	uint32_t auth_dhgroup_mask;
+	bool auth_recv_full;       /* transfer the whole allocation length (as Linux nvmet),
+				    * not just the message */
+	bool auth_recv_hold;       /* never answer an Authentication Receive */
 	/* Properties. */
 	uint64_t cap;
 	uint32_t vs;
@@ -170,6 +182,9 @@ void fake_ctrlr_set_changed_ns(struct fake_ctrlr *fc, const uint32_t *nsids, uin
 void fake_ctrlr_set_ns_blocks(struct fake_ctrlr *fc, uint32_t nsid, uint64_t blocks);
 /** The NGUID of \p nsid becomes bytes of \p salt (0: the default, the NSID). */
 void fake_ctrlr_set_ns_nguid(struct fake_ctrlr *fc, uint32_t nsid, uint8_t salt);
+/** Authentication transactions the controller engine ended: succeeded, failed. */
+uint32_t fake_ctrlr_auth_ok(const struct fake_ctrlr *fc);
+uint32_t fake_ctrlr_auth_failed(const struct fake_ctrlr *fc);
 /** Aborts received (any outcome). */
 uint32_t fake_ctrlr_num_aborts(const struct fake_ctrlr *fc);
 /** Associations: admin Connects accepted so far. */

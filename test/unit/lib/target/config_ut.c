@@ -209,6 +209,54 @@ test_tls_document(void)
 	ut_tgt_destroy();
 }
 
+/* A host that must authenticate: secret files (text refused), both list forms. */
+static void
+test_dhchap_document(void)
+{
+	static const char key[] = "DHHC-1:00:MDAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmZwJEiQ:";
+	char doc[1024], keyfile[64], err[256] = "";
+	const struct tgt_host *h;
+	FILE *f;
+
+	CU_ASSERT_FATAL(ut_tgt_create(NULL, 0, 512) != NULL);
+	snprintf(keyfile, sizeof(keyfile), "/tmp/nvtcp_config_ut_%d.dhchap", (int)getpid());
+	f = fopen(keyfile, "w");
+	CU_ASSERT_FATAL(f != NULL);
+	fprintf(f, "%s\n", key);
+	fclose(f);
+	CU_ASSERT(chmod(keyfile, 0600) == 0);
+	/* A secret written into the document is refused, without echoing it. */
+	snprintf(doc, sizeof(doc),
+		 "{\"subsystems\": [{\"nqn\": \"nqn.2024-01.io.nvtcp:auth\", \"allow_any_host\": false,"
+		 " \"hosts\": [{\"nqn\": \"" UT_HOSTNQN "\", \"dhchap_key\": \"%s\","
+		 " \"dhchap_ctrl_key\": \"%s\"}]}]}", keyfile, key);
+	write_doc(doc);
+	CU_ASSERT(nvtcp_tgt_config_load(g_ut_tgt, g_path, err, sizeof(err)) == -EINVAL);
+	CU_ASSERT(strstr(err, "dhchap_ctrl_key: an inline secret is refused") != NULL);
+	CU_ASSERT(strstr(err, key + 10) == NULL);
+	CU_ASSERT(nvtcp_tgt_remove_subsys(g_ut_tgt, "nqn.2024-01.io.nvtcp:auth") == 0);
+	ut_poll();
+	snprintf(doc, sizeof(doc),
+		 "{\"subsystems\": [{\"nqn\": \"nqn.2024-01.io.nvtcp:auth\", \"allow_any_host\": false,"
+		 " \"hosts\": [{\"nqn\": \"" UT_HOSTNQN "\", \"dhchap_key\": \"%s\","
+		 " \"dhchap_ctrl_key\": \"%s\", \"dhchap_hashes\": \"sha384,sha512\","
+		 " \"dhchap_dhgroups\": [\"ffdhe2048\", \"ffdhe8192\"]}]}]}", keyfile, keyfile);
+	write_doc(doc);
+	CU_ASSERT(nvtcp_tgt_config_load(g_ut_tgt, g_path, err, sizeof(err)) == 0);
+	h = tgt_subsys_host_find(tgt_subsys_find(g_ut_tgt, "nqn.2024-01.io.nvtcp:auth"), UT_HOSTNQN);
+	CU_ASSERT_FATAL(h != NULL);
+	CU_ASSERT(h->has_dhchap && h->has_dhchap_ctrl && h->dhchap_key.len == 32);
+	CU_ASSERT(h->dhchap_key_path != NULL && strcmp(h->dhchap_key_path, keyfile) == 0);
+	CU_ASSERT(h->dhchap_ctrl_key_path != NULL);
+	CU_ASSERT(h->dhchap_hashes == ((1u << NVTCP_AUTH_HASH_SHA384) |
+				       (1u << NVTCP_AUTH_HASH_SHA512)));
+	CU_ASSERT(h->dhchap_dhgroups == ((1u << NVTCP_AUTH_DHGROUP_2048) |
+					 (1u << NVTCP_AUTH_DHGROUP_8192)));
+	unlink(g_path);
+	unlink(keyfile);
+	ut_tgt_destroy();
+}
+
 static void
 test_bad_documents(void)
 {
@@ -237,6 +285,14 @@ test_bad_documents(void)
 	expect_error("{\"subsystems\": [{\"nqn\": \"nqn.2024-01.io.nvtcp:a\", \"hosts\": "
 		     "[{\"nqn\": \"nqn.2024-01.io.nvtcp:h\", \"key\": \"x\"}]}]}",
 		     "$.subsystems[0].hosts[0].key: unknown key");
+	expect_error("{\"subsystems\": [{\"nqn\": \"nqn.2024-01.io.nvtcp:a\", \"hosts\": "
+		     "[{\"nqn\": \"nqn.2024-01.io.nvtcp:h\", \"dhchap_key\": \"/k\", "
+		     "\"dhchap_dhgroups\": [\"null\", \"ffdhe1024\"]}]}]}",
+		     "$.subsystems[0].hosts[0].dhchap_dhgroups[1]: unknown DH group 'ffdhe1024'");
+	expect_error("{\"subsystems\": [{\"nqn\": \"nqn.2024-01.io.nvtcp:a\", \"hosts\": "
+		     "[{\"nqn\": \"nqn.2024-01.io.nvtcp:h\", \"dhchap_key\": \"/k\", "
+		     "\"dhchap_hashes\": 3}]}]}",
+		     "$.subsystems[0].hosts[0].dhchap_hashes: must be a non-empty array");
 	expect_error("{\"subsystems\": [{\"nqn\": \"nqn.2024-01.io.nvtcp:a\", \"hosts\": [7]}]}",
 		     "$.subsystems[0].hosts[0]: must be a host NQN or an {nqn, psk} object");
 	expect_error("{\"subsystems\": [{\"nqn\": \"nqn.2024-01.io.nvtcp:a\", \"namespaces\": "
@@ -319,6 +375,7 @@ add_tests(void)
 
 	CU_ADD_TEST(s, test_good_document);
 	CU_ADD_TEST(s, test_bad_documents);
+	CU_ADD_TEST(s, test_dhchap_document);
 	CU_ADD_TEST(s, test_tls_document);
 }
 

@@ -7,6 +7,7 @@
 
 #include <sys/stat.h>
 
+#include "nvtcp/auth.h"
 #include "nvtcp/jsonrpc.h"
 #include "nvtcp/tls.h"
 #include "nvtcp/target_rpc.h"
@@ -325,6 +326,84 @@ test_psk_save_config(void)
 	unlink(keyfile);
 }
 
+/*
+ * DH-HMAC-CHAP keys over RPC: file paths only (a secret as text is refused), shown and saved
+ * as paths, never as secrets; a secret given as text elsewhere is saved as a marker that makes
+ * the reload fail instead of admitting the host without authentication.
+ */
+static void
+test_dhchap(void)
+{
+	struct nvtcp_auth_secret k;
+	struct nvtcp_tgt_host_opts ho;
+	char text[NVTCP_AUTH_SECRET_STR_MAX_LEN], kpath[64], cpath[64], params[512];
+	char err[512] = "";
+	struct json_object *doc, *res;
+	const char *r;
+	FILE *f;
+
+	CU_ASSERT_FATAL(nvtcp_auth_secret_generate(NVTCP_AUTH_HASH_SHA256, 32, &k) == 0);
+	CU_ASSERT_FATAL(nvtcp_auth_secret_format(&k, text, sizeof(text)) == 0);
+	snprintf(kpath, sizeof(kpath), "/tmp/nvtcp_rpc_ut_%d.key", (int)getpid());
+	snprintf(cpath, sizeof(cpath), "/tmp/nvtcp_rpc_ut_%d.json", (int)getpid());
+	f = fopen(kpath, "w");
+	CU_ASSERT_FATAL(f != NULL);
+	fprintf(f, "%s\n", text);
+	fclose(f);
+	CU_ASSERT(chmod(kpath, 0600) == 0);
+	setup();
+	call("nvmf_create_subsystem", "{\"nqn\":\"" NQN_R "\"}");
+	snprintf(params, sizeof(params), "{\"nqn\":\"" NQN_R "\",\"host\":\"" UT_HOSTNQN "\","
+		 "\"dhchap_key\":\"%s\"}", text);
+	expect_err("nvmf_subsystem_add_host", params, -32602,
+		   "dhchap_key: secrets are not taken as text over RPC");
+	CU_ASSERT(strstr(g_resp, text + 10) == NULL);
+	expect_err("nvmf_subsystem_add_host", "{\"nqn\":\"" NQN_R "\",\"host\":\"" UT_HOSTNQN
+		   "\",\"dhchap_key\":\"/nonexistent/key\",\"dhchap_hashes\":[\"sha1\"]}", -32602,
+		   "dhchap_hashes[0]: unknown hash 'sha1'");
+	snprintf(params, sizeof(params), "{\"nqn\":\"" NQN_R "\",\"host\":\"" UT_HOSTNQN "\","
+		 "\"dhchap_key\":\"%s\",\"dhchap_hashes\":\"sha384,sha512\","
+		 "\"dhchap_dhgroups\":[\"ffdhe2048\"]}", kpath);
+	r = call("nvmf_subsystem_add_host", params);
+	CU_ASSERT(strstr(r, "\"result\":true") != NULL);
+	r = call("nvmf_get_subsystems", "{\"nqn\":\"" NQN_R "\"}");
+	CU_ASSERT(strstr(r, kpath) != NULL);
+	CU_ASSERT(strstr(r, "\"dhchap_hashes\":\"sha384,sha512\"") != NULL);
+	CU_ASSERT(strstr(r, "\"dhchap_dhgroups\":\"ffdhe2048\"") != NULL);
+	CU_ASSERT(strstr(r, text + 10) == NULL);
+	r = call("save_config", NULL);
+	CU_ASSERT(strstr(r, kpath) != NULL && strstr(r, text + 10) == NULL);
+	/* The discovery subsystem's host entries carry a PSK only. */
+	snprintf(params, sizeof(params), "{\"nqn\":\"nqn.2014-08.org.nvmexpress.discovery\","
+		 "\"host\":\"" UT_HOSTNQN "\",\"psk\":\"%s\",\"dhchap_key\":\"%s\"}", kpath, kpath);
+	expect_err("nvmf_subsystem_add_host", params, -32602,
+		   "DH-HMAC-CHAP is not supported on the discovery subsystem");
+	/* A host whose secret came as text: saved as the marker only. */
+	nvtcp_tgt_host_opts_init(&ho);
+	ho.dhchap_key = text;
+	CU_ASSERT(nvtcp_tgt_subsys_add_host_ext(g_ut_tgt, NQN_R, "nqn.2024-01.io.nvtcp:h2", &ho,
+						err, sizeof(err)) == 0);
+	r = call("save_config", NULL);
+	CU_ASSERT(strstr(r, TGT_CFG_SECRET_NOT_SAVED) != NULL && strstr(r, text + 10) == NULL);
+	doc = json_tokener_parse(r);
+	CU_ASSERT_FATAL(doc != NULL && json_object_object_get_ex(doc, "result", &res));
+	f = fopen(cpath, "w");
+	CU_ASSERT_FATAL(f != NULL);
+	fputs(json_object_to_json_string(res), f);
+	fclose(f);
+	json_object_put(doc);
+	teardown();
+	setup();
+	CU_ASSERT(nvtcp_tgt_remove_subsys(g_ut_tgt, UT_NQN) == 0);
+	ut_poll();
+	CU_ASSERT(nvtcp_tgt_config_load(g_ut_tgt, cpath, err, sizeof(err)) == -EINVAL);
+	CU_ASSERT(strstr(err, "dhchap_key: the secret was given inline") != NULL);
+	teardown();
+	unlink(cpath);
+	unlink(kpath);
+	nvtcp_auth_secret_wipe(&k);
+}
+
 static int
 suite_init(void)
 {
@@ -347,6 +426,7 @@ add_tests(void)
 	CU_ADD_TEST(s, test_bad_params);
 	CU_ADD_TEST(s, test_save_config);
 	CU_ADD_TEST(s, test_psk_save_config);
+	CU_ADD_TEST(s, test_dhchap);
 }
 
 NVTCP_UT_MAIN(add_tests)
