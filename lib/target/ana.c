@@ -168,21 +168,24 @@ tgt_ana_set(struct tgt_subsys *s, struct tgt_subsys_listener *sl, uint8_t state,
 		sl->ana[g - 1] = state;
 	}
 	TAILQ_FOREACH(c, &s->ctrlrs, subsys_link) {
-		bool visible = false;
+		bool visible = false, changed = false;
+		/* One change of the log per call, whatever the number of groups it moves. */
+		uint64_t cnt = __atomic_load_n(&c->ana_chgcnt, __ATOMIC_RELAXED) + 1;
 
 		if (c->portid != sl->l->portid || c->ana_state == NULL) {
 			continue;
 		}
 		for (uint32_t g = first; g <= last; g++) {
-			uint64_t cnt;
-
 			if (__atomic_load_n(&c->ana_state[g - 1], __ATOMIC_RELAXED) == state) {
 				continue;
 			}
-			cnt = __atomic_add_fetch(&c->ana_chgcnt, 1, __ATOMIC_RELAXED);
 			__atomic_store_n(&c->ana_grp_chgcnt[g - 1], cnt, __ATOMIC_RELAXED);
 			__atomic_store_n(&c->ana_state[g - 1], state, __ATOMIC_RELAXED);
+			changed = true;
 			visible |= group_used(s, g);
+		}
+		if (changed) {
+			__atomic_store_n(&c->ana_chgcnt, cnt, __ATOMIC_RELAXED);
 		}
 		if (visible) {
 			NVTCP_INFOLOG("subsystem %s: controller %u (host %s): ANA change notice\n",

@@ -509,7 +509,8 @@ rpc_remove_ns(struct nvtcp_jsonrpc_request *req, struct json_object *params, voi
 
 /* ---- Listeners ------------------------------------------------------------------------------ */
 
-static const char *const g_listener_keys[] = {"nqn", "listen_address", "secure_channel", NULL};
+static const char *const g_listener_keys[] = {"nqn", "listen_address", "secure_channel",
+					      "ana_state", NULL};
 static const char *const g_laddr_keys[] = {"trtype", "adrfam", "traddr", "trsvcid",
 					   "secure_channel", NULL};
 
@@ -599,7 +600,8 @@ rpc_listener(struct nvtcp_jsonrpc_request *req, struct json_object *params, void
 		(void)json_object_object_get_ex(params, "listen_address", &la);
 		if (tgt_cfg_get_secure(&r.c, "", params, "secure_channel", &lo.secure_channel) != 0 ||
 		    tgt_cfg_get_secure(&r.c, "listen_address", la, "secure_channel",
-				       &lo.secure_channel) != 0) {
+				       &lo.secure_channel) != 0 ||
+		    tgt_cfg_get_ana_state(&r.c, "", params, "ana_state", &lo.ana_state) != 0) {
 			rpc_invalid(&r);
 			return;
 		}
