@@ -48,6 +48,8 @@ set_ana() { # PORT STATE
 }
 
 OUT=$TMP/host.out
+# A console log of an earlier run must not answer wait_round (run rewrites it at boot).
+rm -f "$NVME_HOST_PEER_DIR/console.log"
 log "linux host: 2 paths, $PASSES rounds of $MB MiB, policy ${NVME_HOST_MP_POLICY:-round-robin}"
 env NVME_HOST_NQN="$NQN" NVME_HOST_TARGET_PORT=$P1 NVME_HOST_TARGET_PORT2=$P2 \
 	NVME_HOST_PASSES="$PASSES" NVME_HOST_IO_MB="$MB" \
@@ -55,10 +57,12 @@ env NVME_HOST_NQN="$NQN" NVME_HOST_TARGET_PORT=$P1 NVME_HOST_TARGET_PORT2=$P2 \
 	"$RUN" >"$OUT" 2>&1 &
 HOST_PID=$!
 
-# wait_round K: until the host printed "pass K/N verified" (or ended).
+# The guest's progress is in its console log while it runs (run prints it at the end).
+CONSOLE=$NVME_HOST_PEER_DIR/console.log
+# wait_round K: until the guest printed "pass K/N verified" (or the run ended).
 wait_round() {
 	while kill -0 "$HOST_PID" 2>/dev/null; do
-		grep -q "pass $1/$PASSES verified" "$OUT" && return 0
+		grep -aq "pass $1/$PASSES verified" "$CONSOLE" 2>/dev/null && return 0
 		sleep 0.5
 	done
 	grep -q "pass $1/$PASSES verified" "$OUT"
