@@ -106,6 +106,13 @@ else
 	log "FAIL: round 2 line lacks the inaccessible path: $(round_line 2)"
 	failures+=("host saw inaccessible")
 fi
+# The dropped listener: the host's controller there went into error recovery and came back.
+if grep -aq 'Successfully reconnected' "$CONSOLE"; then
+	log "ok the host reconnected through the re-added listener: $(grep -a -m1 'Successfully reconnected' "$CONSOLE" | tr -d '\r')"
+else
+	log "FAIL: the host never reconnected after the listener came back"
+	failures+=("reconnect")
+fi
 if grep -q "ANA change notice" "$TGT_LOG"; then
 	log "ok the target sent ANA change notices ($(grep -c 'ANA change notice' "$TGT_LOG"))"
 else
