@@ -548,7 +548,9 @@ const char *nvtcp_ctrlr_get_failure_reason(const struct nvtcp_ctrlr *ctrlr);
 const char *nvtcp_ctrlr_get_tls_cipher(const struct nvtcp_ctrlr *ctrlr);
 
 /**
- * Whether the controller's admin queue is authenticated (DH-HMAC-CHAP), and with what.
+ * Whether the controller's admin queue is authenticated (DH-HMAC-CHAP), and with what. Admin
+ * thread (each I/O queue authenticates on its own when the controller asks; a queue that
+ * fails to is not connected).
  *
  * \param ctrlr Controller.
  * \param res Filled with the hash, the DH group and whether the controller proved itself too

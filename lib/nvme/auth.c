@@ -542,8 +542,8 @@ nvme_auth_connect_start(struct nvtcp_qpair *qp, uint16_t authreq)
 
 	if (authreq & (NVTCP_NVMF_CONNECT_RSP_AUTHREQ_ASCR >> 16)) {
 		connect_fail(qp, -EOPNOTSUPP, "the controller requires secure channel "
-					"concatenation (AUTHREQ 0x%04x, ASCR), which nvtcp does not "
-					"support", authreq);
+			     "concatenation (AUTHREQ 0x%04x, ASCR), which nvtcp does not support",
+			     authreq);
 		return -EOPNOTSUPP;
 	}
 	if (!(authreq & (NVTCP_NVMF_CONNECT_RSP_AUTHREQ_ATR >> 16))) {
@@ -555,16 +555,15 @@ nvme_auth_connect_start(struct nvtcp_qpair *qp, uint16_t authreq)
 		return 1;
 	}
 	if (!c->dhchap) {
-		connect_fail(qp, -ENOKEY, "the controller requires in-band "
-					"authentication (AUTHREQ 0x%04x, ATR) but no DH-HMAC-CHAP "
-					"secret is configured (dhchap_secret, --dhchap-secret)",
-					authreq);
+		connect_fail(qp, -ENOKEY, "the controller requires in-band authentication "
+			     "(AUTHREQ 0x%04x, ATR) but no DH-HMAC-CHAP secret is configured "
+			     "(dhchap_secret, --dhchap-secret)", authreq);
 		return -ENOKEY;
 	}
 	a = auth_create(qp, false, &rc);
 	if (a == NULL) {
 		connect_fail(qp, rc, "cannot start the authentication transaction: %s",
-					strerror(-rc));
+			     strerror(-rc));
 		return rc;
 	}
 	qp->auth = a;

@@ -50,6 +50,23 @@ bad "-V (--verify): the null backend" "${BASE[@]}" -V --tgt-backend null
 bad "--tgt-ns-size" "${BASE[@]}" --tgt-ns-size 1k
 bad "only for the embedded target" "${BASE[@]}" -r "traddr:127.0.0.1" --tgt-block-size 4096
 bad "unexpected argument '/dev/nvme0n1'" "${BASE[@]}" /dev/nvme0n1
+# DH-HMAC-CHAP secrets: named by the option, never echoed (a value may be the secret itself).
+R=(-r "traddr:127.0.0.1 trsvcid:4420 subnqn:nqn.2024-01.io.test:x")
+bad "--dhchap-secret: bad CRC-32" "${BASE[@]}" "${R[@]}" \
+	--dhchap-secret "DHHC-1:00:MDAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmYAAAAA:"
+printf 'DHHC-1:00:MDAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmYAAAAA:\n' >"$WORK/dhchap_0644"
+chmod 0644 "$WORK/dhchap_0644"
+bad "--dhchap-key: secret file $WORK/dhchap_0644: mode 0644" "${BASE[@]}" "${R[@]}" \
+	--dhchap-key "$WORK/dhchap_0644"
+good_secret=$(python3 -c 'import base64,struct,zlib; k=b"00112233445566778899aabbccddeeff"; print("DHHC-1:00:"+base64.b64encode(k+struct.pack("<I",zlib.crc32(k))).decode()+":")')
+bad "--dhchap-ctrl-secret: needs --dhchap-secret" "${BASE[@]}" "${R[@]}" \
+	--dhchap-ctrl-secret "$good_secret"
+out=$(timeout 10 "$PERF" "${BASE[@]}" "${R[@]}" --dhchap-secret \
+	"DHHC-1:00:MDAxMTIyMzM0NDU1NjY3Nzg4OTlhYWJiY2NkZGVlZmYAAAAA:" 2>&1)
+if printf '%s' "$out" | grep -q "MDAxMTIy"; then
+	echo "FAIL: a --dhchap-secret error shows the secret: $out"
+	FAILS=$((FAILS + 1))
+fi
 
 out=$(timeout 10 "$PERF" -h 2>&1)
 rc=$?

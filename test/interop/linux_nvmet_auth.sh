@@ -11,7 +11,8 @@
 #     --dhchap-ctrl-secret): nvtcp_identify --json must report the hash, the group and the
 #     direction; nvtcp_perf -V --prefill (verified random read/write on namespace 2, a 4 MiB RAM
 #     disk written whole first so that every read is checked, 2 I/O queue pairs, each one
-#     authenticated) must pass and its JSON report must record the same result;
+#     authenticated: the log says so per queue) must pass and its JSON report must record the
+#     same result;
 #   - in the first boot only: a wrong host secret (the controller's Failure1), a wrong controller
 #     secret (the host's own check, Failure2) and no secret at all each fail with exit status 1
 #     and one line on stderr naming the reason;
@@ -157,11 +158,17 @@ perf_ok() {
 	local name=$1 hash=$2 group=$3 bidir=$4
 	shift 4
 	if ! run "$name" 180 "$PERF" --no-progress -c "$HOST_MASK" -V --prefill -P 2 -q 16 \
-		-o 4096 -w randrw -M 50 -t "$PERF_S" --json "$TMP/$name.json" -r "$TRID ns:2" "$@"; then
+		-o 4096 -w randrw -M 50 -t "$PERF_S" --json "$TMP/$name.json" --log-level info \
+		-r "$TRID ns:2" "$@"; then
 		fail "$name: nvtcp_perf exit status $?"
 		return 1
 	fi
 	grep -q "Verification PASSED" "$TMP/$name.out" || { fail "$name: no 'Verification PASSED'"; return 1; }
+	# Each I/O queue authenticated on its own (nvmet asks on every queue).
+	for q in 1 2; do
+		grep -q "qid $q: authenticated: DH-HMAC-CHAP, hash $hash, DH group $group" "$TMP/$name.err" ||
+			{ fail "$name: I/O queue $q did not authenticate"; return 1; }
+	done
 	python3 - "$TMP/$name.json" "$hash" "$group" "$bidir" <<-'EOF' || { fail "$name: the JSON report does not add up"; return 1; }
 		import json, sys
 		r = json.load(open(sys.argv[1]))["results"]
