@@ -50,6 +50,7 @@ enum {
 	OPT_RPC_SOCKET,
 	OPT_SECURE_CHANNEL,
 	OPT_PSK,
+	OPT_ANA_STATE,
 };
 
 static const struct option g_long[] = {
@@ -71,6 +72,7 @@ static const struct option g_long[] = {
 	{"max-connections-per-addr", required_argument, NULL, OPT_MAX_CONNS_PER_ADDR},
 	{"rpc-socket", required_argument, NULL, OPT_RPC_SOCKET},
 	{"secure-channel", required_argument, NULL, OPT_SECURE_CHANNEL},
+	{"ana-state", required_argument, NULL, OPT_ANA_STATE},
 	{"psk", required_argument, NULL, OPT_PSK},
 	{NULL, 0, NULL, 0},
 };
@@ -96,6 +98,7 @@ struct app_subsys {
 struct app {
 	const char *listen[MAX_ITEMS];
 	const char *listen_secure[MAX_ITEMS];
+	const char *listen_ana[MAX_ITEMS];
 	uint32_t nlisten;
 	struct app_subsys subsys[MAX_ITEMS];
 	uint32_t nsubsys;
@@ -130,6 +133,9 @@ usage(void)
 	       "                          (BLOCKSIZE 512 or 4096)\n"
 	       "  --secure-channel MODE   TLS of the last --listen: none (default), optional,\n"
 	       "                          required (TLS 1.3 with PSKs, see doc/security.md)\n"
+	       "  --ana-state STATE       ANA state of the last --listen: optimized, non_optimized,\n"
+	       "                          inaccessible, persistent_loss, change; makes it every\n"
+	       "                          --subsys's own listener (see doc/multipath.md)\n"
 	       "  --allow-host NQN        allow only these hosts on the last --subsys\n"
 	       "  --psk FILE              TLS PSK of the last --allow-host (mode 0600)\n"
 	       "  --serial SN, --model MN serial and model number of the last --subsys\n"
@@ -170,6 +176,13 @@ parse_opt(int ch, const char *arg, void *ctx)
 			return 0;
 		}
 		a->listen_secure[a->nlisten - 1] = arg;
+		return 0;
+	case OPT_ANA_STATE:
+		if (a->nlisten == 0) {
+			a->order_error = "--ana-state";
+			return 0;
+		}
+		a->listen_ana[a->nlisten - 1] = arg;
 		return 0;
 	case OPT_PSK:
 		if (s == NULL || s->nhosts == 0) {
@@ -414,6 +427,21 @@ check_args(struct app *a, uint64_t *dma_bytes)
 				return -EINVAL;
 			}
 		}
+		if (a->listen_ana[i] != NULL) {
+			enum nvtcp_tgt_ana_state st;
+
+			if (nvtcp_tgt_ana_state_parse(a->listen_ana[i], &st) != 0) {
+				fprintf(stderr, PROG ": --ana-state: '%s' is not optimized, "
+					"non_optimized, inaccessible, persistent_loss or change\n",
+					a->listen_ana[i]);
+				return -EINVAL;
+			}
+			if (a->nsubsys == 0) {
+				fprintf(stderr, PROG ": --ana-state: needs a --subsys (ANA states "
+					"belong to a subsystem's listeners)\n");
+				return -EINVAL;
+			}
+		}
 	}
 	if (a->discovery_port != NULL) {
 		uint64_t p;
@@ -522,7 +550,21 @@ configure(struct app *a)
 			(void)nvtcp_tgt_secure_channel_parse(a->listen_secure[i], &lo.secure_channel);
 		}
 		split_addr(a->listen[i], addr, sizeof(addr), port, sizeof(port));
-		rc = nvtcp_tgt_add_listener_ext(a->tgt, addr, port, &lo, err, sizeof(err));
+		if (a->listen_ana[i] != NULL) {
+			/* ANA states are per subsystem listener: this one is each subsystem's. */
+			(void)nvtcp_tgt_ana_state_parse(a->listen_ana[i], &lo.ana_state);
+			for (uint32_t n = 0; n < a->nsubsys; n++) {
+				rc = nvtcp_tgt_subsys_add_listener_ext(a->tgt, a->subsys[n].nqn, addr,
+								       port, &lo, err, sizeof(err));
+				if (rc != 0) {
+					fprintf(stderr, PROG ": --listen %s --ana-state %s: %s\n",
+						a->listen[i], a->listen_ana[i], err);
+					return rc;
+				}
+			}
+		} else {
+			rc = nvtcp_tgt_add_listener_ext(a->tgt, addr, port, &lo, err, sizeof(err));
+		}
 		if (rc != 0) {
 			fprintf(stderr, PROG ": --listen: %s\n", err);
 			return rc;

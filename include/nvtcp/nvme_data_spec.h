@@ -607,6 +607,51 @@ struct nvtcp_nvme_changed_ns_list {
 NVTCP_SPEC_SIZE(struct nvtcp_nvme_changed_ns_list, 4096);
 NVTCP_SPEC_OFF(struct nvtcp_nvme_changed_ns_list, nsid, 0);
 
+/**
+ * Asymmetric Namespace Access log (LID 0Ch): this header, then \p ngrps group descriptors,
+ * each followed by its NSIDs (none when the host asked for groups only, LSP bit 0 "RGO").
+ */
+struct nvtcp_nvme_ana_log_hdr {
+	uint64_t chgcnt;     /**< incremented when the page's content changes */
+	uint16_t ngrps;      /**< group descriptors that follow */
+	uint8_t reserved10[6];
+};
+NVTCP_SPEC_SIZE(struct nvtcp_nvme_ana_log_hdr, 16);
+NVTCP_SPEC_OFF(struct nvtcp_nvme_ana_log_hdr, chgcnt, 0);
+NVTCP_SPEC_OFF(struct nvtcp_nvme_ana_log_hdr, ngrps, 8);
+NVTCP_SPEC_OFF(struct nvtcp_nvme_ana_log_hdr, reserved10, 10);
+
+/** One ANA group descriptor of the ANA log; \p nnsids NSIDs (uint32_t) follow it. */
+struct nvtcp_nvme_ana_group_desc {
+	uint32_t anagrpid;
+	uint32_t nnsids;
+	uint64_t chgcnt;     /**< incremented when this descriptor changes */
+	uint8_t state;       /**< [3:0] ANA state (NVTCP_NVME_ANA_*) */
+	uint8_t reserved17[15];
+};
+NVTCP_SPEC_SIZE(struct nvtcp_nvme_ana_group_desc, 32);
+NVTCP_SPEC_OFF(struct nvtcp_nvme_ana_group_desc, anagrpid, 0);
+NVTCP_SPEC_OFF(struct nvtcp_nvme_ana_group_desc, nnsids, 4);
+NVTCP_SPEC_OFF(struct nvtcp_nvme_ana_group_desc, chgcnt, 8);
+NVTCP_SPEC_OFF(struct nvtcp_nvme_ana_group_desc, state, 16);
+NVTCP_SPEC_OFF(struct nvtcp_nvme_ana_group_desc, reserved17, 17);
+
+/** ANA states (group descriptor byte 16, bits 3:0). */
+#define NVTCP_NVME_ANA_OPTIMIZED 0x1u
+#define NVTCP_NVME_ANA_NON_OPTIMIZED 0x2u
+#define NVTCP_NVME_ANA_INACCESSIBLE 0x3u
+#define NVTCP_NVME_ANA_PERSISTENT_LOSS 0x4u
+#define NVTCP_NVME_ANA_CHANGE 0xFu
+/** Get Log Page LSP bit 0 of the ANA log (CDW10 bit 8): Return Groups Only. */
+#define NVTCP_NVME_ANA_LOG_LSP_RGO (1u << 8)
+/* ANACAP bits (Identify Controller byte 343). */
+#define NVTCP_NVME_ANACAP_OPTIMIZED (1u << 0)
+#define NVTCP_NVME_ANACAP_NON_OPTIMIZED (1u << 1)
+#define NVTCP_NVME_ANACAP_INACCESSIBLE (1u << 2)
+#define NVTCP_NVME_ANACAP_PERSISTENT_LOSS (1u << 3)
+#define NVTCP_NVME_ANACAP_CHANGE (1u << 4)
+#define NVTCP_NVME_ANACAP_GRPID_STATIC (1u << 6)
+
 #pragma pack(pop)
 
 #ifdef __cplusplus

@@ -253,10 +253,39 @@ int nvtcp_tgt_secure_channel_parse(const char *s, enum nvtcp_tgt_secure_channel 
 /** "none", "optional", "required" (or "?"). */
 const char *nvtcp_tgt_secure_channel_str(enum nvtcp_tgt_secure_channel mode);
 
+/**
+ * Asymmetric Namespace Access state of an ANA group through one listener of a subsystem
+ * (values as in the ANA log page; see doc/multipath.md).
+ */
+enum nvtcp_tgt_ana_state {
+	NVTCP_TGT_ANA_OPTIMIZED = 0x1,
+	NVTCP_TGT_ANA_NON_OPTIMIZED = 0x2,
+	NVTCP_TGT_ANA_INACCESSIBLE = 0x3,
+	NVTCP_TGT_ANA_PERSISTENT_LOSS = 0x4,
+	NVTCP_TGT_ANA_CHANGE = 0xF,
+};
+
+/**
+ * Parse "optimized", "non_optimized", "inaccessible", "persistent_loss" or "change" (SPDK's
+ * names; '-' may stand for '_').
+ *
+ * \return 0 or -EINVAL.
+ */
+int nvtcp_tgt_ana_state_parse(const char *s, enum nvtcp_tgt_ana_state *state);
+
+/** SPDK's name of an ANA state ("optimized", "non_optimized", ...; "?" for another value). */
+const char *nvtcp_tgt_ana_state_str(enum nvtcp_tgt_ana_state state);
+
 /** Options of a listener. Initialise with nvtcp_tgt_listener_opts_init(). */
 struct nvtcp_tgt_listener_opts {
 	/** Default NVTCP_TGT_SECURE_NONE. */
 	enum nvtcp_tgt_secure_channel secure_channel;
+	/**
+	 * Initial ANA state of every ANA group through this listener, for a subsystem's own
+	 * listener (nvtcp_tgt_subsys_add_listener_ext()); a global listener takes only the
+	 * default, NVTCP_TGT_ANA_OPTIMIZED.
+	 */
+	enum nvtcp_tgt_ana_state ana_state;
 };
 
 /** Fill \p opts with defaults. */
@@ -388,6 +417,28 @@ int nvtcp_tgt_subsys_add_listener_ext(struct nvtcp_tgt *tgt, const char *nqn, co
 				      size_t errlen);
 
 /**
+ * Change the ANA state of one ANA group, or of all of them, through a subsystem's own listener,
+ * while hosts stay connected. Every controller whose admin queue came in through that listener
+ * and whose view changed gets an ANA change event (Asynchronous Event Request, when enabled),
+ * and its I/O to a namespace of a group that is inaccessible, in persistent loss or in change
+ * fails from then on with the matching Path Related status.
+ *
+ * \param tgt Target.
+ * \param nqn Subsystem NQN.
+ * \param addr Listener address, as given when it was added.
+ * \param port Listener port.
+ * \param state New state.
+ * \param anagrpid ANA group ID 1..max_namespaces, or 0 for every group.
+ * \param err Receives a message naming the bad argument (may be NULL).
+ * \param errlen Size of \p err.
+ * \return 0, -ENOENT (no such subsystem or listener of it) or -EINVAL.
+ */
+int nvtcp_tgt_subsys_listener_set_ana_state(struct nvtcp_tgt *tgt, const char *nqn,
+					    const char *addr, const char *port,
+					    enum nvtcp_tgt_ana_state state, uint32_t anagrpid,
+					    char *err, size_t errlen);
+
+/**
  * Remove a subsystem's own listener. Unless a global listener on the same address and port
  * still lets them in, the subsystem's controllers with any queue (admin or I/O) that came in
  * through it are torn down (other subsystems' connections on a shared socket stay); the socket closes when nothing
@@ -495,6 +546,11 @@ struct nvtcp_tgt_ns_opts {
 	uint8_t uuid[16];
 	/** NGUID; all zeros (default) = derived from the UUID. */
 	uint8_t nguid[16];
+	/**
+	 * ANA group ID, 1..max_namespaces; 0 (default) = the NSID, one group per namespace (as
+	 * SPDK), so that each namespace's access can be moved between listeners on its own.
+	 */
+	uint32_t anagrpid;
 };
 
 /**

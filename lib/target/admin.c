@@ -19,7 +19,8 @@
  * would leave them without namespace change events.
  */
 #define AEC_SMART_WARNINGS 0x1Fu
-#define AEC_NVM (AEC_SMART_WARNINGS | NVTCP_NVME_AEC_NS_ATTRIBUTE_NOTICES)
+#define AEC_NVM (AEC_SMART_WARNINGS | NVTCP_NVME_AEC_NS_ATTRIBUTE_NOTICES | \
+		 NVTCP_NVME_AEC_ANA_CHANGE_NOTICES)
 #define AEC_DISC NVTCP_NVME_AEC_DISCOVERY_LOG_CHANGE_NOTICES
 /* CTRATT bit 6: traffic based keep alive. */
 #define CTRATT_TBKAS (1u << 6)
@@ -150,6 +151,7 @@ identify_ctrlr(struct tgt_ctrlr *c, struct nvtcp_nvme_ctrlr_data *cd)
 	cd->vwc = ctrlr_vwc(c);
 	cd->awun = 0;
 	cd->awupf = 0;
+	tgt_ana_identify_ctrlr(s, cd);
 }
 
 static void
@@ -168,6 +170,7 @@ identify_ns(const struct tgt_ns *ns, struct nvtcp_nvme_ns_data *nd)
 		nd->dlfeat = NVTCP_NVME_DLFEAT_READ_ZEROES | (1u << 3);
 	}
 	memcpy(nd->nguid, ns->nguid, sizeof(nd->nguid));
+	nd->anagrpid = ns->anagrpid;
 }
 
 static size_t
@@ -507,6 +510,9 @@ tgt_admin_get_log_page(struct tgt_req *req)
 			c->events_masked &= ~TGT_EVT_NS_CHANGED;
 		}
 		break;
+	case NVTCP_NVME_LOG_ANA:
+		tgt_ana_log_page(req, rae);
+		return;
 	case NVTCP_NVME_LOG_COMMAND_EFFECTS:
 		log_cmd_effects(log.effects);
 		len = 4096;

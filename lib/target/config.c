@@ -364,6 +364,7 @@ struct cfg_listener {
 	const char *addr;
 	char port[16];
 	struct nvtcp_tgt_listener_opts opts;
+	struct json_object *ana_groups; /* in the document; checked (ana.c) */
 };
 
 struct cfg_host {
@@ -393,14 +394,15 @@ struct cfg_doc {
 	size_t nsubsys;
 };
 
-static const char *const g_listener_keys[] = {"address", "port", "secure_channel", NULL};
+static const char *const g_listener_keys[] = {"address", "port", "secure_channel", "ana_state",
+					      "ana_groups", NULL};
 static const char *const g_host_keys[] = {"nqn", "psk", NULL};
 static const char *const g_subsys_keys[] = {
 	"nqn", "serial", "model", "allow_any_host", "hosts", "max_namespaces", "namespaces",
 	"listeners", NULL};
 static const char *const g_ns_keys[] = {
 	"nsid", "backend", "size", "block_size", "path", "bdev_name", "workers", "create", "uuid",
-	"nguid", NULL};
+	"nguid", "anagrpid", NULL};
 
 /* A "listeners" array (top level or of a subsystem) at JSON path \p p. */
 static int
@@ -447,6 +449,11 @@ parse_listeners(struct tgt_cfg *c, const char *p, struct json_object *arr,
 		snprintf(l->port, sizeof(l->port), "%llu", (unsigned long long)port);
 		nvtcp_tgt_listener_opts_init(&l->opts);
 		rc = tgt_cfg_get_secure(c, q, o, "secure_channel", &l->opts.secure_channel);
+		rc = rc ?: tgt_cfg_get_ana_state(c, q, o, "ana_state", &l->opts.ana_state);
+		if (rc == 0 && json_object_object_get_ex(o, "ana_groups", &l->ana_groups)) {
+			tgt_cfg_jpath_key(k, q, "ana_groups");
+			rc = tgt_ana_cfg_check(c, k, l->ana_groups);
+		}
 		if (rc != 0) {
 			return rc;
 		}
@@ -555,6 +562,7 @@ tgt_cfg_parse_ns(struct tgt_cfg *c, const char *q, struct json_object *o, struct
 	rc = rc ?: tgt_cfg_get_bool(c, q, o, "create", &n->file_create);
 	rc = rc ?: tgt_cfg_get_str(c, q, o, "uuid", &uuid);
 	rc = rc ?: tgt_cfg_get_str(c, q, o, "nguid", &nguid);
+	rc = rc ?: tgt_cfg_get_u32(c, q, o, "anagrpid", false, 1, 1024, &n->anagrpid);
 	if (rc != 0) {
 		return rc;
 	}
@@ -760,6 +768,16 @@ parse_doc(struct tgt_cfg *c, struct json_object *doc, struct cfg_doc *d,
 	}
 	if (rc == 0 && json_object_object_get_ex(doc, "listeners", &v)) {
 		rc = parse_listeners(c, "$.listeners", v, &d->listeners, &d->nlisteners);
+		for (size_t i = 0; rc == 0 && i < d->nlisteners; i++) {
+			if (d->listeners[i].ana_groups != NULL) {
+				char e[CFG_PATH_LEN], f[CFG_PATH_LEN];
+
+				tgt_cfg_jpath_idx(e, "$.listeners", i);
+				tgt_cfg_jpath_key(f, e, "ana_groups");
+				rc = tgt_cfg_err(c, f, "only a subsystem's own listener has ANA "
+						 "states");
+			}
+		}
 	}
 	if (rc == 0 && json_object_object_get_ex(doc, "subsystems", &v)) {
 		if (!json_object_is_type(v, json_type_array)) {
@@ -869,6 +887,9 @@ nvtcp_tgt_config_load(struct nvtcp_tgt *tgt, const char *path, char *err, size_t
 							       s->listeners[n].port,
 							       &s->listeners[n].opts, why,
 							       sizeof(why));
+			rc = rc ?: tgt_ana_cfg_apply(tgt, s->nqn, s->listeners[n].addr,
+						     s->listeners[n].port,
+						     s->listeners[n].ana_groups, why, sizeof(why));
 			if (rc != 0) {
 				char k[CFG_PATH_LEN], e[CFG_PATH_LEN];
 

@@ -300,6 +300,13 @@ connect_on_mgmt(void *arg)
 	nqn_copy(c->hostnqn, sizeof(c->hostnqn), ctx->data.hostnqn);
 	memcpy(c->hostid, ctx->data.hostid, sizeof(c->hostid));
 	c->state = TGT_CTRLR_INIT;
+	if (tgt_ana_ctrlr_init(c) != 0) {
+		free(c);
+		connect_fail(ctx, NVTCP_NVME_SCT_COMMAND_SPECIFIC, NVTCP_NVMF_SC_CONTROLLER_BUSY, 0,
+			     "out of memory");
+		connect_uncharge(ctx);
+		goto reply;
+	}
 	TAILQ_INSERT_TAIL(&s->ctrlrs, c, subsys_link);
 	atomic_fetch_add(&tgt->nctrlrs, 1);
 	ctx->ctrlr = c;
@@ -315,6 +322,7 @@ ctrlr_free_msg(void *arg)
 
 	NVTCP_DEBUGLOG("controller %u freed\n", c->cntlid);
 	free(c->ioq);
+	tgt_ana_ctrlr_fini(c);
 	free(c);
 	atomic_fetch_sub(&tgt->nctrlrs, 1);
 }
@@ -983,6 +991,11 @@ aer_flush(struct tgt_ctrlr *c)
 			req->cpl.cdw0 = nvtcp_nvme_aer_cdw0(NVTCP_NVME_AER_TYPE_NOTICE,
 							    NVTCP_NVME_AER_NOTICE_NS_ATTR_CHANGED,
 							    NVTCP_NVME_LOG_CHANGED_NS_LIST);
+		} else if (c->events_pending & TGT_EVT_ANA_CHANGED) {
+			ev = TGT_EVT_ANA_CHANGED;
+			req->cpl.cdw0 = nvtcp_nvme_aer_cdw0(NVTCP_NVME_AER_TYPE_NOTICE,
+							    NVTCP_NVME_AER_NOTICE_ANA_CHANGE,
+							    NVTCP_NVME_LOG_ANA);
 		} else {
 			ev = TGT_EVT_DISC_CHANGED;
 			req->cpl.cdw0 = nvtcp_nvme_aer_cdw0(NVTCP_NVME_AER_TYPE_NOTICE,
@@ -1063,6 +1076,10 @@ tgt_ctrlr_event(struct tgt_ctrlr *c, uint32_t event, uint32_t nsid)
 		if (!(c->aec & NVTCP_NVME_AEC_NS_ATTRIBUTE_NOTICES)) {
 			return;
 		}
+	} else if (event == TGT_EVT_ANA_CHANGED) {
+		if (!(c->aec & NVTCP_NVME_AEC_ANA_CHANGE_NOTICES)) {
+			return;
+		}
 	} else if (!(c->aec & NVTCP_NVME_AEC_DISCOVERY_LOG_CHANGE_NOTICES)) {
 		return;
 	}
@@ -1089,8 +1106,8 @@ event_on_ctrlr(void *arg)
 	free(m);
 }
 
-static void
-post_event(struct tgt_ctrlr *c, uint32_t event, uint32_t nsid)
+void
+tgt_ctrlr_post_event(struct tgt_ctrlr *c, uint32_t event, uint32_t nsid)
 {
 	struct event_msg *m = malloc(sizeof(*m));
 
@@ -1111,7 +1128,7 @@ tgt_ctrlrs_ns_changed(struct tgt_subsys *s, uint32_t nsid)
 	struct tgt_ctrlr *c;
 
 	TAILQ_FOREACH(c, &s->ctrlrs, subsys_link) {
-		post_event(c, TGT_EVT_NS_CHANGED, nsid);
+		tgt_ctrlr_post_event(c, TGT_EVT_NS_CHANGED, nsid);
 	}
 }
 
@@ -1121,7 +1138,7 @@ tgt_ctrlrs_disc_changed(struct nvtcp_tgt *tgt)
 	struct tgt_ctrlr *c;
 
 	TAILQ_FOREACH(c, &tgt->disc->ctrlrs, subsys_link) {
-		post_event(c, TGT_EVT_DISC_CHANGED, 0);
+		tgt_ctrlr_post_event(c, TGT_EVT_DISC_CHANGED, 0);
 	}
 }
 

@@ -148,6 +148,13 @@ req_expect(struct tgt_req *req, int64_t *exp, uint8_t *xfer, bool *lba_ok)
 	if (ns == NULL) {
 		return GEN(NVTCP_NVME_SC_INVALID_NAMESPACE_OR_FORMAT);
 	}
+	{
+		uint16_t ana = tgt_ana_io_status(conn->ctrlr, ns);
+
+		if (nvtcp_unlikely(ana != 0)) {
+			return ana;
+		}
+	}
 	req->ns = ns;
 	switch (cmd->opc) {
 	case NVTCP_NVME_OPC_READ:

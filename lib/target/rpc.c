@@ -251,7 +251,14 @@ subsys_json(struct nvtcp_tgt *tgt, const struct tgt_subsys *s)
 	la = json_object_new_array();
 	TAILQ_FOREACH(l, &tgt->listeners, link) {
 		if (s->discovery || tgt_subsys_listener_allowed(tgt, s, l->portid)) {
-			json_object_array_add(la, listener_json(l));
+			struct json_object *lo = listener_json(l);
+			const struct tgt_subsys_listener *sl = s->discovery ? NULL :
+							       tgt_ana_subsys_listener(s, l);
+
+			if (sl != NULL) {
+				tgt_ana_listener_json(s, sl, lo);
+			}
+			json_object_array_add(la, lo);
 		}
 	}
 	json_object_object_add(o, "listen_addresses", la);
@@ -293,6 +300,7 @@ subsys_json(struct nvtcp_tgt *tgt, const struct tgt_subsys *s)
 		obj_add_str(no, "name", name);
 		obj_add_str(no, "uuid", uuid);
 		obj_add_str(no, "nguid", nguid);
+		obj_add_u64(no, "anagrpid", ns->anagrpid);
 		obj_add_str(no, "backend", backend_str(ns));
 		obj_add_u64(no, "size", ns->num_blocks << ns->block_shift);
 		obj_add_u64(no, "block_size", ns->block_size);
@@ -501,7 +509,8 @@ rpc_remove_ns(struct nvtcp_jsonrpc_request *req, struct json_object *params, voi
 
 /* ---- Listeners ------------------------------------------------------------------------------ */
 
-static const char *const g_listener_keys[] = {"nqn", "listen_address", "secure_channel", NULL};
+static const char *const g_listener_keys[] = {"nqn", "listen_address", "secure_channel",
+					      "ana_state", NULL};
 static const char *const g_laddr_keys[] = {"trtype", "adrfam", "traddr", "trsvcid",
 					   "secure_channel", NULL};
 
@@ -591,7 +600,8 @@ rpc_listener(struct nvtcp_jsonrpc_request *req, struct json_object *params, void
 		(void)json_object_object_get_ex(params, "listen_address", &la);
 		if (tgt_cfg_get_secure(&r.c, "", params, "secure_channel", &lo.secure_channel) != 0 ||
 		    tgt_cfg_get_secure(&r.c, "listen_address", la, "secure_channel",
-				       &lo.secure_channel) != 0) {
+				       &lo.secure_channel) != 0 ||
+		    tgt_cfg_get_ana_state(&r.c, "", params, "ana_state", &lo.ana_state) != 0) {
 			rpc_invalid(&r);
 			return;
 		}
@@ -606,6 +616,52 @@ rpc_listener(struct nvtcp_jsonrpc_request *req, struct json_object *params, void
 	}
 	if (rc != 0) {
 		rpc_fail(&r, rc, why);
+		return;
+	}
+	nvtcp_jsonrpc_send_result(req, NULL);
+}
+
+static const char *const g_ana_keys[] = {"nqn", "listen_address", "ana_state", "anagrpid", NULL};
+
+/* SPDK's nvmf_subsystem_listener_set_ana_state: everything is checked before anything changes. */
+static void
+rpc_set_ana_state(struct nvtcp_jsonrpc_request *req, struct json_object *params, void *ctx)
+{
+	enum nvtcp_tgt_ana_state st = NVTCP_TGT_ANA_OPTIMIZED;
+	struct json_object *v;
+	const char *addr;
+	char port[16], why[512] = "";
+	uint32_t grp = 0;
+	struct tgt_subsys *s;
+	struct rpc r;
+	int rc;
+
+	rpc_init(&r, req, ctx);
+	if (!rpc_params(&r, params, g_ana_keys, false)) {
+		return;
+	}
+	if (rpc_listen_address(&r, params, &addr, port, sizeof(port)) != 0) {
+		rpc_invalid(&r);
+		return;
+	}
+	if (!json_object_object_get_ex(params, "ana_state", &v)) {
+		tgt_cfg_err(&r.c, "ana_state", "missing");
+		rpc_invalid(&r);
+		return;
+	}
+	if (tgt_cfg_get_ana_state(&r.c, "", params, "ana_state", &st) != 0 ||
+	    tgt_cfg_get_u32(&r.c, "", params, "anagrpid", false, 1, UINT32_MAX, &grp) != 0) {
+		rpc_invalid(&r);
+		return;
+	}
+	s = rpc_subsys(&r, params);
+	if (s == NULL) {
+		return;
+	}
+	rc = nvtcp_tgt_subsys_listener_set_ana_state(r.tgt, s->nqn, addr, port, st, grp, why,
+						     sizeof(why));
+	if (rc != 0) {
+		rpc_fail(&r, rc == -ENOENT ? -EINVAL : rc, why);
 		return;
 	}
 	nvtcp_jsonrpc_send_result(req, NULL);
@@ -960,7 +1016,16 @@ cfg_subsys_json(const struct tgt_subsys *s)
 	json_object_object_add(o, "hosts", a);
 	a = json_object_new_array();
 	TAILQ_FOREACH(sl, &s->listeners, link) {
-		json_object_array_add(a, cfg_listener_json(sl->l));
+		struct json_object *lo = cfg_listener_json(sl->l);
+		bool all_optimized = true;
+
+		for (uint32_t g = 0; g < s->max_ns; g++) {
+			all_optimized &= sl->ana[g] == NVTCP_NVME_ANA_OPTIMIZED;
+		}
+		if (!all_optimized) {
+			tgt_ana_listener_json(s, sl, lo);
+		}
+		json_object_array_add(a, lo);
 	}
 	json_object_object_add(o, "listeners", a);
 	a = json_object_new_array();
@@ -987,6 +1052,9 @@ cfg_subsys_json(const struct tgt_subsys *s)
 		}
 		obj_add_str(no, "uuid", uuid);
 		obj_add_str(no, "nguid", nguid);
+		if (ns->anagrpid != nsid) {
+			obj_add_u64(no, "anagrpid", ns->anagrpid);
+		}
 		json_object_array_add(a, no);
 	}
 	json_object_object_add(o, "namespaces", a);
@@ -1040,6 +1108,7 @@ nvtcp_tgt_rpc_register(struct nvtcp_tgt *tgt, struct nvtcp_jsonrpc_server *srv)
 		{"nvmf_subsystem_remove_ns", rpc_remove_ns},
 		{"nvmf_subsystem_add_listener", rpc_add_listener},
 		{"nvmf_subsystem_remove_listener", rpc_remove_listener},
+		{"nvmf_subsystem_listener_set_ana_state", rpc_set_ana_state},
 		{"nvmf_subsystem_add_host", rpc_add_host},
 		{"nvmf_subsystem_remove_host", rpc_remove_host},
 		{"nvmf_subsystem_allow_any_host", rpc_allow_any_host},

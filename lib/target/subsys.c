@@ -665,12 +665,19 @@ nvtcp_tgt_subsys_add_listener_ext(struct nvtcp_tgt *tgt, const char *nqn, const 
 		free(l);
 		return -EINVAL;
 	}
-	sl = calloc(1, sizeof(*sl));
+	if (opts != NULL && opts->ana_state != 0 &&
+	    strcmp(nvtcp_tgt_ana_state_str(opts->ana_state), "?") == 0) {
+		ERR("ana_state: %d is not an ANA state", (int)opts->ana_state);
+		free(l);
+		return -EINVAL;
+	}
+	sl = calloc(1, sizeof(*sl) + s->max_ns);
 	if (sl == NULL) {
 		free(l);
 		ERR("out of memory");
 		return -ENOMEM;
 	}
+	tgt_ana_listener_init(s, sl, opts);
 	old = tgt_listener_find(tgt, l->addr, l->port);
 	if (old != NULL) {
 		rc = tgt_listener_same_opts(old, l, err, errlen);
@@ -855,6 +862,10 @@ nvtcp_tgt_add_ns(struct nvtcp_tgt *tgt, const char *nqn, const struct nvtcp_tgt_
 		ERR("NSID %u is above max_namespaces %u of %s", opts->nsid, s->max_ns, nqn);
 		return -EINVAL;
 	}
+	if (opts->anagrpid > s->max_ns) {
+		ERR("anagrpid %u is above max_namespaces %u of %s", opts->anagrpid, s->max_ns, nqn);
+		return -EINVAL;
+	}
 	if (ops->takes_path && (opts->path == NULL || opts->path[0] == '\0')) {
 		ERR("the %s backend needs a path", ops->name);
 		return -EINVAL;
@@ -917,6 +928,7 @@ nvtcp_tgt_add_ns(struct nvtcp_tgt *tgt, const char *nqn, const struct nvtcp_tgt_
 	bdev->ops = ops;
 	bdev->type = (uint32_t)type;
 	ns->nsid = nsid;
+	ns->anagrpid = opts->anagrpid != 0 ? opts->anagrpid : nsid;
 	ns->subsys = s;
 	ns->bdev = bdev;
 	ns->backend = opts->backend;

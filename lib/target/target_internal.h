@@ -182,6 +182,7 @@ struct tgt_ns {
 	uint32_t block_shift;
 	uint8_t uuid[16];
 	uint8_t nguid[16];
+	uint32_t anagrpid;        /* 1..max_ns (constant) */
 	/* How it was made (reported by RPC, saved by save_config). */
 	enum nvtcp_tgt_backend backend;
 	char *path;               /* file backend */
@@ -207,6 +208,8 @@ struct tgt_host {
 struct tgt_subsys_listener {
 	struct tgt_listener *l;
 	TAILQ_ENTRY(tgt_subsys_listener) link;
+	/* ANA state of each group (anagrpid - 1) through this listener (M; ana.c). */
+	uint8_t ana[];
 };
 
 struct tgt_subsys {
@@ -779,6 +782,13 @@ struct tgt_ctrlr {
 	struct tgt_err_entry errs[TGT_ERR_LOG_MAX];
 	uint64_t err_count;
 	char teardown_reason[96];
+	/* ANA (ana.c): the state of each group (anagrpid - 1) through the listener of the admin
+	 * queue, and the change counts of the log and of each group descriptor. Written by M
+	 * (relaxed atomics), read by A (log page) and by the I/O queues. NULL for a discovery
+	 * controller and a subsystem without namespaces slots. */
+	uint8_t *ana_state;
+	uint64_t *ana_grp_chgcnt;
+	uint64_t ana_chgcnt;
 };
 
 /*
@@ -790,6 +800,7 @@ struct tgt_ctrlr {
 
 #define TGT_EVT_NS_CHANGED (1u << 0)
 #define TGT_EVT_DISC_CHANGED (1u << 1)
+#define TGT_EVT_ANA_CHANGED (1u << 2)
 
 /* ctrlr.c: Fabrics commands. */
 void tgt_ctrlr_connect(struct tgt_req *req);
@@ -819,6 +830,8 @@ void tgt_ctrlr_abort(struct tgt_req *req);
 bool tgt_conn_abort_cid(struct tgt_conn *conn, uint16_t cid);
 /* Queue an event for a controller (on A) and complete an AER if one is held. */
 void tgt_ctrlr_event(struct tgt_ctrlr *ctrlr, uint32_t event, uint32_t nsid);
+/* Queue an event for a controller from M (message to its reactor). */
+void tgt_ctrlr_post_event(struct tgt_ctrlr *ctrlr, uint32_t event, uint32_t nsid);
 /* Broadcast a namespace change / discovery change to controllers (M). */
 void tgt_ctrlrs_ns_changed(struct tgt_subsys *subsys, uint32_t nsid);
 void tgt_ctrlrs_disc_changed(struct nvtcp_tgt *tgt);
@@ -890,5 +903,82 @@ int tgt_cfg_add_host(struct nvtcp_tgt *tgt, const char *subnqn, const char *host
 /* A namespace object (config "namespaces" entry, RPC "namespace"); strings point into \p o. */
 int tgt_cfg_parse_ns(struct tgt_cfg *c, const char *q, struct json_object *o,
 		     struct nvtcp_tgt_ns_opts *opts);
+
+/* ============================================================================================
+ * Asymmetric Namespace Access (ana.c)
+ *
+ * Groups: each namespace has an ANA group ID (default its NSID). States: per (subsystem
+ * listener, group) in tgt_subsys_listener.ana (M). A controller copies the states of the
+ * listener its admin queue came through when it registers (M), and M updates that copy on
+ * every change, so that the I/O path reads one byte of its own controller without a lock.
+ * Controllers that came through a global listener see every group optimized.
+ * ========================================================================================= */
+
+/* ANA Transition Time reported in Identify Controller (seconds). */
+#define TGT_ANATT_S 10
+
+/* M: fill a new subsystem listener's states from \p opts (NULL: optimized). */
+void tgt_ana_listener_init(const struct tgt_subsys *s, struct tgt_subsys_listener *sl,
+			   const struct nvtcp_tgt_listener_opts *opts);
+/* M: give a just-registered controller its states. Returns 0 or -ENOMEM. */
+int tgt_ana_ctrlr_init(struct tgt_ctrlr *c);
+/* Free a controller's ANA states (with the controller). */
+void tgt_ana_ctrlr_fini(struct tgt_ctrlr *c);
+/* M: set \p state for group \p anagrpid (0 = all) through \p sl and tell the controllers that
+ * came through it whose visible state changed. */
+void tgt_ana_set(struct tgt_subsys *s, struct tgt_subsys_listener *sl, uint8_t state,
+		 uint32_t anagrpid);
+/* A: Get Log Page LID 0Ch (\p rae: Retain Asynchronous Event). */
+void tgt_ana_log_page(struct tgt_req *req, bool rae);
+/* Build the ANA log of \p c into \p buf (up to \p size bytes); returns its full length. */
+size_t tgt_ana_log_build(const struct tgt_ctrlr *c, bool rgo, uint8_t *buf, size_t size);
+/* Identify Controller fields of an I/O controller of \p s. */
+void tgt_ana_identify_ctrlr(const struct tgt_subsys *s, struct nvtcp_nvme_ctrlr_data *cd);
+/* The subsystem's own listener \p l, or NULL. */
+struct tgt_subsys_listener *tgt_ana_subsys_listener(const struct tgt_subsys *s,
+						    const struct tgt_listener *l);
+
+/*
+ * Status of an I/O command to \p ns through controller \p c: 0, or the Path Related status of
+ * an inaccessible, persistently lost or changing group (DNR clear: another path may serve it).
+ */
+static inline uint16_t
+tgt_ana_io_status(const struct tgt_ctrlr *c, const struct tgt_ns *ns)
+{
+	uint8_t st;
+
+	if (c->ana_state == NULL) {
+		return 0;
+	}
+	st = __atomic_load_n(&c->ana_state[ns->anagrpid - 1], __ATOMIC_RELAXED);
+	if (nvtcp_likely(st == NVTCP_NVME_ANA_OPTIMIZED || st == NVTCP_NVME_ANA_NON_OPTIMIZED)) {
+		return 0;
+	}
+	switch (st) {
+	case NVTCP_NVME_ANA_INACCESSIBLE:
+		return nvtcp_nvme_status(NVTCP_NVME_SCT_PATH,
+					 NVTCP_NVME_SC_ASYMMETRIC_ACCESS_INACCESSIBLE, false);
+	case NVTCP_NVME_ANA_PERSISTENT_LOSS:
+		return nvtcp_nvme_status(NVTCP_NVME_SCT_PATH,
+					 NVTCP_NVME_SC_ASYMMETRIC_ACCESS_PERSISTENT_LOSS, false);
+	default:
+		return nvtcp_nvme_status(NVTCP_NVME_SCT_PATH,
+					 NVTCP_NVME_SC_ASYMMETRIC_ACCESS_TRANSITION, false);
+	}
+}
+
+/* Config/RPC: an optional "ana_state" member (SPDK's names). */
+int tgt_cfg_get_ana_state(struct tgt_cfg *c, const char *parent, struct json_object *obj,
+			  const char *key, enum nvtcp_tgt_ana_state *out);
+/* Config: check an optional "ana_groups" array [{"anagrpid": N, "ana_state": S}] of a
+ * listener at \p jpath. */
+int tgt_ana_cfg_check(struct tgt_cfg *c, const char *jpath, struct json_object *groups);
+/* Config: apply a checked "ana_groups" array to a subsystem listener just added. */
+int tgt_ana_cfg_apply(struct nvtcp_tgt *tgt, const char *nqn, const char *addr,
+		      const char *port, struct json_object *groups, char *err, size_t errlen);
+/* save_config / nvmf_get_subsystems: add "ana_state" (the state most groups are in) and
+ * "ana_groups" (the groups in another one) of \p sl to \p o. */
+void tgt_ana_listener_json(const struct tgt_subsys *s, const struct tgt_subsys_listener *sl,
+			   struct json_object *o);
 
 #endif /* NVTCP_TARGET_INTERNAL_H */

@@ -644,6 +644,7 @@ nvtcp_tgt_listener_opts_init(struct nvtcp_tgt_listener_opts *opts)
 {
 	memset(opts, 0, sizeof(*opts));
 	opts->secure_channel = NVTCP_TGT_SECURE_NONE;
+	opts->ana_state = NVTCP_TGT_ANA_OPTIMIZED;
 }
 
 int
@@ -742,6 +743,12 @@ nvtcp_tgt_add_listener_ext(struct nvtcp_tgt *tgt, const char *addr, const char *
 	struct tgt_listener *l, *old;
 	int rc;
 
+	if (opts != NULL && opts->ana_state != 0 && opts->ana_state != NVTCP_TGT_ANA_OPTIMIZED) {
+		/* It serves every subsystem: ANA states belong to a subsystem's listeners. */
+		ERR("listener %s:%s: ana_state: only a subsystem's own listener has ANA states",
+		    addr != NULL ? addr : "", port != NULL ? port : "");
+		return -EINVAL;
+	}
 	rc = tgt_listener_new(tgt, addr, port, opts, &l, err, errlen);
 	if (rc != 0) {
 		return rc;

@@ -90,8 +90,11 @@ test_identify_controller(void)
 	CU_ASSERT(cd->ioccsz == (16384 + 64) / 16 && cd->iorcsz == 1 && cd->icdoff == 0);
 	CU_ASSERT(cd->msdbd == 1 && cd->fcatt == 0);
 	CU_ASSERT(cd->ofcs == NVTCP_NVME_OFCS_DISCONNECT);
-	CU_ASSERT(cd->oaes == NVTCP_NVME_OAES_NS_ATTRIBUTE_NOTICES);
-	CU_ASSERT(cd->cmic == NVTCP_NVME_CMIC_MULTI_CTRLR);
+	CU_ASSERT(cd->oaes == (NVTCP_NVME_OAES_NS_ATTRIBUTE_NOTICES |
+			       NVTCP_NVME_OAES_ANA_CHANGE_NOTICES));
+	/* ANA reporting (ana_ut.c checks the ANA fields). */
+	CU_ASSERT(cd->cmic == (NVTCP_NVME_CMIC_MULTI_PORT | NVTCP_NVME_CMIC_MULTI_CTRLR |
+			       NVTCP_NVME_CMIC_ANA));
 	/* Unknown CNS. */
 	CU_ASSERT(identify(&u, 0x10, 0, buf) == GEN(NVTCP_NVME_SC_INVALID_FIELD));
 	/* The NVM command set specific controller data (CSI 0): zeroes; other CSIs: invalid. */
