@@ -3,14 +3,56 @@
  * names. The I/O path is in mpath_io.c, ANA in mpath_ana.c.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "nvtcp/env.h"
 #include "nvtcp/log.h"
 #include "mpath_internal.h"
+
+static uint64_t (*g_now)(void);
+static uint64_t g_hz;
+static pthread_once_t g_clock_once = PTHREAD_ONCE_INIT;
+
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Tools that never start the environment (DPDK) have no TSC rate: use the monotonic clock. */
+static void
+clock_choose(void)
+{
+	if (nvtcp_env_is_initialized() && nvtcp_env_get_ticks_hz() != 0) {
+		g_now = nvtcp_env_get_ticks;
+		g_hz = nvtcp_env_get_ticks_hz();
+	} else {
+		g_now = mono_ns;
+		g_hz = 1000000000ull;
+	}
+}
+
+uint64_t
+mpath_ticks(void)
+{
+	pthread_once(&g_clock_once, clock_choose);
+	return g_now();
+}
+
+uint64_t
+mpath_hz(void)
+{
+	pthread_once(&g_clock_once, clock_choose);
+	return g_hz;
+}
 
 void
 nvtcp_mpath_ns_opts_init(struct nvtcp_mpath_ns_opts *opts)
@@ -75,7 +117,7 @@ nvtcp_mpath_ns_create(const struct nvtcp_mpath_ns_opts *opts, struct nvtcp_mpath
 	}
 	mns->num_free = mns->opts.max_ios;
 	TAILQ_INIT(&mns->held);
-	mns->admin_poll_ticks = nvtcp_env_get_ticks_hz() * mns->opts.admin_poll_us / 1000000;
+	mns->admin_poll_ticks = mpath_hz() * mns->opts.admin_poll_us / 1000000;
 	mns->hold_ticks = UINT64_MAX;
 	*out = mns;
 	return 0;
@@ -111,7 +153,7 @@ all_zero(const uint8_t *b, size_t n)
 static void
 update_hold_ticks(struct nvtcp_mpath_ns *mns)
 {
-	uint64_t hz = nvtcp_env_get_ticks_hz();
+	uint64_t hz = mpath_hz();
 	int64_t max_s = 0;
 	uint32_t i;
 

@@ -41,7 +41,7 @@ set_state(struct mpath_path *p, uint8_t state, const char *why)
 			nvtcp_mpath_ana_state_str(state), why);
 	p->ana_state = state;
 	if (state == NVTCP_MPATH_ANA_CHANGE) {
-		p->change_since_ticks = nvtcp_env_get_ticks();
+		p->change_since_ticks = mpath_ticks();
 		p->change_expired = false;
 	}
 }
@@ -173,7 +173,7 @@ mpath_ana_path_init(struct mpath_path *p)
 	}
 	p->ana_log_len = (uint32_t)len;
 	/* ANATT 0 would make "change" expire at once; give it the smallest sensible bound. */
-	p->anatt_ticks = (uint64_t)(cd->anatt ? cd->anatt : 1) * nvtcp_env_get_ticks_hz();
+	p->anatt_ticks = (uint64_t)(cd->anatt ? cd->anatt : 1) * mpath_hz();
 	nvtcp_ctrlr_get_aer_callback(p->ctrlr, &p->prev_aer_cb, &p->prev_aer_arg);
 	nvtcp_ctrlr_register_aer_callback(p->ctrlr, aer_cb, p);
 	/* The path's first state is read before any I/O goes to it, so that an inaccessible
@@ -183,8 +183,8 @@ mpath_ana_path_init(struct mpath_path *p)
 		p->ana_read_wanted = true;
 		return 0;
 	}
-	deadline = nvtcp_env_get_ticks() + ANA_FIRST_READ_S * nvtcp_env_get_ticks_hz();
-	while (p->ana_read_busy && nvtcp_env_get_ticks() < deadline) {
+	deadline = mpath_ticks() + ANA_FIRST_READ_S * mpath_hz();
+	while (p->ana_read_busy && mpath_ticks() < deadline) {
 		if (nvtcp_ctrlr_process_admin_completions(p->ctrlr) < 0) {
 			break;
 		}
@@ -245,7 +245,7 @@ mpath_ana_note_status(struct mpath_path *p, uint8_t sc)
 void
 mpath_ana_poll(struct nvtcp_mpath_ns *mns)
 {
-	uint64_t now = nvtcp_env_get_ticks();
+	uint64_t now = mpath_ticks();
 	uint32_t i;
 
 	for (i = 0; i < mns->num_paths; i++) {
@@ -269,7 +269,7 @@ mpath_ana_poll(struct nvtcp_mpath_ns *mns)
 			NVTCP_WARNLOG("multipath %s: path %s:%s stayed in ANA change beyond ANATT "
 				      "(%llu s): resetting its controller\n", mns->subnqn,
 				      traddr(p), trsvcid(p), (unsigned long long)
-				      (p->anatt_ticks / nvtcp_env_get_ticks_hz()));
+				      (p->anatt_ticks / mpath_hz()));
 			nvtcp_ctrlr_reset(p->ctrlr);
 			p->ana_read_wanted = true;
 			continue;

@@ -95,6 +95,11 @@ struct nvtcp_mpath_ns {
 	struct nvtcp_mpath_ns_stats st;
 };
 
+/* mpath.c: the clock, as lib/nvme's: the env's TSC once the env is up, else CLOCK_MONOTONIC,
+ * chosen once. */
+uint64_t mpath_ticks(void);
+uint64_t mpath_hz(void);
+
 /* mpath_io.c */
 bool mpath_path_usable(const struct mpath_path *p);
 void mpath_retry_held(struct nvtcp_mpath_ns *mns);

@@ -168,7 +168,7 @@ static void
 io_hold(struct nvtcp_mpath_ns *mns, struct mpath_io *io)
 {
 	if (io->first_fail_ticks == 0) {
-		io->first_fail_ticks = nvtcp_env_get_ticks() | 1;
+		io->first_fail_ticks = mpath_ticks() | 1;
 	}
 	io->path = NULL;
 	TAILQ_INSERT_TAIL(&mns->held, io, link);
@@ -249,8 +249,8 @@ io_done(void *cb_arg, const struct nvtcp_nvme_cpl *cpl)
 	}
 	io->last_status = cpl->status;
 	if (io->first_fail_ticks == 0) {
-		io->first_fail_ticks = nvtcp_env_get_ticks() | 1;
-	} else if (hold_expired(mns, io, nvtcp_env_get_ticks())) {
+		io->first_fail_ticks = mpath_ticks() | 1;
+	} else if (hold_expired(mns, io, mpath_ticks())) {
 		mns->st.hold_timeouts++;
 		io_complete(io, cpl);
 		return;
@@ -376,7 +376,7 @@ mpath_retry_held(struct nvtcp_mpath_ns *mns)
 	if (mns->num_held == 0) {
 		return;
 	}
-	now = nvtcp_env_get_ticks();
+	now = mpath_ticks();
 	for (io = TAILQ_FIRST(&mns->held); io != NULL; io = tmp) {
 		struct mpath_path *p;
 
@@ -435,7 +435,7 @@ nvtcp_mpath_ns_process_completions(struct nvtcp_mpath_ns *mns, uint32_t max)
 		}
 	}
 	if (mns->opts.poll_admin) {
-		uint64_t now = nvtcp_env_get_ticks();
+		uint64_t now = mpath_ticks();
 
 		if (now - mns->last_admin_poll >= mns->admin_poll_ticks) {
 			mns->last_admin_poll = now;

@@ -72,6 +72,12 @@ nvtcp_env_get_ticks(void)
 	return g_ticks;
 }
 
+bool
+nvtcp_env_is_initialized(void)
+{
+	return true;
+}
+
 uint64_t
 nvtcp_env_get_ticks_hz(void)
 {

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Host multipath (lib/mpath, doc/multipath.md) against nvtcp_tgt with two listeners of one
+# subsystem. mpath_io keeps verified I/O (QD 32, every block written is read back and checked)
+# on one multipath namespace over both paths while this script:
+#   1. flips the ANA states of the two listeners by RPC every few seconds (optimized /
+#      non_optimized / inaccessible / change), the connections staying up;
+#   2. drops path 2 (remove_listener: the target closes its connections) and adds it back;
+#   3. makes path 1 inaccessible and path 2 optimized, then the reverse.
+# Expected: 0 errors, 0 mismatches, no I/O lost or completed twice, and both paths carried
+# I/O (the per-path counters show the traffic moving). Then the single-path case: the only
+# listener is removed for 5 s and added back, I/O waits across the reconnect: 0 errors.
+# Policies: round-robin for the two-path run, active-passive for the single path.
+# Ports 5450..5451 (this test's range). DURATION (default 40) sets the two-path run's length.
+set -uo pipefail
+. "$(dirname "$0")/tgt_lib.sh"
+
+RPC_PY=$ROOT/scripts/nvtcp-rpc
+MPIO=$BUILD_DIR/test/functional/mpath_io
+NQN=nqn.2024-01.io.nvtcp:mpath
+P1=5450 P2=5451
+SOCK=$TMP/mp.sock
+DURATION=${DURATION:-40}
+
+for b in "$MPIO" "$RPC_PY"; do
+	[ -x "$b" ] || { log "FAIL: $b not built"; failures+=("missing $b"); finish; }
+done
+
+rpc() { "$RPC_PY" -s "$SOCK" "$@" >/dev/null; }
+ana() { rpc nvmf_subsystem_listener_set_ana_state "$NQN" -t tcp -a 127.0.0.1 -s "$1" -n "$2"; }
+
+cat >"$TMP/mp.json" <<JSON
+{
+  "subsystems": [
+    {
+      "nqn": "$NQN", "allow_any_host": true,
+      "namespaces": [ {"nsid": 1, "backend": "malloc", "size": "16M"} ],
+      "listeners": [
+        {"address": "127.0.0.1", "port": $P1, "ana_state": "optimized"},
+        {"address": "127.0.0.1", "port": $P2, "ana_state": "optimized"}
+      ]
+    }
+  ]
+}
+JSON
+
+tgt_start mp -m 0x1 --rpc-socket "$SOCK" --config "$TMP/mp.json" || finish
+
+R1="traddr:127.0.0.1 trsvcid:$P1 subnqn:$NQN"
+R2="traddr:127.0.0.1 trsvcid:$P2 subnqn:$NQN"
+
+# ---- Two paths: ANA flips and a dropped path -------------------------------------------------
+"$MPIO" -r "$R1" -r "$R2" -q 32 -t "$DURATION" -p round-robin --ctrl-loss-tmo 60 \
+	--reconnect-delay 1000 --expect-all-paths >"$TMP/two.out" 2>"$TMP/two.err" &
+MP_PID=$!
+sleep 3
+step=0
+end=$(($(date +%s) + DURATION - 6))
+while [ "$(date +%s)" -lt "$end" ] && kill -0 "$MP_PID" 2>/dev/null; do
+	case $((step % 6)) in
+	0) ana $P1 non_optimized; ana $P2 optimized ;;
+	1) ana $P1 inaccessible ;;
+	2) ana $P2 change; sleep 1; ana $P2 optimized ;;
+	3) ana $P1 optimized; ana $P2 inaccessible ;;
+	4) # Path 2 goes away (its connections are closed) and comes back.
+	   rpc nvmf_subsystem_remove_listener "$NQN" -t tcp -a 127.0.0.1 -s $P2
+	   sleep 3
+	   rpc nvmf_subsystem_add_listener "$NQN" -t tcp -a 127.0.0.1 -s $P2 -n optimized ;;
+	5) ana $P1 optimized; ana $P2 optimized ;;
+	esac
+	log "step $step done"
+	step=$((step + 1))
+	sleep 3
+done
+ana $P1 optimized
+ana $P2 optimized
+wait "$MP_PID"
+rc=$?
+grep -E '^t=(5|10|15|20|25|30|35)\b' "$TMP/two.out" | cut -c1-400
+tail -n 2 "$TMP/two.out"
+if [ "$rc" != 0 ]; then
+	log "FAIL: two paths: mpath_io exit $rc"
+	tail -n 20 "$TMP/two.err"
+	failures+=("two paths")
+fi
+# Each path's I/O count must have moved during the run, not only at the start.
+if ! grep -q 'failovers=[1-9]' "$TMP/two.out"; then
+	log "FAIL: two paths: no I/O failed over (the faults did not reach the host?)"
+	failures+=("no failover")
+fi
+
+# ---- One path: the listener goes away for 5 s, I/O waits -------------------------------------
+"$MPIO" -r "$R1" -q 32 -t 15 -p active-passive --ctrl-loss-tmo 60 --reconnect-delay 1000 \
+	>"$TMP/one.out" 2>"$TMP/one.err" &
+MP_PID=$!
+sleep 4
+rpc nvmf_subsystem_remove_listener "$NQN" -t tcp -a 127.0.0.1 -s $P1
+log "single path: listener $P1 removed"
+sleep 5
+rpc nvmf_subsystem_add_listener "$NQN" -t tcp -a 127.0.0.1 -s $P1 -n optimized
+log "single path: listener $P1 back"
+wait "$MP_PID"
+rc=$?
+tail -n 2 "$TMP/one.out"
+if [ "$rc" != 0 ]; then
+	log "FAIL: single path: mpath_io exit $rc"
+	tail -n 20 "$TMP/one.err"
+	failures+=("single path")
+fi
+if ! grep -q 'result .* held=[1-9]\|result .* retries=[1-9]' "$TMP/one.out"; then
+	log "FAIL: single path: no I/O was held or retried (the outage did not reach the host?)"
+	failures+=("single path no outage")
+fi
+
+tgt_stop
+finish
