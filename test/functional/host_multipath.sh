@@ -8,7 +8,8 @@
 #   3. makes path 1 inaccessible and path 2 optimized, then the reverse.
 # Expected: 0 errors, 0 mismatches, no I/O lost or completed twice, and both paths carried
 # I/O (the per-path counters show the traffic moving). Then the single-path case: the only
-# listener is removed for 5 s and added back, I/O waits across the reconnect: 0 errors.
+# listener is removed for 5 s and added back, and the target is stopped and started again
+# mid-run: I/O waits across the reconnect: 0 errors.
 # Policies: round-robin for the two-path run, active-passive for the single path.
 # Ports 5450..5451 (this test's range). DURATION (default 40) sets the two-path run's length.
 set -uo pipefail
@@ -111,5 +112,48 @@ if ! grep -q 'result .* held=[1-9]\|result .* retries=[1-9]' "$TMP/one.out"; the
 	failures+=("single path no outage")
 fi
 
+tgt_stop
+
+# ---- One path: the target is stopped mid-run and started again ------------------------------
+# Same identity and data across the restart (fixed serial, UUID, NGUID; a file-backed
+# namespace), so that the host's re-validation accepts it and the verification spans it.
+cat >"$TMP/rs.json" <<JSON
+{
+  "subsystems": [
+    {
+      "nqn": "$NQN", "allow_any_host": true, "serial": "MPATHRESTART1",
+      "namespaces": [
+        {"nsid": 1, "backend": "file", "path": "$TMP/ns1.img", "size": "16M",
+         "block_size": 512, "create": true,
+         "uuid": "3b1f6c2a-7d4e-4f10-9a8b-5c6d7e8f9012",
+         "nguid": "3b1f6c2a7d4e4f109a8b5c6d7e8f9012"}
+      ],
+      "listeners": [ {"address": "127.0.0.1", "port": $P1} ]
+    }
+  ]
+}
+JSON
+tgt_start rs -m 0x1 --config "$TMP/rs.json" || finish
+"$MPIO" -r "$R1" -q 32 -t 25 -p active-passive --ctrl-loss-tmo 60 --reconnect-delay 1000 \
+	>"$TMP/rs.out" 2>"$TMP/rs.err" &
+MP_PID=$!
+sleep 5
+tgt_stop
+log "target restart: stopped"
+sleep 5
+tgt_start rs -m 0x1 --config "$TMP/rs.json" || finish
+log "target restart: started again"
+wait "$MP_PID"
+rc=$?
+tail -n 2 "$TMP/rs.out"
+if [ "$rc" != 0 ]; then
+	log "FAIL: target restart: mpath_io exit $rc"
+	tail -n 20 "$TMP/rs.err"
+	failures+=("target restart")
+fi
+if ! grep -q 'result .* retries=[1-9]' "$TMP/rs.out"; then
+	log "FAIL: target restart: no I/O was retried (the restart did not reach the host?)"
+	failures+=("target restart no outage")
+fi
 tgt_stop
 finish
