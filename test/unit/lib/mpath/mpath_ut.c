@@ -906,6 +906,51 @@ test_remove_path(void)
 	CU_ASSERT_EQUAL(nvtcp_mpath_ns_destroy(mns), 0);
 }
 
+static uint32_t g_app_aers;
+
+static void
+app_aer(void *arg, const struct nvtcp_nvme_cpl *cpl)
+{
+	(void)arg;
+	(void)cpl;
+	g_app_aers++;
+}
+
+/* The layer chains in front of the application's AER callback, forwards every event, and
+ * gives the controller back its callback when the path is removed. */
+static void
+test_aer_chain(void)
+{
+	struct nvtcp_mpath_ns *mns;
+	struct nvtcp_nvme_cpl aen;
+
+	fake_init(0, true, NVTCP_NVME_ANA_OPTIMIZED);
+	g_c[0].aer_cb = app_aer;
+	g_c[0].aer_arg = &g_app_aers;
+	g_app_aers = 0;
+	mns = mk_mns(NVTCP_MPATH_POLICY_ACTIVE_PASSIVE, 1, true);
+	CU_ASSERT(g_c[0].aer_cb != app_aer);
+	memset(&aen, 0, sizeof(aen));
+	aen.cdw0 = NVTCP_NVME_AER_TYPE_NOTICE | (NVTCP_NVME_AER_NOTICE_ANA_CHANGE << 8) |
+		   (NVTCP_NVME_LOG_ANA << 16);
+	set_ana_log(&g_c[0], 1, NVTCP_NVME_ANA_NON_OPTIMIZED);
+	g_c[0].aer_cb(g_c[0].aer_arg, &aen);
+	CU_ASSERT_EQUAL(g_app_aers, 1);
+	nvtcp_mpath_ns_process_completions(mns, 0);
+	nvtcp_mpath_ns_process_completions(mns, 0);
+	CU_ASSERT_EQUAL(pstats(mns, 0).ana_state, NVTCP_MPATH_ANA_NON_OPTIMIZED);
+	/* Another notice (namespace attribute changed) is forwarded and reads nothing. */
+	aen.cdw0 = NVTCP_NVME_AER_TYPE_NOTICE | (NVTCP_NVME_AER_NOTICE_NS_ATTR_CHANGED << 8);
+	g_c[0].aer_cb(g_c[0].aer_arg, &aen);
+	CU_ASSERT_EQUAL(g_app_aers, 2);
+	nvtcp_mpath_ns_process_completions(mns, 0);
+	CU_ASSERT_PTR_NULL(g_c[0].log_cb);
+	CU_ASSERT_EQUAL(nvtcp_mpath_ns_remove_path(mns, &g_c[0]), 0);
+	CU_ASSERT(g_c[0].aer_cb == app_aer);
+	CU_ASSERT_PTR_EQUAL(g_c[0].aer_arg, &g_app_aers);
+	CU_ASSERT_EQUAL(nvtcp_mpath_ns_destroy(mns), 0);
+}
+
 static void
 test_names(void)
 {
@@ -937,6 +982,7 @@ add_tests(void)
 	CU_ADD_TEST(s, test_ana_log_parse);
 	CU_ADD_TEST(s, test_anatt);
 	CU_ADD_TEST(s, test_remove_path);
+	CU_ADD_TEST(s, test_aer_chain);
 	CU_ADD_TEST(s, test_names);
 }
 
