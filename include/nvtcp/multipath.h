@@ -264,6 +264,51 @@ const char *nvtcp_mpath_policy_str(enum nvtcp_mpath_policy policy);
  *  "change", or "?"). */
 const char *nvtcp_mpath_ana_state_str(uint8_t state);
 
+/* ---- Discovery-driven set-up ------------------------------------------------------------- */
+
+/** Controllers, queue pairs and the multipath namespace made by nvtcp_mpath_connect_all(). */
+struct nvtcp_mpath_set;
+
+/**
+ * Connect to every path of a subsystem that a discovery service lists, and group them: read the
+ * discovery log at \p disc (referrals followed, as nvtcp_discover()), attach to each NVM entry
+ * of \p subnqn (each address once), give each controller one I/O queue pair, and add it as a
+ * path of one multipath namespace for \p nsid. An entry that cannot be attached or whose
+ * namespace identity differs is skipped with a warning; at least one path must work.
+ * Synchronous (set-up code); the calling thread owns everything made.
+ *
+ * \param disc Discovery service (its subnqn defaults to the discovery NQN).
+ * \param subnqn Subsystem NQN.
+ * \param nsid Namespace ID.
+ * \param copts Controller options of the paths, or NULL (defaults).
+ * \param mopts Multipath options, or NULL.
+ * \param set Set to the new set.
+ * \param err Receives why it failed (may be NULL).
+ * \param errlen Its size.
+ * \return 0, -ENOENT (no usable path), -EINVAL, -ENOMEM, or the discovery's error.
+ */
+int nvtcp_mpath_connect_all(const struct nvtcp_trid *disc, const char *subnqn, uint32_t nsid,
+			    const struct nvtcp_ctrlr_opts *copts,
+			    const struct nvtcp_mpath_ns_opts *mopts, struct nvtcp_mpath_set **set,
+			    char *err, size_t errlen);
+
+/** The multipath namespace of a set. */
+struct nvtcp_mpath_ns *nvtcp_mpath_set_get_ns(const struct nvtcp_mpath_set *set);
+
+/** Number of controllers (paths) connected by nvtcp_mpath_connect_all(). */
+uint32_t nvtcp_mpath_set_get_num_ctrlrs(const struct nvtcp_mpath_set *set);
+
+/** A controller of the set (NULL beyond the last). */
+struct nvtcp_ctrlr *nvtcp_mpath_set_get_ctrlr(const struct nvtcp_mpath_set *set, uint32_t idx);
+
+/**
+ * Free a set: destroy its multipath namespace, free the queue pairs, detach the controllers.
+ *
+ * \param set Set (NULL is a no-op).
+ * \return 0, or -EBUSY while I/O is outstanding (nothing freed).
+ */
+int nvtcp_mpath_set_free(struct nvtcp_mpath_set *set);
+
 #ifdef __cplusplus
 }
 #endif

@@ -10,7 +10,9 @@
 # I/O (the per-path counters show the traffic moving). Then the single-path case: the only
 # listener is removed for 5 s and added back, and the target is stopped and started again
 # mid-run: I/O waits across the reconnect: 0 errors.
-# Policies: round-robin for the two-path run, active-passive for the single path.
+# Also: nvtcp_mpath_connect_all() (mpath_io --discover) finds both listeners in the discovery
+# log and groups them. Policies: round-robin for the two-path runs, active-passive for the
+# single path.
 # Ports 5450..5451 (this test's range). DURATION (default 40) sets the two-path run's length.
 set -uo pipefail
 . "$(dirname "$0")/tgt_lib.sh"
@@ -88,6 +90,10 @@ if ! grep -q 'failovers=[1-9]' "$TMP/two.out"; then
 	log "FAIL: two paths: no I/O failed over (the faults did not reach the host?)"
 	failures+=("no failover")
 fi
+
+# ---- Discovery-driven set-up: both listeners found and grouped --------------------------------
+check "connect all from the discovery log" "$MPIO" --discover "traddr:127.0.0.1 trsvcid:$P1" \
+	--subnqn "$NQN" -q 32 -t 3 -p round-robin --expect-all-paths
 
 # ---- One path: the listener goes away for 5 s, I/O waits -------------------------------------
 "$MPIO" -r "$R1" -q 32 -t 15 -p active-passive --ctrl-loss-tmo 60 --reconnect-delay 1000 \

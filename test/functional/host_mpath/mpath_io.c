@@ -4,7 +4,9 @@
  *
  *   mpath_io -r TRID [-r TRID ...] [-q QD] [-t SECONDS] [-p POLICY] [--ctrl-loss-tmo S]
  *            [--reconnect-delay MS] [--blocks N] [--expect-all-paths]
+ *   mpath_io --discover TRID --subnqn NQN [same options]
  *
+ * With --discover, nvtcp_mpath_connect_all() finds and connects the paths instead of -r.
  * One thread: it attaches every -r, gives each controller one I/O queue pair, builds the
  * multipath namespace over them and keeps QD I/Os in flight for SECONDS, polling only the
  * multipath namespace (which polls the queue pairs and the admin queues). Each slot owns its own
@@ -58,10 +60,14 @@ static struct {
 	uint32_t reconnect_delay_ms;
 	uint64_t blocks;
 	bool expect_all_paths;
+	bool use_disc;
+	struct nvtcp_trid disc;
+	const char *subnqn;
 } g_opt = { .qd = 32, .time_s = 30, .ctrl_loss_tmo_s = 60, .reconnect_delay_ms = 1000,
 	    .blocks = 8192 };
 
 static struct nvtcp_mpath_ns *g_mns;
+static struct nvtcp_mpath_set *g_set;
 static struct slot g_slots[MAX_QD];
 static uint64_t *g_expect;      /* last seq written successfully per block (0 = none) */
 static uint32_t g_bs;
@@ -191,6 +197,8 @@ parse(int argc, char **argv)
 		{"reconnect-delay", required_argument, NULL, 'D'},
 		{"blocks", required_argument, NULL, 'B'},
 		{"expect-all-paths", no_argument, NULL, 'E'},
+		{"discover", required_argument, NULL, 'd'},
+		{"subnqn", required_argument, NULL, 'n'},
 		{NULL, 0, NULL, 0},
 	};
 	char err[256];
@@ -240,12 +248,27 @@ parse(int argc, char **argv)
 		case 'E':
 			g_opt.expect_all_paths = true;
 			break;
+		case 'd':
+			nvtcp_trid_init(&g_opt.disc);
+			if (nvtcp_trid_parse(&g_opt.disc, optarg, err, sizeof(err)) != 0) {
+				fprintf(stderr, "mpath_io: --discover '%s': %s\n", optarg, err);
+				return -1;
+			}
+			g_opt.use_disc = true;
+			break;
+		case 'n':
+			g_opt.subnqn = optarg;
+			break;
 		default:
 			return -1;
 		}
 	}
-	if (g_opt.num_trids == 0) {
-		fprintf(stderr, "mpath_io: at least one -r is required\n");
+	if (g_opt.use_disc != (g_opt.subnqn != NULL) || (g_opt.use_disc && g_opt.num_trids > 0)) {
+		fprintf(stderr, "mpath_io: --discover needs --subnqn, and no -r\n");
+		return -1;
+	}
+	if (g_opt.num_trids == 0 && !g_opt.use_disc) {
+		fprintf(stderr, "mpath_io: at least one -r (or --discover) is required\n");
 		return -1;
 	}
 	if (g_opt.blocks < g_opt.qd) {
@@ -281,7 +304,16 @@ main(int argc, char **argv)
 	nvtcp_mpath_ns_opts_init(&mo);
 	mo.policy = g_opt.policy;
 	mo.max_ios = g_opt.qd;
-	if (nvtcp_mpath_ns_create(&mo, &g_mns) != 0) {
+	if (g_opt.use_disc) {
+		/* Discovery-driven: every entry of the subsystem becomes a path. */
+		rc = nvtcp_mpath_connect_all(&g_opt.disc, g_opt.subnqn, 1, &co, &mo, &g_set, err,
+					     sizeof(err));
+		if (rc != 0) {
+			fprintf(stderr, "mpath_io: %s\n", err);
+			return 1;
+		}
+		g_mns = nvtcp_mpath_set_get_ns(g_set);
+	} else if (nvtcp_mpath_ns_create(&mo, &g_mns) != 0) {
 		fprintf(stderr, "mpath_io: cannot create the multipath namespace\n");
 		return 1;
 	}
@@ -377,7 +409,12 @@ main(int argc, char **argv)
 		status = 1;
 	}
 out:
-	if (g_mns != NULL && nvtcp_mpath_ns_destroy(g_mns) != 0) {
+	if (g_set != NULL) {
+		if (nvtcp_mpath_set_free(g_set) != 0) {
+			fprintf(stderr, "mpath_io: multipath namespace still busy at exit\n");
+			status = 1;
+		}
+	} else if (g_mns != NULL && nvtcp_mpath_ns_destroy(g_mns) != 0) {
 		fprintf(stderr, "mpath_io: multipath namespace still busy at exit\n");
 		status = 1;
 	}
