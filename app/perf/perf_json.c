@@ -376,6 +376,9 @@ results(void)
 			json_object_object_add(d, "histogram_us", h);
 			json_object_object_add(d, "driver", drv_json(&c->drv, done));
 			json_object_object_add(d, "tls", tls_json(c->ns->ctrlr->tls_cipher));
+			if (c->ns->path_stats != NULL) {
+				json_object_object_add(d, "multipath", perf_mpath_json(c));
+			}
 			if (t_cipher == NULL) {
 				t_cipher = c->ns->ctrlr->tls_cipher;
 			} else if (strcmp(t_cipher, c->ns->ctrlr->tls_cipher) != 0) {

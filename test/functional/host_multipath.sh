@@ -13,23 +13,22 @@
 # Also: nvtcp_mpath_connect_all() (mpath_io --discover) finds both listeners in the discovery
 # log and groups them. Policies: round-robin for the two-path runs, active-passive for the
 # single path.
-# Ports 5450..5451 (this test's range). DURATION (default 40) sets the two-path run's length.
+# Ports 5450..5451 (this test's range; MPATH_PORT1/MPATH_PORT2 override). DURATION (default
+# 40) sets the two-path run's length. The faults are mpath_faults (mpath_lib.sh).
 set -uo pipefail
 . "$(dirname "$0")/tgt_lib.sh"
+. "$(dirname "$0")/mpath_lib.sh"
 
 RPC_PY=$ROOT/scripts/nvtcp-rpc
 MPIO=$BUILD_DIR/test/functional/mpath_io
 NQN=nqn.2024-01.io.nvtcp:mpath
-P1=5450 P2=5451
+P1=${MPATH_PORT1:-5450} P2=${MPATH_PORT2:-5451}
 SOCK=$TMP/mp.sock
 DURATION=${DURATION:-40}
 
 for b in "$MPIO" "$RPC_PY"; do
 	[ -x "$b" ] || { log "FAIL: $b not built"; failures+=("missing $b"); finish; }
 done
-
-rpc() { "$RPC_PY" -s "$SOCK" "$@" >/dev/null; }
-ana() { rpc nvmf_subsystem_listener_set_ana_state "$NQN" -t tcp -a 127.0.0.1 -s "$1" -n "$2"; }
 
 cat >"$TMP/mp.json" <<JSON
 {
@@ -55,27 +54,7 @@ R2="traddr:127.0.0.1 trsvcid:$P2 subnqn:$NQN"
 "$MPIO" -r "$R1" -r "$R2" -q 32 -t "$DURATION" -p round-robin --ctrl-loss-tmo 60 \
 	--reconnect-delay 1000 --expect-all-paths >"$TMP/two.out" 2>"$TMP/two.err" &
 MP_PID=$!
-sleep 3
-step=0
-end=$(($(date +%s) + DURATION - 6))
-while [ "$(date +%s)" -lt "$end" ] && kill -0 "$MP_PID" 2>/dev/null; do
-	case $((step % 6)) in
-	0) ana $P1 non_optimized; ana $P2 optimized ;;
-	1) ana $P1 inaccessible ;;
-	2) ana $P2 change; sleep 1; ana $P2 optimized ;;
-	3) ana $P1 optimized; ana $P2 inaccessible ;;
-	4) # Path 2 goes away (its connections are closed) and comes back.
-	   rpc nvmf_subsystem_remove_listener "$NQN" -t tcp -a 127.0.0.1 -s $P2
-	   sleep 3
-	   rpc nvmf_subsystem_add_listener "$NQN" -t tcp -a 127.0.0.1 -s $P2 -n optimized ;;
-	5) ana $P1 optimized; ana $P2 optimized ;;
-	esac
-	log "step $step done"
-	step=$((step + 1))
-	sleep 3
-done
-ana $P1 optimized
-ana $P2 optimized
+mpath_faults "$MP_PID" "$DURATION"
 wait "$MP_PID"
 rc=$?
 grep -E '^t=(5|10|15|20|25|30|35)\b' "$TMP/two.out" | cut -c1-400
@@ -100,10 +79,10 @@ check "connect all from the discovery log" "$MPIO" --discover "traddr:127.0.0.1 
 	>"$TMP/one.out" 2>"$TMP/one.err" &
 MP_PID=$!
 sleep 4
-rpc nvmf_subsystem_remove_listener "$NQN" -t tcp -a 127.0.0.1 -s $P1
+rpc nvmf_subsystem_remove_listener "$NQN" -t tcp -a 127.0.0.1 -s "$P1"
 log "single path: listener $P1 removed"
 sleep 5
-rpc nvmf_subsystem_add_listener "$NQN" -t tcp -a 127.0.0.1 -s $P1 -n optimized
+rpc nvmf_subsystem_add_listener "$NQN" -t tcp -a 127.0.0.1 -s "$P1" -n optimized
 log "single path: listener $P1 back"
 wait "$MP_PID"
 rc=$?

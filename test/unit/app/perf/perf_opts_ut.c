@@ -10,6 +10,7 @@
 #include "ut.h"
 
 #include "perf_opts.c"
+#include "perf_mpath_group.c"
 
 static struct perf_opts g_o;
 static char g_err[512];
