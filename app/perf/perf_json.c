@@ -193,6 +193,8 @@ options(void)
 	add_u64(j, "verify_seed", o->verify_seed);
 	add_u64(j, "rate_iops", o->rate_iops);
 	add_str(j, "poll", poll_names[o->poll_mode]);
+	add_str(j, "multipath_policy", o->mpath_policy < 0 ? NULL : nvtcp_mpath_policy_str(
+			(enum nvtcp_mpath_policy)o->mpath_policy));
 	return j;
 }
 
