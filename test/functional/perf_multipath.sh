@@ -97,5 +97,12 @@ if "$PERF" "${PERF_ARGS[@]}" -t 1 --multipath-policy fastest >"$TMP/bad.out" 2>&
 	failures+=("bad policy")
 fi
 grep -q 'multipath-policy.*unknown policy' "$TMP/bad.out" || failures+=("bad policy message")
+# Two worker cores for one multipath namespace: refused at set-up (one owner per path).
+if "$PERF" "${PERF_ARGS[@]}" -c 0x3 -t 1 --multipath-policy round-robin >"$TMP/two.out" 2>&1
+then
+	log "FAIL: two workers on one multipath namespace were accepted"
+	failures+=("two workers")
+fi
+grep -q 'needs exactly one' "$TMP/two.out" || { cat "$TMP/two.out"; failures+=("two workers message"); }
 tgt_stop
 finish
