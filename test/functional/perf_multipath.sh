@@ -4,7 +4,8 @@
 # QD 32) goes on while mpath_faults (mpath_lib.sh) flips the listeners' ANA states by RPC and
 # removes path 2's listener for 3 s and adds it back. Expected: exit 0, 0 errors, 0
 # mismatches (Verification PASSED), both paths carried I/O, I/Os failed over, and the --json
-# document has one object per path. Then each policy runs briefly without faults.
+# document has one object per path. Then each policy runs briefly without faults, two
+# subsystems run on two worker cores (one multipath namespace each), and bad set-ups are refused.
 # Ports 5552..5553 (MPATH_PORT1/MPATH_PORT2 override). DURATION (default 30) sets the fault run.
 set -uo pipefail
 . "$(dirname "$0")/tgt_lib.sh"
@@ -13,6 +14,7 @@ set -uo pipefail
 RPC_PY=$ROOT/scripts/nvtcp-rpc
 PERF=$BUILD_DIR/bin/nvtcp_perf
 NQN=nqn.2024-01.io.nvtcp:perfmpath
+NQN2=nqn.2024-01.io.nvtcp:perfmpath2
 P1=${MPATH_PORT1:-5552} P2=${MPATH_PORT2:-5553}
 SOCK=$TMP/pm.sock
 DURATION=${DURATION:-30}
@@ -31,6 +33,13 @@ cat >"$TMP/pm.json" <<JSON
       "listeners": [
         {"address": "127.0.0.1", "port": $P1, "ana_state": "optimized"},
         {"address": "127.0.0.1", "port": $P2, "ana_state": "optimized"}
+      ]
+    },
+    {
+      "nqn": "$NQN2", "allow_any_host": true,
+      "namespaces": [ {"nsid": 1, "backend": "malloc", "size": "16M"} ],
+      "listeners": [
+        {"address": "127.0.0.1", "port": $P1}, {"address": "127.0.0.1", "port": $P2}
       ]
     }
   ]
@@ -90,6 +99,21 @@ fi
 for pol in active-passive round-robin queue-depth; do
 	check "policy $pol" "$PERF" "${PERF_ARGS[@]}" -t 3 -V --multipath-policy "$pol"
 done
+
+# ---- Two subsystems, two worker cores: each worker owns one multipath namespace ------------
+# (the second worker is not the main core: the admin queues of its paths move to it)
+"$PERF" -q 16 -o 4k -w randrw -M 50 -c 0x3 --no-huge -s 512 --no-progress -t 3 -V \
+	--multipath-policy round-robin -r "$R1" -r "$R2" \
+	-r "trtype:tcp traddr:127.0.0.1 trsvcid:$P1 subnqn:$NQN2" \
+	-r "trtype:tcp traddr:127.0.0.1 trsvcid:$P2 subnqn:$NQN2" >"$TMP/w2.out" 2>&1
+rc=$?
+grep -E '^(Associating|  path|Verification)' "$TMP/w2.out"
+if [ "$rc" != 0 ] || [ "$(grep -c '^Multipath .*: retries' "$TMP/w2.out")" != 2 ] ||
+   [ "$(grep -c '^Associating .* with lcore [01]$' "$TMP/w2.out")" != 2 ]; then
+	log "FAIL: two multipath namespaces on two workers (exit $rc)"
+	tail -n 20 "$TMP/w2.out"
+	failures+=("two workers, two namespaces")
+fi
 
 # ---- Refusals: bad policy, more than one worker for the namespace -----------------------------
 if "$PERF" "${PERF_ARGS[@]}" -t 1 --multipath-policy fastest >"$TMP/bad.out" 2>&1; then
