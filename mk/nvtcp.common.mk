@@ -75,7 +75,7 @@ COMMON_LDFLAGS += -pthread -Wl,-z,relro,-z,now -Wl,-z,noexecstack
 
 # Link order of the component libraries: users before what they use. Only components that
 # exist in the tree are linked, so the tree builds while a component is being added.
-NVTCP_ALL_LIBS := $(foreach l,target nvme auth fabrics tcp sock jsonrpc reactor env util,\
+NVTCP_ALL_LIBS := $(foreach l,target mpath nvme auth fabrics tcp sock jsonrpc reactor env util,\
 	$(if $(wildcard $(NVTCP_ROOT)/lib/$(l)/Makefile),$(l)))
 
 nvtcp_lib_files = $(foreach l,$(1),$(LIB_DIR)/libnvtcp_$(l).a)

@@ -120,7 +120,9 @@ admin_poll(void *arg)
 		struct perf_ctrlr *pc = &g_perf.ctrlrs[i];
 		int32_t rc;
 
-		if (!pc->ready || pc->failed) {
+		/* Once the workers are being prepared (the admin poller is registered then), a
+		 * multipath path's admin queue belongs to the worker that drives the path. */
+		if (!pc->ready || pc->failed || (pc->mpath && g_admin_poller != NULL)) {
 			continue;
 		}
 		rc = nvtcp_ctrlr_process_admin_completions(pc->ctrlr);
@@ -259,6 +261,7 @@ report(void)
 
 	perf_report_progress_end();
 	perf_report_print(stdout);
+	perf_mpath_report(stdout);
 	if (g_perf.opts.transport_stats) {
 		perf_report_transport_stats(stdout);
 	}
@@ -545,7 +548,10 @@ alloc_qpairs(void)
 		for (uint32_t q = 0; q < c->num_qpairs; q++) {
 			int rc = 0;
 
-			c->qpairs[q] = nvtcp_ctrlr_alloc_io_qpair(ns->ctrlr->ctrlr, &qo, &rc);
+			/* A multipath namespace has one queue pair per path, on that path. */
+			c->qpairs[q] = nvtcp_ctrlr_alloc_io_qpair(ns->num_paths != 0 ?
+								  ns->paths[q]->ctrlr :
+								  ns->ctrlr->ctrlr, &qo, &rc);
 			if (c->qpairs[q] == NULL) {
 				fail("cannot allocate I/O queue pair %u of %s: %s%s", q + 1, ns->name,
 				     strerror(-rc), rc == -ENOSPC ? " (the controller has no queue "
@@ -699,7 +705,7 @@ add_ctx(struct perf_ns *ns, struct perf_worker *w)
 	c->ns = ns;
 	c->worker = w;
 	c->index = ns->num_ctxs++;
-	c->num_qpairs = g_perf.opts.qpairs_per_ns;
+	c->num_qpairs = ns->num_paths != 0 ? ns->num_paths : g_perf.opts.qpairs_per_ns;
 	c->qpairs = calloc(c->num_qpairs, sizeof(*c->qpairs));
 	if (c->qpairs == NULL) {
 		return -ENOMEM;
@@ -808,7 +814,8 @@ attach_poll(void *arg)
 		teardown();
 		return NVTCP_POLLER_BUSY;
 	}
-	if (register_namespaces() != 0 || associate_workers() != 0) {
+	if (register_namespaces() != 0 || perf_mpath_fold() != 0 || associate_workers() != 0 ||
+	    perf_mpath_check_workers() != 0) {
 		if (g_perf.rc == 0) {
 			fail("out of memory");
 		}
@@ -1083,6 +1090,10 @@ free_all(void)
 	}
 	for (uint32_t i = 0; i < g_perf.num_ctrlrs; i++) {
 		free(g_perf.ctrlrs[i].unused_qpairs);
+	}
+	for (uint32_t i = 0; g_perf.nss != NULL && i < g_perf.num_nss; i++) {
+		free(g_perf.nss[i].paths);
+		free(g_perf.nss[i].path_stats);
 	}
 	free(g_perf.ctxs);
 	free(g_perf.workers);

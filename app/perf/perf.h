@@ -9,6 +9,8 @@
  *   perf_report.c  results: spdk_nvme_perf tables, percentiles, histogram, progress line
  *   perf_json.c    the --json document and the environment description
  *   perf_tgt.c     the embedded target (no -r)
+ *   perf_mpath.c   multipath (--multipath-policy): grouping, per-worker set-up, report
+ *   perf_mpath_group.c  its pure logic (policy names, grouping)
  *   perf.c         main: start-up, attach, queue pairs, run, tear-down
  */
 #ifndef NVTCP_PERF_H
@@ -24,6 +26,7 @@
 #include "nvtcp/env.h"
 #include "nvtcp/fabrics.h"
 #include "nvtcp/log.h"
+#include "nvtcp/multipath.h"
 #include "nvtcp/nvme.h"
 
 #include "perf_hist.h"
@@ -137,6 +140,7 @@ struct perf_opts {
 	enum perf_tgt_backend tgt_backend; /**< --tgt-backend */
 	uint32_t tgt_max_queue_depth;   /**< derived */
 	const char *tgt_listen;         /**< --tgt-listen ADDR:PORT for the embedded target */
+	int mpath_policy;               /**< --multipath-policy, -1 = no multipath */
 	bool help;                      /**< -h: basic usage */
 	bool help_full;                 /**< -v / --help-full */
 };
@@ -192,6 +196,8 @@ struct perf_ctrlr {
 	bool ready;
 	bool failed;
 	bool detaching;
+	bool mpath;                     /**< a path of a multipath namespace: its worker polls
+					 *  its admin queue once the run is set up */
 };
 
 struct perf_ns {
@@ -206,6 +212,21 @@ struct perf_ns {
 	uint32_t qpair_size;            /**< queue size asked for its queue pairs */
 	uint32_t qpair_requests;        /**< requests per queue pair */
 	char name[sizeof(((struct perf_ctrlr *)0)->name) + 16];
+	/* Multipath (--multipath-policy): the paths' controllers (path 0 = ctrlr) and, on the
+	 * worker that owns them, the layer's namespace; NULL / 0 without multipath. */
+	struct perf_ctrlr **paths;
+	uint32_t num_paths;
+	struct nvtcp_mpath_ns *mns;
+	struct perf_mpath_path *path_stats; /**< per path, measured run */
+	struct nvtcp_mpath_ns_stats mstats_begin; /**< the layer's counters, measured run */
+	struct nvtcp_mpath_ns_stats mstats_end;
+};
+
+/** A path's counters over the measured run (perf_mpath.c). */
+struct perf_mpath_path {
+	struct nvtcp_mpath_path_stats begin;  /**< at the start of the measured run */
+	struct nvtcp_mpath_path_stats end;    /**< when the worker finished */
+	uint64_t qpair_reconnects;
 };
 
 /** One I/O context: a buffer and what is in flight with it. */
@@ -317,6 +338,7 @@ struct perf_worker {
 	struct perf_ns_ctx **ctxs;
 	uint32_t num_ctxs;
 	uint32_t num_qpairs;            /**< over every ns_ctx */
+	uint32_t num_mpath;             /**< ns_ctx of multipath namespaces (polled by the layer) */
 	struct nvtcp_poll_group *group; /**< NULL when polling queue pairs directly */
 	struct nvtcp_poller *poller;
 	enum perf_worker_state state;
@@ -418,6 +440,33 @@ double perf_worker_seconds(const struct perf_worker *w);
 
 /** Write the --json document. \return 0 or a negative errno (message printed). */
 int perf_json_write(const char *path);
+
+/* ---- perf_mpath_group.c, perf_mpath.c (multipath) ---------------------------------------- */
+
+/** Parse a --multipath-policy name ('_' may stand for '-'). \return 0 or -EINVAL. */
+int perf_mpath_policy_parse(const char *s, int *policy);
+/**
+ * Group \p n paths: equal (subsystem NQN, NSID) pairs get the same group number, numbered in
+ * order of first appearance. \return the number of groups.
+ */
+uint32_t perf_mpath_group(const char *const *subnqn, const uint32_t *nsid, uint32_t n,
+			  uint32_t *group);
+/** Main thread, after register_namespaces(): fold the namespaces of one subsystem into
+ *  multipath namespaces. \return 0 or a negative errno (message printed). */
+int perf_mpath_fold(void);
+/** Main thread, after associate_workers(): check the one-worker-per-controller rule. */
+int perf_mpath_check_workers(void);
+/** Worker thread, in perf_worker_prepare(): create the multipath namespace of \p c. */
+int perf_mpath_ctx_prepare(struct perf_worker *w, struct perf_ns_ctx *c);
+/** Worker thread: counters at the start / end of the measured run. */
+void perf_mpath_snap_begin(struct perf_ns_ctx *c);
+void perf_mpath_snap_end(struct perf_ns_ctx *c);
+/** Worker thread, in cleanup: destroy the multipath namespace. */
+void perf_mpath_ctx_cleanup(struct perf_ns_ctx *c);
+/** Per-path lines of the text report. */
+void perf_mpath_report(FILE *f);
+/** Per-path objects for --json (NULL without multipath). */
+struct json_object *perf_mpath_json(const struct perf_ns_ctx *c);
 
 /* ---- perf_tgt.c --------------------------------------------------------------------------- */
 

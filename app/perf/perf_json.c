@@ -196,6 +196,8 @@ options(void)
 	add_u64(j, "verify_seed", o->verify_seed);
 	add_u64(j, "rate_iops", o->rate_iops);
 	add_str(j, "poll", poll_names[o->poll_mode]);
+	add_str(j, "multipath_policy", o->mpath_policy < 0 ? NULL : nvtcp_mpath_policy_str(
+			(enum nvtcp_mpath_policy)o->mpath_policy));
 	return j;
 }
 
@@ -395,6 +397,9 @@ results(void)
 			json_object_object_add(d, "driver", drv_json(&c->drv, done));
 			json_object_object_add(d, "tls", tls_json(c->ns->ctrlr->tls_cipher));
 			json_object_object_add(d, "auth", auth_json(c->ns->ctrlr));
+			if (c->ns->path_stats != NULL) {
+				json_object_object_add(d, "multipath", perf_mpath_json(c));
+			}
 			if (t_cipher == NULL) {
 				t_cipher = c->ns->ctrlr->tls_cipher;
 			} else if (strcmp(t_cipher, c->ns->ctrlr->tls_cipher) != 0) {

@@ -56,6 +56,7 @@ enum {
 	OPT_PSK_PATH,
 	OPT_DHCHAP_SECRET,
 	OPT_DHCHAP_CTRL_SECRET,
+	OPT_MULTIPATH_POLICY,
 };
 
 #define SHORT_OPTS ":a:b:c:d:e:ghi:lmo:q:r:k:s:t:vw:y:z:A:C:DEF:GHILM:NO:P:Q:RS:T:U:VZ:"
@@ -145,6 +146,7 @@ static const struct option g_long_opts[] = {
 	{"psk-path", required_argument, NULL, OPT_PSK_PATH},
 	{"dhchap-secret", required_argument, NULL, OPT_DHCHAP_SECRET},
 	{"dhchap-ctrl-secret", required_argument, NULL, OPT_DHCHAP_CTRL_SECRET},
+	{"multipath-policy", required_argument, NULL, OPT_MULTIPATH_POLICY},
 	{NULL, 0, NULL, 0},
 };
 
@@ -404,6 +406,7 @@ opts_defaults(struct perf_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->rwmixread = -1;
 	o->qpairs_per_ns = 1;
+	o->mpath_policy = -1;
 	o->keepalive_ms = PERF_DEFAULT_KATO_MS;
 	o->quiet_count = 1;
 	o->buf_align = 0x200;
@@ -820,6 +823,13 @@ parse_one(struct perf_opts *o, int ch, const char *arg, const char *label, char 
 		}
 		o->rate_iops = v;
 		return 0;
+	case OPT_MULTIPATH_POLICY:
+		if (perf_mpath_policy_parse(arg, &o->mpath_policy) != 0) {
+			errf(err, errlen, "%s: unknown policy '%s' (active-passive, round-robin, "
+			     "queue-depth)", label, arg);
+			return -EINVAL;
+		}
+		return 0;
 	case OPT_POLL:
 		if (strcmp(arg, "auto") == 0) {
 			o->poll_mode = PERF_POLL_AUTO;
@@ -946,6 +956,16 @@ opts_check(struct perf_opts *o, char *err, size_t errlen)
 	if (o->tls && o->num_trids == 0) {
 		errf(err, errlen, "--tls / --psk: only with -r (the embedded target has no TLS "
 		     "listener)");
+		return -EINVAL;
+	}
+	if (o->mpath_policy >= 0 && o->num_trids == 0) {
+		errf(err, errlen, "--multipath-policy: only with -r (the paths are the -r "
+		     "controllers of one subsystem)");
+		return -EINVAL;
+	}
+	if (o->mpath_policy >= 0 && (o->qpairs_per_ns != 1 || o->use_every_core)) {
+		errf(err, errlen, "--multipath-policy: one queue pair per path and one worker per "
+		     "multipath namespace: -P must be 1 and --use-every-core is not allowed");
 		return -EINVAL;
 	}
 	if (o->prefill && !o->verify) {
@@ -1149,6 +1169,8 @@ perf_usage_full(FILE *f)
 		"\t\tthe default)\n"
 		"\t--tcp-user-timeout <ms> TCP_USER_TIMEOUT of every connection (0 = the kernel's)\n"
 		"\t--poll <mode> auto (default), group (poll groups), qpair (poll queue pairs)\n"
+		"\t--multipath-policy <p> the -r controllers of one subsystem are paths of one\n"
+		"\t\tnamespace (ANA, failover): round-robin, active-passive, queue-depth\n"
 		"\t--tgt-ns-size <size> embedded target: RAM namespace size (default 256M)\n"
 		"\t--tgt-block-size <n> embedded target: 512 (default) or 4096\n"
 		"\t--tgt-backend <b> embedded target: malloc (default) or null (no data kept)\n"

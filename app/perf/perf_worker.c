@@ -100,6 +100,19 @@ task_issue(struct perf_task *t)
 	struct nvtcp_qpair *qp = c->qpairs[c->last_qpair];
 	uint64_t lba = t->offset * ns->io_blocks;
 
+	if (ns->mns != NULL) {
+		/* Multipath: the layer picks the path. */
+		if (t->iov != NULL) {
+			return t->is_read ? nvtcp_mpath_ns_readv(ns->mns, lba, ns->io_blocks, t->iov,
+								 t->iovcnt, io_complete, t, 0)
+					  : nvtcp_mpath_ns_writev(ns->mns, lba, ns->io_blocks, t->iov,
+								  t->iovcnt, io_complete, t, 0);
+		}
+		return t->is_read ? nvtcp_mpath_ns_read(ns->mns, t->buf, lba, ns->io_blocks,
+							io_complete, t, 0)
+				  : nvtcp_mpath_ns_write(ns->mns, t->buf, lba, ns->io_blocks,
+							 io_complete, t, 0);
+	}
 	if (++c->last_qpair == c->num_qpairs) {
 		c->last_qpair = 0;
 	}
@@ -454,6 +467,7 @@ snap_begin(struct perf_worker *w)
 		for (uint32_t q = 0; q < c->num_qpairs; q++) {
 			nvtcp_qpair_get_stats(c->qpairs[q], &c->qp_snap[q]);
 		}
+		perf_mpath_snap_begin(c);
 	}
 	if (w->group != NULL) {
 		nvtcp_poll_group_get_stats(w->group, &w->pg_snap);
@@ -530,12 +544,34 @@ poll_io(struct perf_worker *w)
 	uint32_t max = g_perf.opts.max_completions;
 	int64_t n = 0;
 
+	if (nvtcp_unlikely(w->num_mpath != 0)) {
+		/* Multipath namespaces poll their paths' queue pairs and admin queues; they are
+		 * never in the poll group. -ENXIO: every path failed for good. */
+		for (uint32_t i = 0; i < w->num_ctxs; i++) {
+			struct perf_ns_ctx *c = w->ctxs[i];
+			int32_t rc;
+
+			if (c->ns->mns == NULL) {
+				continue;
+			}
+			rc = nvtcp_mpath_ns_process_completions(c->ns->mns, max);
+			if (nvtcp_unlikely(rc < 0)) {
+				return rc;
+			}
+			n += rc;
+		}
+	}
 	if (w->group != NULL) {
-		return nvtcp_poll_group_process_completions(w->group, max);
+		int64_t rc = nvtcp_poll_group_process_completions(w->group, max);
+
+		return rc < 0 ? rc : n + rc;
 	}
 	for (uint32_t i = 0; i < w->num_ctxs; i++) {
 		struct perf_ns_ctx *c = w->ctxs[i];
 
+		if (c->ns->mns != NULL) {
+			continue;
+		}
 		for (uint32_t q = 0; q < c->num_qpairs; q++) {
 			int32_t rc = nvtcp_qpair_process_completions(c->qpairs[q], max);
 
@@ -626,6 +662,7 @@ worker_finish(struct perf_worker *w)
 			waiting++;
 		}
 		c->end_tasks_busy = c->outstanding + waiting;
+		perf_mpath_snap_end(c);
 		c->end_drv_outstanding = 0;
 		c->end_reconnects = 0;
 		for (uint32_t q = 0; q < c->num_qpairs; q++) {
@@ -638,7 +675,8 @@ worker_finish(struct perf_worker *w)
 	}
 	if (w->group != NULL) {
 		for (uint32_t i = 0; i < w->num_ctxs; i++) {
-			for (uint32_t q = 0; q < w->ctxs[i]->num_qpairs; q++) {
+			for (uint32_t q = 0; w->ctxs[i]->ns->mns == NULL &&
+					     q < w->ctxs[i]->num_qpairs; q++) {
 				nvtcp_poll_group_remove(w->group, w->ctxs[i]->qpairs[q]);
 			}
 		}
@@ -890,8 +928,12 @@ perf_worker_prepare(struct perf_worker *w)
 	int rc;
 
 	w->num_qpairs = 0;
+	w->num_mpath = 0;
 	for (uint32_t i = 0; i < w->num_ctxs; i++) {
 		rc = ctx_prepare(w, w->ctxs[i], i);
+		if (rc == 0) {
+			rc = perf_mpath_ctx_prepare(w, w->ctxs[i]);
+		}
 		if (rc != 0) {
 			if (w->err[0] == '\0') {
 				snprintf(w->err, sizeof(w->err), "core %u: preparing %s failed: %s",
@@ -899,7 +941,9 @@ perf_worker_prepare(struct perf_worker *w)
 			}
 			return rc;
 		}
-		w->num_qpairs += w->ctxs[i]->num_qpairs;
+		if (w->ctxs[i]->ns->mns == NULL) {
+			w->num_qpairs += w->ctxs[i]->num_qpairs;
+		}
 	}
 	use_group = o->poll_mode == PERF_POLL_GROUP ||
 		    (o->poll_mode == PERF_POLL_AUTO && w->num_qpairs > 1);
@@ -911,7 +955,8 @@ perf_worker_prepare(struct perf_worker *w)
 			return -ENOMEM;
 		}
 		for (uint32_t i = 0; i < w->num_ctxs; i++) {
-			for (uint32_t q = 0; q < w->ctxs[i]->num_qpairs; q++) {
+			for (uint32_t q = 0; w->ctxs[i]->ns->mns == NULL &&
+					     q < w->ctxs[i]->num_qpairs; q++) {
 				rc = nvtcp_poll_group_add(w->group, w->ctxs[i]->qpairs[q]);
 				if (rc != 0) {
 					snprintf(w->err, sizeof(w->err), "core %u: adding a queue "
@@ -987,7 +1032,8 @@ perf_worker_cleanup(struct perf_worker *w)
 	nvtcp_poller_unregister(&w->poller);
 	if (w->group != NULL) {
 		for (uint32_t i = 0; i < w->num_ctxs; i++) {
-			for (uint32_t q = 0; q < w->ctxs[i]->num_qpairs; q++) {
+			for (uint32_t q = 0; w->ctxs[i]->ns->mns == NULL &&
+					     q < w->ctxs[i]->num_qpairs; q++) {
 				nvtcp_poll_group_remove(w->group, w->ctxs[i]->qpairs[q]);
 			}
 		}
@@ -997,6 +1043,7 @@ perf_worker_cleanup(struct perf_worker *w)
 	for (uint32_t i = 0; i < w->num_ctxs; i++) {
 		struct perf_ns_ctx *c = w->ctxs[i];
 
+		perf_mpath_ctx_cleanup(c);
 		nvtcp_dma_free(c->buf_base);
 		c->buf_base = NULL;
 		free(c->tasks);

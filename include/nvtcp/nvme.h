@@ -427,6 +427,17 @@ int nvtcp_ctrlr_cmd_admin_raw(struct nvtcp_ctrlr *ctrlr, const struct nvtcp_nvme
 void nvtcp_ctrlr_register_aer_callback(struct nvtcp_ctrlr *ctrlr, nvtcp_cmd_cb cb, void *cb_arg);
 
 /**
+ * The AER callback registered now, so that a layer (e.g. multipath) can chain itself in front
+ * of it and forward every event.
+ *
+ * \param ctrlr Controller.
+ * \param cb Set to the callback (NULL when none).
+ * \param cb_arg Set to its argument.
+ */
+void nvtcp_ctrlr_get_aer_callback(const struct nvtcp_ctrlr *ctrlr, nvtcp_cmd_cb *cb,
+				  void **cb_arg);
+
+/**
  * Choose the action on command timeouts (admin_timeout_ms, io_timeout_ms). Without a callback
  * (or when it returns NVTCP_TIMEOUT_ACTION_DEFAULT) a timed-out command is aborted (admin
  * Abort with its SQID and CID); if it still has not completed one timeout later, or the Abort

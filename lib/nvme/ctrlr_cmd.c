@@ -320,6 +320,13 @@ nvtcp_ctrlr_register_aer_callback(struct nvtcp_ctrlr *c, nvtcp_cmd_cb cb, void *
 	c->aer_cb_arg = cb_arg;
 }
 
+void
+nvtcp_ctrlr_get_aer_callback(const struct nvtcp_ctrlr *c, nvtcp_cmd_cb *cb, void **cb_arg)
+{
+	*cb = c->aer_cb;
+	*cb_arg = c->aer_cb_arg;
+}
+
 static void aer_done(void *cb_arg, const struct nvtcp_nvme_cpl *cpl);
 
 void

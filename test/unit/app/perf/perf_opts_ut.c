@@ -10,6 +10,7 @@
 #include "ut.h"
 
 #include "perf_opts.c"
+#include "perf_mpath_group.c"
 
 static struct perf_opts g_o;
 static char g_err[512];
@@ -429,6 +430,63 @@ test_core_list(void)
 	CU_ASSERT_EQUAL(perf_core_list_to_mask("0", buf, 3), -ENOSPC);
 }
 
+#define R_A "trtype:tcp traddr:10.0.0.1 trsvcid:4420 subnqn:nqn.2016-06.io.spdk:cnode1"
+#define R_B "trtype:tcp traddr:10.0.0.2 trsvcid:4420 subnqn:nqn.2016-06.io.spdk:cnode1"
+
+static void
+test_multipath_opts(void)
+{
+	int pol = -1;
+
+	CU_ASSERT_EQUAL_FATAL(parse(BASE, "-r", R_A, NULL), 0);
+	CU_ASSERT_EQUAL(g_o.mpath_policy, -1);
+	CU_ASSERT_EQUAL_FATAL(parse(BASE, "-r", R_A, "-r", R_B, "--multipath-policy",
+				    "round-robin", NULL), 0);
+	CU_ASSERT_EQUAL(g_o.mpath_policy, NVTCP_MPATH_POLICY_ROUND_ROBIN);
+	CU_ASSERT_EQUAL(g_o.num_trids, 2);
+	CU_ASSERT_EQUAL(parse(BASE, "-r", R_A, "--multipath-policy", "queue_depth", NULL), 0);
+	CU_ASSERT_EQUAL(g_o.mpath_policy, NVTCP_MPATH_POLICY_QUEUE_DEPTH);
+	CU_ASSERT_EQUAL(parse(BASE, "-r", R_A, "--multipath-policy", "active-passive", NULL), 0);
+	CU_ASSERT_EQUAL(g_o.mpath_policy, NVTCP_MPATH_POLICY_ACTIVE_PASSIVE);
+	/* Refusals name the option and the reason. */
+	CU_ASSERT_EQUAL(parse(BASE, "-r", R_A, "--multipath-policy", "fastest", NULL), -EINVAL);
+	CU_ASSERT_TRUE(err_has("--multipath-policy") && err_has("fastest"));
+	CU_ASSERT_EQUAL(parse(BASE, "--multipath-policy", "round-robin", NULL), -EINVAL);
+	CU_ASSERT_TRUE(err_has("only with -r"));
+	CU_ASSERT_EQUAL(parse(BASE, "-r", R_A, "-P", "2", "--multipath-policy", "round-robin",
+			      NULL), -EINVAL);
+	CU_ASSERT_TRUE(err_has("-P must be 1"));
+	CU_ASSERT_EQUAL(parse(BASE, "-r", R_A, "--use-every-core", "--multipath-policy",
+			      "round-robin", NULL), -EINVAL);
+	CU_ASSERT_TRUE(err_has("--use-every-core"));
+	CU_ASSERT_EQUAL(perf_mpath_policy_parse("", &pol), -EINVAL);
+	CU_ASSERT_EQUAL(perf_mpath_policy_parse("round-robin-x", &pol), -EINVAL);
+	CU_ASSERT_EQUAL(perf_mpath_policy_parse("Round-Robin", &pol), -EINVAL);
+	CU_ASSERT_EQUAL(perf_mpath_policy_parse("0123456789012345678901234567890123", &pol),
+			-EINVAL);
+}
+
+static void
+test_multipath_group(void)
+{
+	/* Same NQN and NSID group, in order of first appearance; another NSID of the same
+	 * subsystem or another subsystem is a group of its own. */
+	const char *nqn[] = {"nqn.a", "nqn.b", "nqn.a", "nqn.a", "nqn.b", "nqn.ab"};
+	const uint32_t nsid[] = {1, 1, 1, 2, 1, 1};
+	uint32_t g[6];
+
+	CU_ASSERT_EQUAL(perf_mpath_group(nqn, nsid, 6, g), 4);
+	CU_ASSERT_EQUAL(g[0], 0);
+	CU_ASSERT_EQUAL(g[1], 1);
+	CU_ASSERT_EQUAL(g[2], 0);
+	CU_ASSERT_EQUAL(g[3], 2);
+	CU_ASSERT_EQUAL(g[4], 1);
+	CU_ASSERT_EQUAL(g[5], 3);
+	CU_ASSERT_EQUAL(perf_mpath_group(nqn, nsid, 1, g), 1);
+	CU_ASSERT_EQUAL(g[0], 0);
+	CU_ASSERT_EQUAL(perf_mpath_group(nqn, nsid, 0, g), 0);
+}
+
 static void
 add_tests(void)
 {
@@ -446,6 +504,8 @@ add_tests(void)
 	CU_ADD_TEST(s, test_getopt_errors);
 	CU_ADD_TEST(s, test_usage_text);
 	CU_ADD_TEST(s, test_core_list);
+	CU_ADD_TEST(s, test_multipath_opts);
+	CU_ADD_TEST(s, test_multipath_group);
 }
 
 NVTCP_UT_MAIN(add_tests)

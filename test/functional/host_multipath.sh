@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Host multipath (lib/mpath, doc/multipath.md) against nvtcp_tgt with two listeners of one
+# subsystem. mpath_io keeps verified I/O (QD 32, every block written is read back and checked)
+# on one multipath namespace over both paths while this script:
+#   1. flips the ANA states of the two listeners by RPC every few seconds (optimized /
+#      non_optimized / inaccessible / change), the connections staying up;
+#   2. drops path 2 (remove_listener: the target closes its connections) and adds it back;
+#   3. makes path 1 inaccessible and path 2 optimized, then the reverse.
+# Expected: 0 errors, 0 mismatches, no I/O lost or completed twice, and both paths carried
+# I/O (the per-path counters show the traffic moving). Then the single-path case: the only
+# listener is removed for 5 s and added back, and the target is stopped and started again
+# mid-run: I/O waits across the reconnect: 0 errors.
+# Also: nvtcp_mpath_connect_all() (mpath_io --discover) finds both listeners in the discovery
+# log and groups them. Policies: round-robin for the two-path runs, active-passive for the
+# single path.
+# Ports 5450..5451 (this test's range; MPATH_PORT1/MPATH_PORT2 override). DURATION (default
+# 40) sets the two-path run's length. The faults are mpath_faults (mpath_lib.sh).
+set -uo pipefail
+. "$(dirname "$0")/tgt_lib.sh"
+. "$(dirname "$0")/mpath_lib.sh"
+
+RPC_PY=$ROOT/scripts/nvtcp-rpc
+MPIO=$BUILD_DIR/test/functional/mpath_io
+NQN=nqn.2024-01.io.nvtcp:mpath
+P1=${MPATH_PORT1:-5450} P2=${MPATH_PORT2:-5451}
+SOCK=$TMP/mp.sock
+DURATION=${DURATION:-40}
+
+for b in "$MPIO" "$RPC_PY"; do
+	[ -x "$b" ] || { log "FAIL: $b not built"; failures+=("missing $b"); finish; }
+done
+
+cat >"$TMP/mp.json" <<JSON
+{
+  "subsystems": [
+    {
+      "nqn": "$NQN", "allow_any_host": true,
+      "namespaces": [ {"nsid": 1, "backend": "malloc", "size": "16M"} ],
+      "listeners": [
+        {"address": "127.0.0.1", "port": $P1, "ana_state": "optimized"},
+        {"address": "127.0.0.1", "port": $P2, "ana_state": "optimized"}
+      ]
+    }
+  ]
+}
+JSON
+
+tgt_start mp -m 0x1 --rpc-socket "$SOCK" --config "$TMP/mp.json" || finish
+
+R1="traddr:127.0.0.1 trsvcid:$P1 subnqn:$NQN"
+R2="traddr:127.0.0.1 trsvcid:$P2 subnqn:$NQN"
+
+# ---- Two paths: ANA flips and a dropped path -------------------------------------------------
+"$MPIO" -r "$R1" -r "$R2" -q 32 -t "$DURATION" -p round-robin --ctrl-loss-tmo 60 \
+	--reconnect-delay 1000 --expect-all-paths >"$TMP/two.out" 2>"$TMP/two.err" &
+MP_PID=$!
+mpath_faults "$MP_PID" "$DURATION"
+wait "$MP_PID"
+rc=$?
+grep -E '^t=(5|10|15|20|25|30|35)\b' "$TMP/two.out" | cut -c1-400
+tail -n 2 "$TMP/two.out"
+if [ "$rc" != 0 ]; then
+	log "FAIL: two paths: mpath_io exit $rc"
+	tail -n 20 "$TMP/two.err"
+	failures+=("two paths")
+fi
+# Each path's I/O count must have moved during the run, not only at the start.
+if ! grep -q 'failovers=[1-9]' "$TMP/two.out"; then
+	log "FAIL: two paths: no I/O failed over (the faults did not reach the host?)"
+	failures+=("no failover")
+fi
+
+# ---- Discovery-driven set-up: both listeners found and grouped --------------------------------
+check "connect all from the discovery log" "$MPIO" --discover "traddr:127.0.0.1 trsvcid:$P1" \
+	--subnqn "$NQN" -q 32 -t 3 -p round-robin --expect-all-paths
+
+# ---- One path: the listener goes away for 5 s, I/O waits -------------------------------------
+"$MPIO" -r "$R1" -q 32 -t 15 -p active-passive --ctrl-loss-tmo 60 --reconnect-delay 1000 \
+	>"$TMP/one.out" 2>"$TMP/one.err" &
+MP_PID=$!
+sleep 4
+rpc nvmf_subsystem_remove_listener "$NQN" -t tcp -a 127.0.0.1 -s "$P1"
+log "single path: listener $P1 removed"
+sleep 5
+rpc nvmf_subsystem_add_listener "$NQN" -t tcp -a 127.0.0.1 -s "$P1" -n optimized
+log "single path: listener $P1 back"
+wait "$MP_PID"
+rc=$?
+tail -n 2 "$TMP/one.out"
+if [ "$rc" != 0 ]; then
+	log "FAIL: single path: mpath_io exit $rc"
+	tail -n 20 "$TMP/one.err"
+	failures+=("single path")
+fi
+if ! grep -q 'result .* held=[1-9]\|result .* retries=[1-9]' "$TMP/one.out"; then
+	log "FAIL: single path: no I/O was held or retried (the outage did not reach the host?)"
+	failures+=("single path no outage")
+fi
+
+tgt_stop
+
+# ---- One path: the target is stopped mid-run and started again ------------------------------
+# Same identity and data across the restart (fixed serial, UUID, NGUID; a file-backed
+# namespace), so that the host's re-validation accepts it and the verification spans it.
+cat >"$TMP/rs.json" <<JSON
+{
+  "subsystems": [
+    {
+      "nqn": "$NQN", "allow_any_host": true, "serial": "MPATHRESTART1",
+      "namespaces": [
+        {"nsid": 1, "backend": "file", "path": "$TMP/ns1.img", "size": "16M",
+         "block_size": 512, "create": true,
+         "uuid": "3b1f6c2a-7d4e-4f10-9a8b-5c6d7e8f9012",
+         "nguid": "3b1f6c2a7d4e4f109a8b5c6d7e8f9012"}
+      ],
+      "listeners": [ {"address": "127.0.0.1", "port": $P1} ]
+    }
+  ]
+}
+JSON
+tgt_start rs -m 0x1 --config "$TMP/rs.json" || finish
+"$MPIO" -r "$R1" -q 32 -t 25 -p active-passive --ctrl-loss-tmo 60 --reconnect-delay 1000 \
+	>"$TMP/rs.out" 2>"$TMP/rs.err" &
+MP_PID=$!
+sleep 5
+tgt_stop
+log "target restart: stopped"
+sleep 5
+tgt_start rs -m 0x1 --config "$TMP/rs.json" || finish
+log "target restart: started again"
+wait "$MP_PID"
+rc=$?
+tail -n 2 "$TMP/rs.out"
+if [ "$rc" != 0 ]; then
+	log "FAIL: target restart: mpath_io exit $rc"
+	tail -n 20 "$TMP/rs.err"
+	failures+=("target restart")
+fi
+if ! grep -q 'result .* retries=[1-9]' "$TMP/rs.out"; then
+	log "FAIL: target restart: no I/O was retried (the restart did not reach the host?)"
+	failures+=("target restart no outage")
+fi
+tgt_stop
+finish
