@@ -14,6 +14,9 @@
 #     and the target (each queue's connect line says TLS, each queue authenticated) show both
 #     in effect; over TLS a wrong DH-HMAC-CHAP secret is still refused (TLS does not replace
 #     authentication); SC_C is 0 (no secure channel concatenation, doc/security.md);
+#   - re-authentication (nvtcp_perf --reauth-interval) during verified I/O, and one with a
+#     wrong secret (--reauth-dhchap-secret): refused, the controller torn down and reconnected;
+#   - a hostile host starting 1,000 authentications that it never finishes (see flood());
 #   - the target's output never holds a secret; it stops cleanly.
 # Needs only the host tools' --dhchap-secret / --dhchap-ctrl-secret / --psk. Env:
 # TGT_AUTH_PORT, TGT_AUTH_TLS_PORT (listen ports, default 0 = any). Exit 0 pass, 1 fail.
@@ -51,7 +54,10 @@ k=os.urandom(32)
 sys.stdout.write("NVMeTLSkey-1:01:%s:" % base64.b64encode(k+struct.pack("<I",zlib.crc32(k))).decode())' \
 	>"$TMP/psk.txt"
 
-tgt_start auth -m 0x1 -L info --listen "127.0.0.1:${TGT_AUTH_PORT:-0}" \
+# Each authentication step may take 3 s (default 15): the flood below waits for it.
+AUTH_TIMEOUT_MS=3000
+echo "{\"options\": {\"auth_timeout_ms\": $AUTH_TIMEOUT_MS}}" >"$TMP/opts.json"
+tgt_start auth -m 0x1 -L info --config "$TMP/opts.json" --listen "127.0.0.1:${TGT_AUTH_PORT:-0}" \
 	--listen "127.0.0.1:${TGT_AUTH_TLS_PORT:-0}" --secure-channel required \
 	--subsys "$NQN" --ns malloc:64M \
 	--allow-host "$HOSTNQN" --psk "$TMP/psk.txt" --dhchap-key "$TMP/host.key" || finish
@@ -184,6 +190,132 @@ tls_perf() {
 	tls_conn_ok 0 1 2
 }
 check "TLS + authentication: perf -V, 2 I/O queues" tls_perf
+
+# Re-authentication during verified I/O: nvtcp_perf --reauth-interval 1 re-authenticates the
+# admin queue every second (a new transaction on the live queue; the target logs
+# "re-authentication requested" and "authenticated" each time); I/O goes on with 0 errors.
+reauth() {
+	local n
+	set_host sha512 ffdhe2048 "$TMP/ctrl.key" || return 1
+	mark_log
+	"$PERF" --no-progress -c "$HMASK" -V -r "$TRID" --dhchap-secret "$TMP/host.key" \
+		--dhchap-ctrl-secret "$TMP/ctrl.key" -q 16 -o 4096 -w randrw -M 50 -t 4 -P 2 \
+		--reauth-interval 1 >"$TMP/perf.out" 2>&1 || { tail -n 5 "$TMP/perf.out"; return 1; }
+	grep -q "Verification PASSED" "$TMP/perf.out" &&
+		grep -q "completed with error 0$" "$TMP/perf.out" || return 1
+	# (The last one may still be running when the run ends: it is cancelled at detach.)
+	n=$(sed -n 's/^Re-authentications: [0-9]* started, \([0-9]*\) succeeded, 0 failed, [01] in progress at the end$/\1/p' \
+		"$TMP/perf.out")
+	[ -n "$n" ] && [ "$n" -ge 2 ] || { grep "^Re-auth" "$TMP/perf.out"; return 1; }
+	new_log >"$TMP/new.log"
+	[ "$(grep -c "controller [0-9]* qid 0: re-authentication requested" "$TMP/new.log")" -ge "$n" ] &&
+		[ "$(grep -c "qid 0 authenticated: sha512, ffdhe2048, bidirectional" "$TMP/new.log")" -ge $((n + 1)) ] ||
+		{ echo "target log: re-authentications not logged"; return 1; }
+	echo "    $n re-authentications during perf -V, target logged each; $(grep -m1 'I/O accounting' "$TMP/perf.out")"
+}
+check "re-authentication during verified I/O" reauth
+
+# Re-authentication with a wrong host secret (perf --reauth-dhchap-secret: the secret of the
+# re-authentications only): the target answers AUTH_Failure1 and tears the controller down
+# (as Linux nvmet); the host reports the failure (exit 1), resets and reconnects with its
+# configured secret (every queue authenticates again); the commands in flight at the teardown
+# complete with an abort status, and the data still verifies.
+reauth_wrong() {
+	set_host sha512 ffdhe2048 "$TMP/ctrl.key" || return 1
+	mark_log
+	"$PERF" --no-progress -c "$HMASK" -V -r "$TRID" --dhchap-secret "$TMP/host.key" \
+		--dhchap-ctrl-secret "$TMP/ctrl.key" -q 16 -o 4096 -w randrw -M 50 -t 4 -P 2 \
+		--reauth-interval 2 --reauth-dhchap-secret "$TMP/wrong-host.key" >"$TMP/perf.out" 2>&1 &&
+		{ echo "perf exited 0"; return 1; }
+	grep -E "re-authentication failed|^Re-auth|Verification|I/O accounting" "$TMP/perf.out" |
+		sed 's/^/    /'
+	grep -q "re-authentication failed: authentication failed: authentication failed (qid 0, step success1, reported by the controller)" "$TMP/perf.out" &&
+		grep -q "^Re-authentication of .* failed: Permission denied" "$TMP/perf.out" &&
+		grep -q "Verification PASSED" "$TMP/perf.out" || return 1
+	new_log >"$TMP/new.log"
+	grep -q "qid 0: re-authentication requested" "$TMP/new.log" &&
+		grep -q "qid 0, step reply, reason authentication failed (AUTH_Failure1 sent)" "$TMP/new.log" &&
+		grep -q "torn down: authentication failed" "$TMP/new.log" ||
+		{ echo "target log: no failed re-authentication"; return 1; }
+	# The reconnect: a new admin queue and both I/O queues authenticated after the teardown.
+	sed -n '/torn down: authentication failed/,$p' "$TMP/new.log" >"$TMP/after.log"
+	for q in 0 1 2; do
+		grep -q "qid $q authenticated: sha512, ffdhe2048, bidirectional" "$TMP/after.log" ||
+			{ echo "qid $q did not authenticate after the teardown"; return 1; }
+	done
+}
+check "re-authentication with a wrong secret" reauth_wrong
+
+# A hostile host (greedy_host.py --auth-flood, from 127.0.0.2: the per-address limit is per
+# source IP and loopback answers every 127/8 address) starts 1,000 authentications with the
+# legitimate host NQN (NQNs are not secret) and never finishes one: stalled after the Connect,
+# after AUTH_Negotiate (all groups offered and allowed: the target answers with its costliest,
+# an ffdhe8192 Challenge), or after reading the Challenge; 6 ms apart, so that the flood
+# outlasts a step timeout and refills the slots that the timeouts free. The target must refuse every Connect beyond max_auth_per_addr (4) with
+# Controller Busy, close each stalled connection after auth_timeout_ms with "reason timed out",
+# keep its RSS flat, and meanwhile serve the real host: nvtcp_perf -V (authenticated, running
+# through the flood) and two fresh identify attaches (a full transaction each) from 127.0.0.1.
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+kv() { sed -n "s/^$1 //p" "$TMP/flood.out"; }
+flood() {
+	local rss0 rss1 perf_pid rc acc busy timeouts refusals i t0
+	set_host sha512 null,ffdhe2048,ffdhe3072,ffdhe4096,ffdhe6144,ffdhe8192 "$TMP/ctrl.key" ||
+		return 1
+	mark_log
+	rss0=$(rss_kib "$TGT_PID")
+	"$PERF" --no-progress -c "$HMASK" -V -r "$TRID" --dhchap-secret "$TMP/host.key" \
+		--dhchap-ctrl-secret "$TMP/ctrl.key" -q 8 -o 4096 -w randrw -M 50 -t 8 -P 1 \
+		>"$TMP/flood-perf.out" 2>&1 &
+	perf_pid=$!
+	sleep 1
+	timeout 60 python3 "$ROOT/test/tools/greedy_host/greedy_host.py" --port "${TGT_PORTS[0]}" \
+		--src 127.0.0.2 --subnqn "$NQN" --hostnqn "$HOSTNQN" --auth-flood 1000 \
+		--interval 0.006 --hold $((AUTH_TIMEOUT_MS / 1000 + 3)) >"$TMP/flood.out" 2>&1 &
+	local flood_pid=$!
+	for i in 1 2; do
+		sleep 1
+		"$IDENT" -t 30 -r "$TRID" --dhchap-secret "$TMP/host.key" \
+			--dhchap-ctrl-secret "$TMP/ctrl.key" >/dev/null 2>"$TMP/id.err" ||
+			{ echo "identify $i during the flood failed:"; cat "$TMP/id.err"; return 1; }
+	done
+	t0=$(date +%s%N)
+	wait "$flood_pid" || { echo "flood client failed:"; cat "$TMP/flood.out"; return 1; }
+	echo "    flood client done $((($(date +%s%N) - t0) / 1000000)) ms after the identifies"
+	wait "$perf_pid"
+	rc=$?
+	rss1=$(rss_kib "$TGT_PID")
+	sed 's/^/    flood: /' "$TMP/flood.out"
+	[ "$rc" = 0 ] && grep -q "Verification PASSED" "$TMP/flood-perf.out" ||
+		{ echo "perf during the flood:"; tail -n 5 "$TMP/flood-perf.out"; return 1; }
+	acc=$(kv accepted)
+	busy=$(kv refused_0x4181)
+	[ "$(kv attempts)" = 1000 ] && [ "$acc" -ge 4 ] && [ "$(kv closed)" = "$acc" ] &&
+		[ "$(kv still_open)" = 0 ] && [ $((acc + busy)) = 1000 ] ||
+		{ echo "unexpected flood outcome"; return 1; }
+	# Dropped within the step timeout (plus the target's timer granularity and the load).
+	[ "$(kv max_hold_ms)" -le $((AUTH_TIMEOUT_MS + 2000)) ] ||
+		{ echo "a stalled connection was held $(kv max_hold_ms) ms"; return 1; }
+	new_log >"$TMP/new.log"
+	timeouts=$(grep -cE "authentication failed: host $HOSTNQN \(127\.0\.0\.2:[0-9]+\), qid 0, step [A-Za-z_ ]+, reason timed out" "$TMP/new.log")
+	refusals=$(grep -c "127.0.0.2:[0-9]*: Connect qid 0 .* refused: authentication refused: max_auth_per_addr 4 reached" "$TMP/new.log")
+	echo "    target log: $timeouts 'reason timed out', $refusals 'max_auth_per_addr 4 reached'"
+	[ "$timeouts" = "$acc" ] && [ "$refusals" = "$busy" ] || return 1
+	# Bounded memory: nothing per refused or dropped attempt stays behind.
+	[ $((rss1 - rss0)) -le 8192 ] || { echo "RSS grew by $((rss1 - rss0)) KiB"; return 1; }
+	"$RPC_PY" -s "$TMP/auth.sock" nvmf_get_stats >"$TMP/stats.json" || return 1
+	python3 - "$TMP/stats.json" "$busy" <<-'EOF'
+		import json, sys
+		rl = json.load(open(sys.argv[1]))["resource_limits"]
+		ref = rl["limits"]["max_auth_per_addr"]["refusals"]
+		assert ref >= int(sys.argv[2]), "max_auth_per_addr refusals %d" % ref
+		for a in rl["addresses"]:
+		    assert a["authentications"] == 0, "slots still held: %s" % a
+		print("    nvmf_get_stats: max_auth_per_addr refusals %d, no slot held" % ref)
+	EOF
+	echo "    perf -V through the flood: $(grep -m1 -E '^Total' "$TMP/flood-perf.out" | tr -s ' ')"
+	echo "    1000 attempts: $acc stalled (each closed after <= $(kv max_hold_ms) ms), $busy Controller Busy; target RSS $rss0 -> $rss1 KiB"
+}
+check "hostile host: 1,000 stalled authentications from 127.0.0.2" flood
 
 # refused NAME PATTERN LOGPATTERN ARGS...: the attach fails (exit 1) with PATTERN on stderr;
 # the target logs LOGPATTERN.
