@@ -258,7 +258,7 @@ check "re-authentication with a wrong secret" reauth_wrong
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 kv() { sed -n "s/^$1 //p" "$TMP/flood.out"; }
 flood() {
-	local rss0 rss1 perf_pid rc acc busy timeouts refusals i t0
+	local rss0 rss1 perf_pid rc acc busy timeouts refusals i t0 tmax
 	set_host sha512 null,ffdhe2048,ffdhe3072,ffdhe4096,ffdhe6144,ffdhe8192 "$TMP/ctrl.key" ||
 		return 1
 	mark_log
@@ -292,10 +292,27 @@ flood() {
 	[ "$(kv attempts)" = 1000 ] && [ "$acc" -ge 4 ] && [ "$(kv closed)" = "$acc" ] &&
 		[ "$(kv still_open)" = 0 ] && [ $((acc + busy)) = 1000 ] ||
 		{ echo "unexpected flood outcome"; return 1; }
-	# Dropped within the step timeout (plus the target's timer granularity and the load).
-	[ "$(kv max_hold_ms)" -le $((AUTH_TIMEOUT_MS + 2000)) ] ||
-		{ echo "a stalled connection was held $(kv max_hold_ms) ms"; return 1; }
 	new_log >"$TMP/new.log"
+	# Dropped after the step timeout: by the target's clock (its log: from each stalled
+	# queue's Connect to its "timed out" line; the timer runs every 100 ms) within 2 s of
+	# it, and as the flooder saw it (which includes its own scheduling on a loaded machine)
+	# within three times it.
+	tmax=$(python3 - "$TMP/new.log" <<-'EOF'
+		import re, sys
+		conn, worst = {}, 0.0
+		for line in open(sys.argv[1]):
+		    m = re.match(r"\[([0-9.]+)\] .*\(127\.0\.0\.2:(\d+)\) connected to ", line)
+		    if m:
+		        conn[m.group(2)] = float(m.group(1))
+		    m = re.match(r"\[([0-9.]+)\] .*\(127\.0\.0\.2:(\d+)\), qid 0, step .*reason timed out", line)
+		    if m and m.group(2) in conn:
+		        worst = max(worst, float(m.group(1)) - conn[m.group(2)])
+		print(int(worst * 1000))
+	EOF
+	)
+	echo "    stalled queues closed after at most $tmax ms (target's log), $(kv max_hold_ms) ms (flooder)"
+	[ "$tmax" -ge "$AUTH_TIMEOUT_MS" ] && [ "$tmax" -le $((AUTH_TIMEOUT_MS + 2000)) ] &&
+		[ "$(kv max_hold_ms)" -le $((3 * AUTH_TIMEOUT_MS)) ] || return 1
 	timeouts=$(grep -cE "authentication failed: host $HOSTNQN \(127\.0\.0\.2:[0-9]+\), qid 0, step [A-Za-z_ ]+, reason timed out" "$TMP/new.log")
 	refusals=$(grep -c "127.0.0.2:[0-9]*: Connect qid 0 .* refused: authentication refused: max_auth_per_addr 4 reached" "$TMP/new.log")
 	echo "    target log: $timeouts 'reason timed out', $refusals 'max_auth_per_addr 4 reached'"
@@ -313,7 +330,7 @@ flood() {
 		print("    nvmf_get_stats: max_auth_per_addr refusals %d, no slot held" % ref)
 	EOF
 	echo "    perf -V through the flood: $(grep -m1 -E '^Total' "$TMP/flood-perf.out" | tr -s ' ')"
-	echo "    1000 attempts: $acc stalled (each closed after <= $(kv max_hold_ms) ms), $busy Controller Busy; target RSS $rss0 -> $rss1 KiB"
+	echo "    1000 attempts: $acc stalled (each closed after <= $tmax ms), $busy Controller Busy; target RSS $rss0 -> $rss1 KiB"
 }
 check "hostile host: 1,000 stalled authentications from 127.0.0.2" flood
 
