@@ -13,8 +13,8 @@
 # I/O (the per-path counters show the traffic moving). Then the single-path case: the only
 # listener is removed for 5 s and added back, and the target is stopped and started again
 # mid-run: I/O waits across the reconnect: 0 errors.
-# Also: nvtcp_mpath_connect_all() (mpath_io --discover) finds both listeners in the discovery
-# log and groups them. Policies: round-robin for the two-path runs, active-passive for the
+# Also: nvtcp_mpath_connect_all() (mpath_io --discover, and nvtcp_discover --connect-all) finds
+# both listeners in the discovery log and groups them. Policies: round-robin for the two-path runs, active-passive for the
 # single path.
 # Ports 5450..5451 (this test's range; MPATH_PORT1/MPATH_PORT2 override; the proxy takes a
 # free port). DURATION (default 60) sets the two-path run's length. The faults are
@@ -100,6 +100,21 @@ fi
 # ---- Discovery-driven set-up: both listeners found and grouped --------------------------------
 check "connect all from the discovery log" "$MPIO" --discover "traddr:127.0.0.1 trsvcid:$P1" \
 	--subnqn "$NQN" -q 32 -t 3 -p round-robin --expect-all-paths
+
+# ---- nvtcp_discover --connect-all: the same grouping from the command line ----------------------
+DISC=$BUILD_DIR/bin/nvtcp_discover
+check "nvtcp_discover --connect-all groups both listeners" bash -c \
+	"'$DISC' -r 'traddr:127.0.0.1 trsvcid:$P1' --connect-all --subnqn '$NQN' >'$TMP/ca.out' &&
+	 grep -A2 'Multipath namespace 1 of $NQN: 2 of 2 listed paths' '$TMP/ca.out' &&
+	 [ \$(grep -c 'ana optimized' '$TMP/ca.out') = 2 ]"
+"$DISC" -r "traddr:127.0.0.1 trsvcid:$P1" --connect-all --subnqn "$NQN.none" >/dev/null \
+	2>"$TMP/ca.err"
+rc=$?
+if [ "$rc" != 1 ] || ! grep -q 'not in the discovery log' "$TMP/ca.err"; then
+	log "FAIL: nvtcp_discover --connect-all with an unknown subsystem: exit $rc"
+	cat "$TMP/ca.err"
+	failures+=("connect-all unknown subsystem")
+fi
 
 # ---- One path: the listener goes away for 5 s, I/O waits -------------------------------------
 "$MPIO" -r "$R1" -q 32 -t 10 -p active-passive --ctrl-loss-tmo 60 --reconnect-delay 1000 \
