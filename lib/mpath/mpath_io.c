@@ -48,6 +48,11 @@ select_path(struct nvtcp_mpath_ns *mns)
 	uint32_t best_score = SCORE_UNUSABLE;
 	uint32_t i, n = mns->num_paths, s;
 
+	if (n == 1) {
+		/* One path: every policy picks it when usable (no loop, no rotation). */
+		best = mns->paths[0];
+		return path_score(best) != SCORE_UNUSABLE ? best : NULL;
+	}
 	switch (mns->opts.policy) {
 	case NVTCP_MPATH_POLICY_ACTIVE_PASSIVE:
 		for (i = 0; i < n; i++) {
@@ -479,14 +484,20 @@ nvtcp_mpath_ns_process_completions(struct nvtcp_mpath_ns *mns, uint32_t max)
 			move_stranded(mns);
 		}
 	}
-	for (i = 0; i < mns->num_paths; i++) {
-		if (mns->paths[i]->failed) {
-			failed++;
-		}
+	if (mns->num_held != 0) {
+		mpath_retry_held(mns);
 	}
-	mpath_retry_held(mns);
-	if (failed == mns->num_paths && mns->outstanding == 0) {
-		return -ENXIO;
+	/* "Every path failed" matters only once nothing is outstanding: not counted per poll
+	 * under load. */
+	if (__builtin_expect(mns->outstanding == 0, 0)) {
+		for (i = 0; i < mns->num_paths; i++) {
+			if (mns->paths[i]->failed) {
+				failed++;
+			}
+		}
+		if (failed == mns->num_paths) {
+			return -ENXIO;
+		}
 	}
 	return total;
 }
