@@ -535,12 +535,18 @@ main(int argc, char **argv)
 		status = 1;
 	}
 out:
-	if (g_set != NULL) {
-		if (nvtcp_mpath_set_free(g_set) != 0) {
-			fprintf(stderr, "mpath_io: multipath namespace still busy at exit\n");
-			status = 1;
+	/* An ANA log read started by a reconnect just before the end keeps the namespace busy
+	 * until it completes: keep polling for it (bounded). */
+	drain_end = now_ms() + 5000;
+	for (;;) {
+		rc = g_set != NULL ? nvtcp_mpath_set_free(g_set) :
+		     g_mns != NULL ? nvtcp_mpath_ns_destroy(g_mns) : 0;
+		if (rc != -EBUSY || now_ms() >= drain_end) {
+			break;
 		}
-	} else if (g_mns != NULL && nvtcp_mpath_ns_destroy(g_mns) != 0) {
+		(void)nvtcp_mpath_ns_process_completions(g_mns, 0);
+	}
+	if (rc != 0) {
 		fprintf(stderr, "mpath_io: multipath namespace still busy at exit\n");
 		status = 1;
 	}
