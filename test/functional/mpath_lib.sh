@@ -3,8 +3,9 @@
 # perf_multipath.sh, not run): nvtcp_tgt serves subsystem $NQN on 127.0.0.1 ports $P1 and $P2
 # with its RPC socket at $SOCK.
 #
-#   mpath_faults PID SECONDS   while PID runs, from 3 s to SECONDS - 6 s (no step starts after
-#                              SECONDS - 9 s, so the last 6 s are calm): every 3 s flip the ANA states
+#   mpath_faults PID SECONDS   while PID runs, no step starting before 3 s or after SECONDS - 3 s
+#                              (SECONDS - 3 - MP_CALM s: MP_CALM, default 0, keeps the end of the
+#                              run free of faults): every 3 s flip the ANA states
 #                              of the two listeners by RPC (non-optimized, inaccessible, change,
 #                              swap), and once in six steps remove path 2's listener for 3 s
 #                              (its connections closed) and add it back; both optimized at the
@@ -51,7 +52,7 @@ mpath_faults() {
 	local pid=$1 secs=$2 step=0 end steps=6
 	[ -n "$MP_PROXY_PID" ] && steps=7
 	sleep 3
-	end=$(($(date +%s) + secs - 12))
+	end=$(($(date +%s) + secs - 6 - ${MP_CALM:-0}))
 	while [ "$(date +%s)" -lt "$end" ] && kill -0 "$pid" 2>/dev/null; do
 		case $((step % steps)) in
 		0) ana "$P1" non_optimized; ana "$P2" optimized ;;
