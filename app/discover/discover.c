@@ -11,6 +11,10 @@
  * (connection refused) and no port was given, port 4420 is tried, as many targets (the Linux
  * kernel target among them) serve discovery on their I/O port.
  *
+ * With --connect-all, every NVM subsystem of the main log (or only --subnqn) is then connected
+ * through every one of its entries and grouped into one multipath namespace (lib/mpath,
+ * connect_all.c), and the namespace is printed with its paths and their ANA states.
+ *
  * On failure exactly one line on stderr gives the reason; exit 1 (2 for a usage error).
  */
 #include <errno.h>
@@ -24,6 +28,7 @@
 
 #include <json-c/json.h>
 
+#include "connect_all.h"
 #include "nvtcp/fabrics.h"
 #include "nvtcp/log.h"
 #include "tool.h"
@@ -43,6 +48,9 @@ enum {
 	OPT_PSK,
 	OPT_DHCHAP_SECRET,
 	OPT_DHCHAP_CTRL_SECRET,
+	OPT_CONNECT_ALL,
+	OPT_SUBNQN,
+	OPT_NSID,
 };
 
 struct tool_opts {
@@ -56,6 +64,9 @@ struct tool_opts {
 	const char *dhchap_secret;
 	const char *dhchap_ctrl_secret;
 	bool follow_referrals;
+	bool connect_all;
+	const char *subnqn;
+	uint32_t nsid;
 	bool log_set;
 	enum nvtcp_log_level log_level;
 	unsigned int timeout_s;
@@ -75,6 +86,13 @@ usage(FILE *f)
 		"                         trsvcid to 8009 (then 4420 if 8009 refuses the connection)\n"
 		"      --json             print one JSON document instead of text\n"
 		"      --no-referrals     do not follow referrals\n"
+		"      --connect-all      then connect to every entry of each NVM subsystem of the\n"
+		"                         log and group them into one multipath namespace (lib/mpath):\n"
+		"                         print it with its paths, controller IDs and ANA states;\n"
+		"                         exit 1 when an entry is not connected or not grouped\n"
+		"                         (a different namespace behind it)\n"
+		"      --subnqn NQN       with --connect-all: only this subsystem\n"
+		"      --nsid N           with --connect-all: the namespace to group (default 1)\n"
 		"  -H, --hdgst            ask for header digests\n"
 		"  -I, --ddgst            ask for data digests\n"
 		"      --tls              require TLS 1.3 with a PSK (needs --psk; no plaintext)\n"
@@ -104,6 +122,9 @@ parse_args(int argc, char **argv, struct tool_opts *o)
 		{"trid", required_argument, NULL, 'r'},
 		{"json", no_argument, NULL, OPT_JSON},
 		{"no-referrals", no_argument, NULL, OPT_NO_REFERRALS},
+		{"connect-all", no_argument, NULL, OPT_CONNECT_ALL},
+		{"subnqn", required_argument, NULL, OPT_SUBNQN},
+		{"nsid", required_argument, NULL, OPT_NSID},
 		{"hdgst", no_argument, NULL, 'H'},
 		{"ddgst", no_argument, NULL, 'I'},
 		{"hostnqn", required_argument, NULL, OPT_HOSTNQN},
@@ -123,6 +144,7 @@ parse_args(int argc, char **argv, struct tool_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->timeout_s = DEFAULT_TIMEOUT_S;
 	o->follow_referrals = true;
+	o->nsid = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":r:HIt:L:h", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -135,6 +157,29 @@ parse_args(int argc, char **argv, struct tool_opts *o)
 		case OPT_JSON:
 			o->json = true;
 			break;
+		case OPT_CONNECT_ALL:
+			o->connect_all = true;
+			break;
+		case OPT_SUBNQN:
+			if (optarg[0] == '\0' || strlen(optarg) > NVTCP_NQN_MAX_LEN) {
+				tool_usage_error("--subnqn: '%s' is not an NQN (1..%d characters)",
+						 optarg, NVTCP_NQN_MAX_LEN);
+			}
+			o->subnqn = optarg;
+			break;
+		case OPT_NSID: {
+			char *end;
+			unsigned long long n;
+
+			errno = 0;
+			n = strtoull(optarg, &end, 0);
+			if (errno != 0 || end == optarg || *end != '\0' || n == 0 || n >= 0xFFFFFFFFull) {
+				tool_usage_error("--nsid: '%s' is not a namespace ID (1..4294967294)",
+						 optarg);
+			}
+			o->nsid = (uint32_t)n;
+			break;
+		}
 		case OPT_NO_REFERRALS:
 			o->follow_referrals = false;
 			break;
@@ -200,6 +245,9 @@ parse_args(int argc, char **argv, struct tool_opts *o)
 	}
 	if (o->trid == NULL) {
 		tool_usage_error("-r TRID is required");
+	}
+	if ((o->subnqn != NULL || o->nsid != 1) && !o->connect_all) {
+		tool_usage_error("--subnqn and --nsid go with --connect-all");
 	}
 	if (o->tls && o->psk_path == NULL) {
 		tool_usage_error("--tls: needs --psk FILE (TLS uses a pre-shared key)");
@@ -577,6 +625,22 @@ main(int argc, char **argv)
 	ctrlr = NULL;
 	if (o.follow_referrals) {
 		follow_referrals(entries, count, &copts, &o, jroot);
+	}
+	if (o.connect_all) {
+		struct nvtcp_ctrlr_opts io_opts, defaults;
+
+		/* Same identity, security and bounds; the I/O controllers keep the default
+		 * keep-alive (the discovery controller has none) while they are inspected. */
+		nvtcp_ctrlr_opts_init(&defaults);
+		io_opts = copts;
+		io_opts.kato_ms = defaults.kato_ms;
+		if (discover_connect_all(&trid, entries, count, o.subnqn, o.nsid, &io_opts,
+					 jroot) != 0) {
+			if (jroot != NULL) {
+				json_object_put(jroot);
+			}
+			goto out_free;
+		}
 	}
 	if (jroot != NULL) {
 		printf("%s\n", json_object_to_json_string_ext(jroot, JSON_C_TO_STRING_PRETTY |

@@ -154,7 +154,8 @@ int nvtcp_mpath_ns_remove_path(struct nvtcp_mpath_ns *mns, struct nvtcp_ctrlr *c
  * controllers and queue pairs stay the caller's).
  *
  * \param mns Multipath namespace.
- * \return 0, or -EBUSY while I/Os are outstanding or held.
+ * \return 0, or -EBUSY while I/Os are outstanding or held, or an ANA log read is in flight
+ *	   (keep polling with nvtcp_mpath_ns_process_completions() and call again).
  */
 int nvtcp_mpath_ns_destroy(struct nvtcp_mpath_ns *mns);
 

@@ -736,6 +736,17 @@ uint16_t nvtcp_qpair_get_id(const struct nvtcp_qpair *qpair);
 struct nvtcp_ctrlr *nvtcp_qpair_get_ctrlr(const struct nvtcp_qpair *qpair);
 /** Whether the queue pair is connected and can carry I/O now (false while reconnecting). */
 bool nvtcp_qpair_is_connected(const struct nvtcp_qpair *qpair);
+
+/**
+ * While the queue pair reconnects, complete the commands it holds unsent (waiting for the new
+ * connection) with Host Path Error (DNR clear) now, from the calling thread (the queue pair's
+ * own). A multipath layer uses it to move them to another path at once instead of waiting for
+ * this one to come back (the per-controller fast_io_fail_tmo_s does the same after a time).
+ *
+ * \return the number of commands completed, or -EBUSY when the queue pair is connected or
+ *	   connecting (nothing waits for a connection), -ENXIO when it failed for good.
+ */
+int nvtcp_qpair_fail_unsent(struct nvtcp_qpair *qpair);
 /** Whether the queue pair has failed for good (submissions return -ENXIO). */
 bool nvtcp_qpair_is_failed(const struct nvtcp_qpair *qpair);
 /** Commands submitted and not yet completed (outstanding and queued). */

@@ -32,19 +32,26 @@ static void
 clock_choose(void)
 {
 	if (nvtcp_env_is_initialized() && nvtcp_env_get_ticks_hz() != 0) {
-		g_now = nvtcp_env_get_ticks;
 		g_hz = nvtcp_env_get_ticks_hz();
+		__atomic_store_n(&g_now, nvtcp_env_get_ticks, __ATOMIC_RELEASE);
 	} else {
-		g_now = mono_ns;
 		g_hz = 1000000000ull;
+		__atomic_store_n(&g_now, mono_ns, __ATOMIC_RELEASE);
 	}
 }
 
 uint64_t
 mpath_ticks(void)
 {
-	pthread_once(&g_clock_once, clock_choose);
-	return g_now();
+	/* Read on every poll: the once-check only until the clock is chosen (acquire pairs with
+	 * pthread_once's completion; g_now is written once, inside it). */
+	uint64_t (*now)(void) = __atomic_load_n(&g_now, __ATOMIC_ACQUIRE);
+
+	if (__builtin_expect(now == NULL, 0)) {
+		pthread_once(&g_clock_once, clock_choose);
+		now = g_now;
+	}
+	return now();
 }
 
 uint64_t

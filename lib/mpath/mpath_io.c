@@ -48,6 +48,11 @@ select_path(struct nvtcp_mpath_ns *mns)
 	uint32_t best_score = SCORE_UNUSABLE;
 	uint32_t i, n = mns->num_paths, s;
 
+	if (n == 1) {
+		/* One path: every policy picks it when usable (no loop, no rotation). */
+		best = mns->paths[0];
+		return path_score(best) != SCORE_UNUSABLE ? best : NULL;
+	}
 	switch (mns->opts.policy) {
 	case NVTCP_MPATH_POLICY_ACTIVE_PASSIVE:
 		for (i = 0; i < n; i++) {
@@ -416,6 +421,35 @@ mpath_retry_held(struct nvtcp_mpath_ns *mns)
 	}
 }
 
+/*
+ * I/Os sent to a path whose queue pair then lost its connection before they went out wait in
+ * that queue pair for the reconnect (commands on the wire complete with a path error and fail
+ * over, unsent ones do not). With a connected usable path elsewhere they are taken back and
+ * failed over now; with none they keep waiting, which is the single-path hold. From the
+ * admin-poll tick, not per I/O.
+ */
+static void
+move_stranded(struct nvtcp_mpath_ns *mns)
+{
+	uint32_t i, j, n = mns->num_paths;
+
+	for (i = 0; i < n; i++) {
+		struct mpath_path *p = mns->paths[i];
+		bool elsewhere = false;
+
+		if (p->outstanding == 0 || nvtcp_qpair_is_connected(p->qpair)) {
+			continue;
+		}
+		for (j = 0; j < n && !elsewhere; j++) {
+			/* Score 0 or 1: usable and connected. */
+			elsewhere = j != i && path_score(mns->paths[j]) <= 1;
+		}
+		if (elsewhere) {
+			(void)nvtcp_qpair_fail_unsent(p->qpair);
+		}
+	}
+}
+
 int32_t
 nvtcp_mpath_ns_process_completions(struct nvtcp_mpath_ns *mns, uint32_t max)
 {
@@ -447,16 +481,23 @@ nvtcp_mpath_ns_process_completions(struct nvtcp_mpath_ns *mns, uint32_t max)
 				}
 			}
 			mpath_ana_poll(mns);
+			move_stranded(mns);
 		}
 	}
-	for (i = 0; i < mns->num_paths; i++) {
-		if (mns->paths[i]->failed) {
-			failed++;
-		}
+	if (mns->num_held != 0) {
+		mpath_retry_held(mns);
 	}
-	mpath_retry_held(mns);
-	if (failed == mns->num_paths && mns->outstanding == 0) {
-		return -ENXIO;
+	/* "Every path failed" matters only once nothing is outstanding: not counted per poll
+	 * under load. */
+	if (__builtin_expect(mns->outstanding == 0, 0)) {
+		for (i = 0; i < mns->num_paths; i++) {
+			if (mns->paths[i]->failed) {
+				failed++;
+			}
+		}
+		if (failed == mns->num_paths) {
+			return -ENXIO;
+		}
 	}
 	return total;
 }
@@ -465,5 +506,6 @@ void
 nvtcp_mpath_ns_process_ana(struct nvtcp_mpath_ns *mns)
 {
 	mpath_ana_poll(mns);
+	move_stranded(mns);
 	mpath_retry_held(mns);
 }

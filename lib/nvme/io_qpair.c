@@ -204,6 +204,22 @@ nvtcp_qpair_is_connected(const struct nvtcp_qpair *qp)
 	return qp->state == NVME_QPAIR_CONNECTED;
 }
 
+int
+nvtcp_qpair_fail_unsent(struct nvtcp_qpair *qp)
+{
+	uint64_t before;
+
+	if (qp->state == NVME_QPAIR_FAILED) {
+		return -ENXIO;
+	}
+	if (qp->state != NVME_QPAIR_RESETTING) {
+		return -EBUSY;
+	}
+	before = qp->stats.completed;
+	nvme_qpair_fail_unsent(qp, NVME_STATUS_HOST_PATH_ERROR(false));
+	return (int)(qp->stats.completed - before);
+}
+
 bool
 nvtcp_qpair_is_failed(const struct nvtcp_qpair *qp)
 {

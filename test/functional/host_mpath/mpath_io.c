@@ -3,7 +3,8 @@
  * test/functional/host_multipath.sh.
  *
  *   mpath_io -r TRID [-r TRID ...] [-q QD] [-t SECONDS] [-p POLICY] [--ctrl-loss-tmo S]
- *            [--reconnect-delay MS] [--blocks N] [--expect-all-paths]
+ *            [--reconnect-delay MS] [--blocks N] [--expect-all-paths] [--failover-times]
+ *            [--kato MS]
  *   mpath_io --discover TRID --subnqn NQN [same options]
  *
  * With --discover, nvtcp_mpath_connect_all() finds and connects the paths instead of -r.
@@ -15,6 +16,16 @@
  * The last line: "mpath_io: result ..." with ios, errors, mismatches, doubles, lost and each
  * path's I/Os. Exit 0 when errors, mismatches, doubles and lost are all 0 (and, with
  * --expect-all-paths, every path carried I/O), 1 otherwise, 2 for a usage error.
+ *
+ * Failover time (--failover-times): after each poll the per-path I/O counters are read; when
+ * I/O starts completing on a path other than the one that carried it so far, and I/Os failed
+ * on that previous path since it took over (its failovers counter moved), the gap between the
+ * last successful completion on the failed path and the first completion on the new one is a
+ * failover: printed at once ("mpath_io: failover N path A -> B gap_us=G", for a driving
+ * script to pair with the fault it injected) and summed up at the end (p50/p99/max). A switch
+ * without failed I/Os (an ANA change) is counted apart. Meant for active-passive, where one
+ * path carries everything; the gap includes detecting the failure (at once for a reset
+ * connection, the keep-alive timeout for a silent one).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -29,6 +40,7 @@
 #include "nvtcp/log.h"
 #include "nvtcp/multipath.h"
 #include "nvtcp/nvme.h"
+#include "nvtcp/util.h"
 
 #define MAX_PATHS 8
 #define MAX_QD 256
@@ -60,11 +72,27 @@ static struct {
 	uint32_t reconnect_delay_ms;
 	uint64_t blocks;
 	bool expect_all_paths;
+	bool failover_times;
+	uint32_t kato_ms;
 	bool use_disc;
 	struct nvtcp_trid disc;
 	const char *subnqn;
 } g_opt = { .qd = 32, .time_s = 30, .ctrl_loss_tmo_s = 60, .reconnect_delay_ms = 1000,
-	    .blocks = 8192 };
+	    .blocks = 8192, .kato_ms = 2000 };
+
+#define MAX_FAILOVERS 4096
+
+/* Failover tracking (--failover-times). */
+static struct {
+	uint64_t ios[MAX_PATHS];       /* per-path successful I/Os at the last poll */
+	uint64_t fails[MAX_PATHS];     /* per-path failovers counter at the last poll */
+	uint64_t last_ok_us[MAX_PATHS]; /* when the path's ios last moved */
+	uint64_t fails_at_start;       /* the active path's failovers when it took over */
+	int active;                    /* path carrying I/O, -1 before the first */
+	uint64_t gaps_us[MAX_FAILOVERS];
+	uint32_t num_gaps;
+	uint64_t switches;             /* switches without failed I/Os */
+} g_fo = { .active = -1 };
 
 static struct nvtcp_mpath_ns *g_mns;
 static struct nvtcp_mpath_set *g_set;
@@ -82,6 +110,85 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* After a poll: note which path completed I/O, and whether the carrier changed after I/Os
+ * failed on the old one. */
+static void
+failover_track(void)
+{
+	uint32_t i, n = NVTCP_MIN(nvtcp_mpath_ns_get_num_paths(g_mns), MAX_PATHS);
+	uint64_t now = now_us(), ios[MAX_PATHS];
+
+	for (i = 0; i < n; i++) {
+		struct nvtcp_mpath_path_stats ps;
+
+		nvtcp_mpath_ns_get_path_stats(g_mns, i, &ps);
+		g_fo.fails[i] = ps.failovers;
+		ios[i] = ps.ios;
+	}
+	for (i = 0; i < n; i++) {
+		if (ios[i] == g_fo.ios[i]) {
+			continue;
+		}
+		g_fo.ios[i] = ios[i];
+		if (g_fo.active >= 0 && (uint32_t)g_fo.active != i) {
+			int old = g_fo.active;
+
+			if (g_fo.fails[old] != g_fo.fails_at_start) {
+				uint64_t gap = now - g_fo.last_ok_us[old];
+
+				if (g_fo.num_gaps < MAX_FAILOVERS) {
+					g_fo.gaps_us[g_fo.num_gaps] = gap;
+				}
+				g_fo.num_gaps++;
+				printf("mpath_io: failover %u path %d -> %u gap_us=%" PRIu64 "\n",
+				       g_fo.num_gaps, old, i, gap);
+				fflush(stdout);
+			} else {
+				g_fo.switches++;
+			}
+		}
+		if (g_fo.active != (int)i) {
+			g_fo.active = (int)i;
+			g_fo.fails_at_start = g_fo.fails[i];
+		}
+		g_fo.last_ok_us[i] = now;
+	}
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+failover_summary(void)
+{
+	uint32_t n = NVTCP_MIN(g_fo.num_gaps, MAX_FAILOVERS);
+
+	if (n == 0) {
+		printf("mpath_io: failovers=0 switches=%" PRIu64 "\n", g_fo.switches);
+		return;
+	}
+	qsort(g_fo.gaps_us, n, sizeof(g_fo.gaps_us[0]), cmp_u64);
+	/* Nearest rank: the smallest sample with at least p% of the samples at or below it. */
+	printf("mpath_io: failovers=%u switches=%" PRIu64 " gap_us p50=%" PRIu64 " p99=%" PRIu64
+	       " min=%" PRIu64 " max=%" PRIu64 "\n", n, g_fo.switches,
+	       g_fo.gaps_us[(n * 50 + 99) / 100 - 1], g_fo.gaps_us[(n * 99 + 99) / 100 - 1],
+	       g_fo.gaps_us[0], g_fo.gaps_us[n - 1]);
 }
 
 static uint64_t
@@ -197,6 +304,8 @@ parse(int argc, char **argv)
 		{"reconnect-delay", required_argument, NULL, 'D'},
 		{"blocks", required_argument, NULL, 'B'},
 		{"expect-all-paths", no_argument, NULL, 'E'},
+		{"failover-times", no_argument, NULL, 'F'},
+		{"kato", required_argument, NULL, 'K'},
 		{"discover", required_argument, NULL, 'd'},
 		{"subnqn", required_argument, NULL, 'n'},
 		{NULL, 0, NULL, 0},
@@ -247,6 +356,17 @@ parse(int argc, char **argv)
 			break;
 		case 'E':
 			g_opt.expect_all_paths = true;
+			break;
+		case 'F':
+			g_opt.failover_times = true;
+			break;
+		case 'K':
+			g_opt.kato_ms = (uint32_t)strtoul(optarg, NULL, 0);
+			if (g_opt.kato_ms == 0) {
+				fprintf(stderr, "mpath_io: --kato '%s': milliseconds above 0\n",
+					optarg);
+				return -1;
+			}
 			break;
 		case 'd':
 			nvtcp_trid_init(&g_opt.disc);
@@ -300,7 +420,7 @@ main(int argc, char **argv)
 	nvtcp_ctrlr_opts_init(&co);
 	co.ctrl_loss_tmo_s = g_opt.ctrl_loss_tmo_s;
 	co.reconnect_delay_ms = g_opt.reconnect_delay_ms;
-	co.kato_ms = 2000;
+	co.kato_ms = g_opt.kato_ms;
 	nvtcp_mpath_ns_opts_init(&mo);
 	mo.policy = g_opt.policy;
 	mo.max_ios = g_opt.qd;
@@ -375,6 +495,9 @@ main(int argc, char **argv)
 			fprintf(stderr, "mpath_io: every path failed for good\n");
 			break;
 		}
+		if (g_opt.failover_times) {
+			failover_track();
+		}
 		if (now_ms() >= next_print) {
 			char tag[32];
 
@@ -393,6 +516,9 @@ main(int argc, char **argv)
 	}
 	lost = g_inflight;
 	print_paths("final");
+	if (g_opt.failover_times) {
+		failover_summary();
+	}
 	nvtcp_mpath_ns_get_stats(g_mns, &ms);
 	for (i = 0; i < nvtcp_mpath_ns_get_num_paths(g_mns); i++) {
 		struct nvtcp_mpath_path_stats ps;
@@ -409,12 +535,18 @@ main(int argc, char **argv)
 		status = 1;
 	}
 out:
-	if (g_set != NULL) {
-		if (nvtcp_mpath_set_free(g_set) != 0) {
-			fprintf(stderr, "mpath_io: multipath namespace still busy at exit\n");
-			status = 1;
+	/* An ANA log read started by a reconnect just before the end keeps the namespace busy
+	 * until it completes: keep polling for it (bounded). */
+	drain_end = now_ms() + 5000;
+	for (;;) {
+		rc = g_set != NULL ? nvtcp_mpath_set_free(g_set) :
+		     g_mns != NULL ? nvtcp_mpath_ns_destroy(g_mns) : 0;
+		if (rc != -EBUSY || now_ms() >= drain_end) {
+			break;
 		}
-	} else if (g_mns != NULL && nvtcp_mpath_ns_destroy(g_mns) != 0) {
+		(void)nvtcp_mpath_ns_process_completions(g_mns, 0);
+	}
+	if (rc != 0) {
 		fprintf(stderr, "mpath_io: multipath namespace still busy at exit\n");
 		status = 1;
 	}

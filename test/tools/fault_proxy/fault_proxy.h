@@ -348,7 +348,8 @@ enum fp_fault_kind {
 /** Totals, printed on exit. */
 struct fp_stats {
 	uint64_t conns_accepted;
-	uint64_t conns_refused;        /* over max_conns */
+	uint64_t conns_refused;        /* over max_conns, or while the link is down */
+	uint64_t link_cuts;            /* connections reset by fp_proxy_set_link(DOWN) */
 	uint64_t upstream_failures;    /* upstream connect failed */
 	uint64_t conns_closed_client;  /* closed because the client went away */
 	uint64_t conns_closed_server;  /* closed because the server went away */
@@ -365,6 +366,23 @@ struct fp_stats {
 };
 
 struct fp_proxy;
+
+/** State of the proxied link, changed on demand (SIGUSR1/SIGUSR2 in the tool). */
+enum fp_link {
+	FP_LINK_UP = 0,    /**< forward (with the configured faults) */
+	FP_LINK_DOWN,      /**< every connection reset (RST) at once; new ones reset on accept */
+	FP_LINK_BLACKHOLE, /**< nothing read, forwarded or accepted; connections stay open */
+};
+
+/** Name of a link state ("up", "down", "blackhole"). */
+const char *fp_link_str(enum fp_link state);
+
+/**
+ * Change the link state. Going DOWN resets every open connection now (mid-PDU as it falls);
+ * going BLACKHOLE freezes every connection (the peers see silence, as with a pulled cable);
+ * going UP resumes (frozen connections carry on with what the kernel buffered).
+ */
+void fp_proxy_set_link(struct fp_proxy *proxy, enum fp_link state);
 
 /** Create the proxy: listen, and be ready to accept. Needs the reactor of the calling thread. */
 int fp_proxy_create(const struct fp_config *cfg, FILE *log, struct fp_proxy **proxy);

@@ -92,6 +92,9 @@ struct args {
 };
 
 static volatile sig_atomic_t g_stop;
+/* Link changes asked by SIGUSR1 (down) and SIGUSR2 (blackhole); applied by the loop. */
+static volatile sig_atomic_t g_usr1;
+static volatile sig_atomic_t g_usr2;
 
 static void
 usage(void)
@@ -136,7 +139,11 @@ usage(void)
 	       "  --busy-poll                 never sleep when idle\n"
 	       "  --pin                       keep the main thread pinned to its core\n"
 	       "Prints \"fault_proxy: ready ...\" once listening; SIGINT/SIGTERM print the summary\n"
-	       "and exit 0.\n");
+	       "and exit 0.\n"
+	       "On demand: SIGUSR1 takes the link down (every connection reset with RST at once,\n"
+	       "new ones reset on accept) or back up; SIGUSR2 blackholes it (nothing read, sent or\n"
+	       "accepted; the peers see silence) or back up. Each change prints\n"
+	       "\"fault_proxy: link OLD -> NEW\" to the log.\n");
 }
 
 static int
@@ -259,8 +266,21 @@ parse_opt(int ch, const char *arg, void *ctx)
 static void
 on_signal(int signo)
 {
-	(void)signo;
-	g_stop = 1;
+	if (signo == SIGUSR1) {
+		g_usr1++;
+	} else if (signo == SIGUSR2) {
+		g_usr2++;
+	} else {
+		g_stop = 1;
+	}
+}
+
+/* A signal toggles between UP and its state (DOWN or BLACKHOLE). */
+static void
+link_toggle(struct fp_proxy *proxy, enum fp_link *cur, enum fp_link to)
+{
+	*cur = *cur == to ? FP_LINK_UP : to;
+	fp_proxy_set_link(proxy, *cur);
 }
 
 static void
@@ -328,6 +348,8 @@ run(struct args *a, FILE *log)
 	struct sigaction sa;
 	struct timespec idle = {.tv_sec = 0, .tv_nsec = IDLE_SLEEP_NS};
 	unsigned int idle_iters = 0;
+	sig_atomic_t usr1_seen = 0, usr2_seen = 0;
+	enum fp_link link_state = FP_LINK_UP;
 	int rc;
 
 	reactor = nvtcp_reactor_create(NULL);
@@ -346,6 +368,8 @@ run(struct args *a, FILE *log)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	config_print(&a->cfg, log);
@@ -356,6 +380,14 @@ run(struct args *a, FILE *log)
 	fflush(stdout);
 
 	while (!g_stop) {
+		while (usr1_seen != g_usr1) {
+			usr1_seen++;
+			link_toggle(proxy, &link_state, FP_LINK_DOWN);
+		}
+		while (usr2_seen != g_usr2) {
+			usr2_seen++;
+			link_toggle(proxy, &link_state, FP_LINK_BLACKHOLE);
+		}
 		if (nvtcp_reactor_poll(reactor) > 0 || a->cfg.busy_poll) {
 			idle_iters = 0;
 			continue;

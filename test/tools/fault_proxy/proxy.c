@@ -160,6 +160,7 @@ struct fp_proxy {
 	struct fp_stats stats;
 	struct fp_closed closed[FP_CLOSED_KEEP];
 	uint64_t nclosed;
+	enum fp_link link;
 };
 
 static uint64_t
@@ -465,7 +466,7 @@ pipe_pump(struct fp_pipe *pipe, uint64_t now)
 	uint64_t limit, avail;
 	bool progress = false;
 
-	if (dst == NULL || now < pipe->stalled_until_us) {
+	if (dst == NULL || now < pipe->stalled_until_us || p->link == FP_LINK_BLACKHOLE) {
 		return false;
 	}
 	/* Delayed chunks become eligible in order. */
@@ -745,7 +746,7 @@ pipe_readable(void *arg, struct nvtcp_sock_group *group, struct nvtcp_sock *sock
 	struct iovec iov[2];
 	ssize_t n;
 
-	if (c->state != FP_CONN_OPEN || pipe->src_done) {
+	if (c->state != FP_CONN_OPEN || pipe->src_done || p->link == FP_LINK_BLACKHOLE) {
 		return;
 	}
 	if (room == 0) {
@@ -875,6 +876,10 @@ accept_readable(void *arg, struct nvtcp_sock_group *group, struct nvtcp_sock *ls
 {
 	struct fp_proxy *p = arg;
 
+	if (p->link == FP_LINK_BLACKHOLE) {
+		/* Left in the backlog: the kernel completes the handshake, nothing answers. */
+		return;
+	}
 	for (int i = 0; i < 16; i++) {
 		int rc;
 		struct nvtcp_sock *s = nvtcp_sock_accept(lsock, &rc);
@@ -884,6 +889,12 @@ accept_readable(void *arg, struct nvtcp_sock_group *group, struct nvtcp_sock *ls
 				fprintf(p->log, "ERROR accept failed: %s\n", strerror(-rc));
 			}
 			return;
+		}
+		if (p->link == FP_LINK_DOWN) {
+			p->stats.conns_refused++;
+			sock_set_rst(s);
+			nvtcp_sock_close(&s);
+			continue;
 		}
 		if (p->nconns >= p->cfg.max_conns) {
 			p->stats.conns_refused++;
@@ -1045,6 +1056,9 @@ proxy_poll(void *arg)
 	}
 	for (c = TAILQ_FIRST(&p->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, link);
+		if (p->link == FP_LINK_BLACKHOLE && c->state != FP_CONN_DEAD) {
+			continue; /* frozen: no connect completion, no drain deadline */
+		}
 		progress |= conn_poll(c, now);
 		if (c->state == FP_CONN_DEAD) {
 			conn_free(c);
@@ -1113,6 +1127,45 @@ fp_proxy_stats(const struct fp_proxy *p)
 	return &p->stats;
 }
 
+const char *
+fp_link_str(enum fp_link state)
+{
+	switch (state) {
+	case FP_LINK_UP:
+		return "up";
+	case FP_LINK_DOWN:
+		return "down";
+	case FP_LINK_BLACKHOLE:
+		return "blackhole";
+	}
+	return "?";
+}
+
+void
+fp_proxy_set_link(struct fp_proxy *p, enum fp_link state)
+{
+	struct fp_conn *c;
+	uint64_t cut = 0;
+
+	if (state == FP_LINK_DOWN) {
+		TAILQ_FOREACH(c, &p->conns, link) {
+			if (c->state != FP_CONN_DEAD) {
+				log_fault(p, c, -1, FP_FAULT_RESET_RST,
+					  "trigger=link-down h2c_off=%llu c2h_off=%llu",
+					  (unsigned long long)c->pipe[H2C].queued,
+					  (unsigned long long)c->pipe[C2H].queued);
+				conn_close(c, true, "link down (RST)");
+				cut++;
+			}
+		}
+		p->stats.link_cuts += cut;
+	}
+	fprintf(p->log, "fault_proxy: link %s -> %s (%llu connections reset)\n",
+		fp_link_str(p->link), fp_link_str(state), (unsigned long long)cut);
+	fflush(p->log);
+	p->link = state;
+}
+
 void
 fp_proxy_close_all(struct fp_proxy *p)
 {
@@ -1156,9 +1209,10 @@ fp_proxy_print_summary(const struct fp_proxy *p, FILE *out)
 	const struct fp_stats *s = &p->stats;
 
 	fprintf(out, "SUMMARY seed=%llu connections=%llu refused=%llu upstream_failures=%llu "
-		"bytes_h2c=%llu bytes_c2h=%llu faults=%llu",
+		"link_cuts=%llu bytes_h2c=%llu bytes_c2h=%llu faults=%llu",
 		(unsigned long long)p->cfg.seed, (unsigned long long)s->conns_accepted,
 		(unsigned long long)s->conns_refused, (unsigned long long)s->upstream_failures,
+		(unsigned long long)s->link_cuts,
 		(unsigned long long)s->bytes[H2C], (unsigned long long)s->bytes[C2H],
 		(unsigned long long)faults_total(s));
 	for (int k = 0; k < FP_FAULT_KIND_COUNT; k++) {
@@ -1196,6 +1250,7 @@ fp_proxy_write_json(const struct fp_proxy *p, const char *path)
 	json_object_object_add(root, "port", json_object_new_int(p->port));
 	json_object_object_add(root, "connections", json_u64(s->conns_accepted));
 	json_object_object_add(root, "refused", json_u64(s->conns_refused));
+	json_object_object_add(root, "link_cuts", json_u64(s->link_cuts));
 	json_object_object_add(root, "upstream_failures", json_u64(s->upstream_failures));
 	json_object_object_add(root, "closed_by_client", json_u64(s->conns_closed_client));
 	json_object_object_add(root, "closed_by_server", json_u64(s->conns_closed_server));

@@ -229,6 +229,27 @@ nvtcp_qpair_is_connected(const struct nvtcp_qpair *q)
 	return q->connected;
 }
 
+static void complete_all(struct nvtcp_qpair *q, uint16_t status);
+static uint16_t mkstatus(uint8_t sct, uint8_t sc, bool dnr);
+static uint32_t g_fail_unsent_calls;
+
+/* The fake's commands of a disconnected queue pair are all unsent. */
+int
+nvtcp_qpair_fail_unsent(struct nvtcp_qpair *q)
+{
+	uint32_t n = q->num_cmds;
+
+	if (q->failed) {
+		return -ENXIO;
+	}
+	if (q->connected) {
+		return -EBUSY;
+	}
+	g_fail_unsent_calls++;
+	complete_all(q, mkstatus(NVTCP_NVME_SCT_PATH, NVTCP_NVME_SC_HOST_PATH_ERROR, false));
+	return (int)n;
+}
+
 int32_t
 nvtcp_qpair_process_completions(struct nvtcp_qpair *q, uint32_t max)
 {
@@ -708,6 +729,49 @@ test_hold_single_path(void)
 	CU_ASSERT_EQUAL(nvtcp_mpath_ns_destroy(mns), 0);
 }
 
+/* I/Os left unsent in a queue pair that lost its connection move to a connected path at the
+ * next poll; with no connected path they wait there (the single-path hold). */
+static void
+test_stranded_unsent(void)
+{
+	struct nvtcp_mpath_ns *mns;
+	int i;
+
+	app_reset();
+	g_fail_unsent_calls = 0;
+	fake_init(0, true, NVTCP_NVME_ANA_OPTIMIZED);
+	fake_init(1, true, NVTCP_NVME_ANA_NON_OPTIMIZED);
+	mns = mk_mns(NVTCP_MPATH_POLICY_ACTIVE_PASSIVE, 2, true);
+	for (i = 0; i < 8; i++) {
+		CU_ASSERT_EQUAL(nvtcp_mpath_ns_read(mns, g_buf, (uint64_t)i, 1, app_cb,
+						    (void *)(uintptr_t)i, 0), 0);
+	}
+	CU_ASSERT_EQUAL(g_q[0].num_cmds, 8);
+	/* Both connections drop before the commands went out: nothing to move them to. */
+	g_q[0].connected = false;
+	g_q[1].connected = false;
+	CU_ASSERT_EQUAL(nvtcp_mpath_ns_process_completions(mns, 0), 0);
+	CU_ASSERT_EQUAL(g_q[0].num_cmds, 8);
+	CU_ASSERT_EQUAL(g_fail_unsent_calls, 0);
+	/* Path 1 is back: the stranded commands fail over to it. */
+	g_q[1].connected = true;
+	CU_ASSERT_EQUAL(nvtcp_mpath_ns_process_completions(mns, 0), 0);
+	CU_ASSERT_EQUAL(g_fail_unsent_calls, 1);
+	CU_ASSERT_EQUAL(g_q[0].num_cmds, 0);
+	CU_ASSERT_EQUAL(g_q[1].num_cmds, 8);
+	CU_ASSERT_EQUAL(pstats(mns, 0).failovers, 8);
+	CU_ASSERT_EQUAL(pstats(mns, 0).outstanding, 0);
+	complete_all(&g_q[1], 0);
+	for (i = 0; i < 8; i++) {
+		CU_ASSERT_EQUAL(g_done[i], 1);
+		CU_ASSERT_EQUAL(g_status[i], 0);
+	}
+	/* Nothing outstanding on the reconnecting path: not touched again. */
+	CU_ASSERT_EQUAL(nvtcp_mpath_ns_process_completions(mns, 0), 0);
+	CU_ASSERT_EQUAL(g_fail_unsent_calls, 1);
+	CU_ASSERT_EQUAL(nvtcp_mpath_ns_destroy(mns), 0);
+}
+
 static void
 test_hold_timeout(void)
 {
@@ -977,6 +1041,7 @@ add_tests(void)
 	CU_ADD_TEST(s, test_failover);
 	CU_ADD_TEST(s, test_non_path_error);
 	CU_ADD_TEST(s, test_hold_single_path);
+	CU_ADD_TEST(s, test_stranded_unsent);
 	CU_ADD_TEST(s, test_hold_timeout);
 	CU_ADD_TEST(s, test_exactly_once);
 	CU_ADD_TEST(s, test_ana_log_parse);

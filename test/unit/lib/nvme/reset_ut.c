@@ -515,6 +515,46 @@ test_fast_io_fail(void)
 	env_teardown(&e);
 }
 
+/* nvtcp_qpair_fail_unsent(): the commands waiting for a reconnect complete at once with a
+ * retryable path error; refused while connected; the queue pair reconnects as usual. */
+static void
+test_fail_unsent(void)
+{
+	struct fake_ctrlr_cfg cfg;
+	struct nvtcp_ctrlr_opts o;
+	struct env e;
+	uint8_t buf[4][512];
+	struct ut_cpl u = {0};
+
+	fake_ctrlr_cfg_init(&cfg);
+	ut_opts_recovery(&o);
+	o.reconnect_delay_ms = 2000;
+	env_setup(&e, &cfg, &o, 1, NULL);
+	CU_ASSERT_EQUAL(nvtcp_qpair_fail_unsent(e.qp[0]), -EBUSY);
+	fake_ctrlr_get_cfg(e.fc)->refuse_connect = true;
+	fake_ctrlr_drop_all(e.fc);
+	pump(&e, 3);
+	CU_ASSERT_FALSE(nvtcp_qpair_is_connected(e.qp[0]));
+	CU_ASSERT_EQUAL(nvtcp_ns_cmd_read(e.ns, e.qp[0], buf[0], 0, 1, ut_cpl_cb, &u, 0), 0);
+	CU_ASSERT_EQUAL(nvtcp_ns_cmd_read(e.ns, e.qp[0], buf[1], 1, 1, ut_cpl_cb, &u, 0), 0);
+	pump(&e, 3);
+	CU_ASSERT_EQUAL(u.count, 0);
+	CU_ASSERT_EQUAL(nvtcp_qpair_fail_unsent(e.qp[0]), 2);
+	CU_ASSERT_EQUAL(u.count, 2);
+	CU_ASSERT_EQUAL(ut_sct(&u.cpl), NVTCP_NVME_SCT_PATH);
+	CU_ASSERT_EQUAL(ut_sc(&u.cpl), NVTCP_NVME_SC_HOST_PATH_ERROR);
+	CU_ASSERT_FALSE(nvtcp_nvme_status_dnr(u.cpl.status));
+	CU_ASSERT_EQUAL(nvtcp_qpair_fail_unsent(e.qp[0]), 0);
+	/* Back: I/O works again. */
+	fake_ctrlr_get_cfg(e.fc)->refuse_connect = false;
+	ut_clock_advance_ms(2001);
+	RUN_UNTIL(&e, all_connected(&e));
+	CU_ASSERT(all_connected(&e));
+	check_io(&e, 0, 8, 4, 3);
+	CU_ASSERT_EQUAL(u.count, 2);
+	env_teardown(&e);
+}
+
 /* ---- Transport failures of an I/O queue pair ---------------------------------------------- */
 
 enum io_fault {
@@ -1160,6 +1200,7 @@ add_tests(void)
 	CU_ADD_TEST(s, test_ctrl_loss_tmo_expiry);
 	CU_ADD_TEST(s, test_unlimited_and_disabled);
 	CU_ADD_TEST(s, test_fast_io_fail);
+	CU_ADD_TEST(s, test_fail_unsent);
 	CU_ADD_TEST(s, test_transport_failures);
 	CU_ADD_TEST(s, test_io_connect_refused_backs_off);
 	CU_ADD_TEST(s, test_flapping_with_io_reconnects_at_once);
