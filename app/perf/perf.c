@@ -62,6 +62,14 @@ static struct nvtcp_reactor *g_main_reactor;
 static struct nvtcp_poller *g_setup_poller;
 static struct nvtcp_poller *g_admin_poller;
 static struct nvtcp_poller *g_progress_poller;
+static struct nvtcp_poller *g_reauth_poller;
+/* Connect cost: when the attach began, when every controller was attached (admin queue
+ * connected, authenticated when asked, controller initialised), when every I/O queue pair was
+ * connected. */
+static uint64_t g_attach_tsc, g_attached_tsc, g_qpairs_tsc;
+/* --reauth-interval: re-authentications started, succeeded, failed (the rest were in progress
+ * when the run ended: cancelled at detach). */
+static uint64_t g_reauth_started, g_reauth_ok, g_reauth_failed;
 static uint32_t g_replies;
 static uint64_t g_deadline;
 static uint32_t g_tgt_core = NVTCP_ENV_CORE_NONE;
@@ -138,6 +146,54 @@ admin_poll(void *arg)
 	return busy;
 }
 
+/* ---- Re-authentication (--reauth-interval) ------------------------------------------------ */
+
+static void
+reauth_done(void *cb_arg, struct nvtcp_ctrlr *ctrlr, int rc)
+{
+	struct perf_ctrlr *pc = cb_arg;
+	struct nvtcp_auth_result res;
+
+	if (rc == -ECANCELED) {
+		return; /* detached at the end of the run */
+	}
+	if (rc == 0 && nvtcp_ctrlr_get_auth_status(ctrlr, &res)) {
+		g_reauth_ok++;
+		return;
+	}
+	g_reauth_failed++;
+	fprintf(stderr, "Re-authentication of %s failed: %s\n", pc->name,
+		rc == 0 ? "not authenticated" : strerror(-rc));
+	g_perf.rc = 1;
+}
+
+static int
+reauth_poll(void *arg)
+{
+	(void)arg;
+	for (uint32_t i = 0; i < g_perf.num_ctrlrs; i++) {
+		struct perf_ctrlr *pc = &g_perf.ctrlrs[i];
+		int rc;
+
+		/* A multipath path's admin queue is polled by its worker, not here. */
+		if (!pc->ready || pc->failed || pc->mpath || !pc->authenticated) {
+			continue;
+		}
+		rc = nvtcp_ctrlr_reauthenticate_ext(pc->ctrlr, g_perf.opts.reauth_secret, NULL,
+						    reauth_done, pc);
+		if (rc == 0) {
+			g_reauth_started++;
+		} else if (rc != -EBUSY && rc != -EAGAIN) {
+			/* -EBUSY: the last one is still running; -EAGAIN: reconnecting. */
+			g_reauth_failed++;
+			fprintf(stderr, "Re-authentication of %s not started: %s\n", pc->name,
+				strerror(-rc));
+			g_perf.rc = 1;
+		}
+	}
+	return NVTCP_POLLER_BUSY;
+}
+
 /* ---- Tear-down ---------------------------------------------------------------------------- */
 
 static void
@@ -180,6 +236,7 @@ detach_poll(void *arg)
 static void
 free_qpairs_and_detach(void)
 {
+	unregister(&g_reauth_poller);
 	unregister(&g_admin_poller);
 	unregister(&g_setup_poller);
 	for (uint32_t i = 0; i < g_perf.num_ctxs; i++) {
@@ -289,6 +346,12 @@ report(void)
 	if (g_perf.opts.verify || errors != 0 || submitted != completed || left != 0) {
 		perf_report_verify(stdout);
 	}
+	if (g_perf.opts.reauth_interval_s != 0) {
+		printf("Re-authentications: %" PRIu64 " started, %" PRIu64 " succeeded, %" PRIu64
+		       " failed, %" PRIu64 " in progress at the end\n", g_reauth_started, g_reauth_ok,
+		       g_reauth_failed,
+		       g_reauth_started - g_reauth_ok - g_reauth_failed);
+	}
 	if (submitted != completed) {
 		fail("I/O accounting does not add up: %" PRIu64 " submitted, %" PRIu64
 		     " completed", submitted, completed);
@@ -354,6 +417,14 @@ go(void)
 	}
 	if (g_perf.progress) {
 		g_progress_poller = nvtcp_poller_register(progress_poll, NULL, 1000000);
+	}
+	if (g_perf.opts.reauth_interval_s != 0) {
+		g_reauth_poller = nvtcp_poller_register(reauth_poll, NULL,
+							(uint64_t)g_perf.opts.reauth_interval_s *
+							1000000);
+		if (g_reauth_poller == NULL) {
+			fail("cannot register the re-authentication poller");
+		}
 	}
 	for (uint32_t i = 0; i < g_perf.num_workers; i++) {
 		if (send_to(g_perf.workers[i].core, worker_go_msg, &g_perf.workers[i]) != 0) {
@@ -519,6 +590,21 @@ qpairs_poll(void *arg)
 		return NVTCP_POLLER_BUSY;
 	}
 	unregister(&g_setup_poller);
+	g_qpairs_tsc = nvtcp_env_get_ticks();
+	{
+		uint32_t n = 0;
+
+		for (uint32_t i = 0; i < g_perf.num_ctxs; i++) {
+			n += g_perf.ctxs[i].num_qpairs;
+		}
+		printf("Connect time: %.3f ms (%u controller(s) attached in %.3f ms, then %u I/O "
+		       "queue pair(s) in %.3f ms)\n",
+		       (double)(g_qpairs_tsc - g_attach_tsc) * 1000.0 / (double)g_perf.hz,
+		       g_perf.num_ctrlrs,
+		       (double)(g_attached_tsc - g_attach_tsc) * 1000.0 / (double)g_perf.hz, n,
+		       (double)(g_qpairs_tsc - g_attached_tsc) * 1000.0 / (double)g_perf.hz);
+		fflush(stdout);
+	}
 	g_admin_poller = nvtcp_poller_register(admin_poll, NULL, 10000);
 	if (g_admin_poller == NULL) {
 		fail("cannot register the admin poller");
@@ -808,6 +894,7 @@ attach_poll(void *arg)
 	if (pending > 0 && !atomic_load(&g_perf.exit)) {
 		return NVTCP_POLLER_BUSY;
 	}
+	g_attached_tsc = nvtcp_env_get_ticks();
 	unregister(&g_setup_poller);
 	fflush(stdout);
 	if (g_perf.rc != 0 || atomic_load(&g_perf.exit)) {
@@ -904,6 +991,7 @@ begin_attach(void)
 	uint32_t queues;
 
 	g_state = ST_ATTACH;
+	g_attach_tsc = nvtcp_env_get_ticks();
 	printf("Initializing NVMe Controllers\n");
 	fflush(stdout);
 	for (uint32_t i = 0; i < o->num_trids; i++) {

@@ -103,6 +103,8 @@ struct perf_opts {
 	const char *psk_path;           /**< --psk / --psk-path */
 	const char *dhchap_secret;      /**< --dhchap-secret / --dhchap-key (text or file) */
 	const char *dhchap_ctrl_secret; /**< --dhchap-ctrl-secret / --dhchap-ctrlr-key */
+	uint32_t reauth_interval_s;     /**< --reauth-interval, 0 = never */
+	const char *reauth_secret;      /**< --reauth-dhchap-secret */
 	uint32_t keepalive_ms;          /**< -k */
 	size_t mem_size_mb;             /**< -s */
 	enum nvtcp_env_huge huge;       /**< --no-huge / --huge */

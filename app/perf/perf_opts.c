@@ -56,6 +56,8 @@ enum {
 	OPT_PSK_PATH,
 	OPT_DHCHAP_SECRET,
 	OPT_DHCHAP_CTRL_SECRET,
+	OPT_REAUTH_INTERVAL,
+	OPT_REAUTH_SECRET,
 	OPT_MULTIPATH_POLICY,
 };
 
@@ -146,6 +148,8 @@ static const struct option g_long_opts[] = {
 	{"psk-path", required_argument, NULL, OPT_PSK_PATH},
 	{"dhchap-secret", required_argument, NULL, OPT_DHCHAP_SECRET},
 	{"dhchap-ctrl-secret", required_argument, NULL, OPT_DHCHAP_CTRL_SECRET},
+	{"reauth-interval", required_argument, NULL, OPT_REAUTH_INTERVAL},
+	{"reauth-dhchap-secret", required_argument, NULL, OPT_REAUTH_SECRET},
 	{"multipath-policy", required_argument, NULL, OPT_MULTIPATH_POLICY},
 	{NULL, 0, NULL, 0},
 };
@@ -736,8 +740,17 @@ parse_one(struct perf_opts *o, int ch, const char *arg, const char *label, char 
 		o->tls = true;
 		return 0;
 	}
+	case OPT_REAUTH_INTERVAL:
+		if (parse_uint(arg, UINT64_MAX, &v) != 0 || v == 0 || v > PERF_MAX_TIME_S) {
+			errf(err, errlen, "%s: '%s' is not a valid number of seconds (1..%d)", label,
+			     arg, PERF_MAX_TIME_S);
+			return -EINVAL;
+		}
+		o->reauth_interval_s = (uint32_t)v;
+		return 0;
 	case OPT_DHCHAP_SECRET:
-	case OPT_DHCHAP_CTRL_SECRET: {
+	case OPT_DHCHAP_CTRL_SECRET:
+	case OPT_REAUTH_SECRET: {
 		struct nvtcp_auth_secret secret;
 		char why[512];
 
@@ -752,6 +765,8 @@ parse_one(struct perf_opts *o, int ch, const char *arg, const char *label, char 
 		}
 		if (ch == OPT_DHCHAP_SECRET) {
 			o->dhchap_secret = arg;
+		} else if (ch == OPT_REAUTH_SECRET) {
+			o->reauth_secret = arg;
 		} else {
 			o->dhchap_ctrl_secret = arg;
 		}
@@ -948,6 +963,16 @@ opts_check(struct perf_opts *o, char *err, size_t errlen)
 		     "authentication authenticates the host too)");
 		return -EINVAL;
 	}
+	if ((o->reauth_interval_s != 0 || o->reauth_secret != NULL) && o->dhchap_secret == NULL) {
+		errf(err, errlen, "%s: needs --dhchap-secret (only an authenticated controller "
+		     "re-authenticates)", o->reauth_interval_s != 0 ? "--reauth-interval" :
+		     "--reauth-dhchap-secret");
+		return -EINVAL;
+	}
+	if (o->reauth_secret != NULL && o->reauth_interval_s == 0) {
+		errf(err, errlen, "--reauth-dhchap-secret: needs --reauth-interval SEC");
+		return -EINVAL;
+	}
 	if (o->dhchap_secret != NULL && o->num_trids == 0) {
 		errf(err, errlen, "--dhchap-secret: only with -r (the embedded target does not "
 		     "authenticate)");
@@ -1134,6 +1159,11 @@ perf_usage_full(FILE *f)
 		"\t\tevery queue of a controller that asks for authentication\n"
 		"\t--dhchap-ctrl-secret <S>, --dhchap-ctrlr-key <S> controller secret, same\n"
 		"\t\tforms: bidirectional authentication (needs --dhchap-secret)\n"
+		"\t--reauth-interval <sec> re-authenticate every controller's admin queue every\n"
+		"\t\t<sec> seconds during the run (DH-HMAC-CHAP, needs --dhchap-secret); a\n"
+		"\t\tfailure fails the run\n"
+		"\t--reauth-dhchap-secret <S> use this host secret for the re-authentications\n"
+		"\t\t(checks a rotated key; the configured one stays for reconnects)\n"
 		"\t-z, --disable-zcopy <impl> accepted (zero-copy send is never used)\n"
 		"\t-k, --keepalive <ms> keep alive timeout period in millisecond (default %u)\n"
 		"\t-H, --enable-tcp-hdgst enable header digest for TCP transport, default: "

@@ -603,6 +603,26 @@ typedef void (*nvtcp_ctrlr_auth_cb)(void *cb_arg, struct nvtcp_ctrlr *ctrlr, int
  */
 int nvtcp_ctrlr_reauthenticate(struct nvtcp_ctrlr *ctrlr, nvtcp_ctrlr_auth_cb cb, void *cb_arg);
 
+/**
+ * nvtcp_ctrlr_reauthenticate() with other secrets for this one transaction: to check, on the
+ * live controller, a secret the controller's side has been given (key rotation: the new host
+ * secret, or a new controller secret), before the application reconfigures the host with it.
+ * The controller's configured secrets are not changed: later re-authentications and every
+ * reconnect keep using them. A failed transaction fails like any re-authentication: the
+ * controller side closes the admin queue (nvtcp_tgt and Linux nvmet do), the controller is
+ * reset and its reconnect authenticates with the configured secrets.
+ *
+ * \param dhchap_secret Host secret ("DHHC-1:..." text or a file of mode 0600/0400), NULL for
+ *        the configured one.
+ * \param dhchap_ctrl_secret Controller secret for a bidirectional transaction, same forms;
+ *        NULL for the configured one (none: unidirectional).
+ * \return as nvtcp_ctrlr_reauthenticate(), and -EINVAL / -EPERM / -errno when a secret cannot
+ *         be read (logged, naming the option and file, never the secret).
+ */
+int nvtcp_ctrlr_reauthenticate_ext(struct nvtcp_ctrlr *ctrlr, const char *dhchap_secret,
+				   const char *dhchap_ctrl_secret, nvtcp_ctrlr_auth_cb cb,
+				   void *cb_arg);
+
 /** First active namespace ID (0 when none). */
 uint32_t nvtcp_ctrlr_get_first_active_ns(const struct nvtcp_ctrlr *ctrlr);
 /** Next active namespace ID after \p nsid (0 after the last). */

@@ -58,6 +58,10 @@ struct nvme_auth {
 	uint64_t deadline;      /* of the outstanding command */
 	const char *step;       /* what the outstanding command carries, for messages */
 	uint8_t *buf;           /* NVTCP_AUTH_MSG_MAX_LEN bytes: the message of the command */
+	/* nvtcp_ctrlr_reauthenticate_ext() with secrets of its own: the engine points at these
+	 * copies (wiped with the transaction) instead of the controller's. */
+	struct nvtcp_auth_secret own_key;
+	struct nvtcp_auth_secret own_ctrl_key;
 };
 
 /* ---- Sequence numbers and transaction IDs -------------------------------------------------- */
@@ -103,7 +107,7 @@ load_secret(const char *option, const char *text, struct nvtcp_auth_secret *secr
 	rc = nvtcp_auth_secret_load(text, secret, err, sizeof(err));
 	if (rc != 0) {
 		/* lib/auth's reasons never contain the secret; a path is named by them. */
-		NVTCP_ERRLOG("attach: %s: %s\n", option, err[0] ? err : strerror(-rc));
+		NVTCP_ERRLOG("%s: %s\n", option, err[0] ? err : strerror(-rc));
 		nvtcp_auth_secret_wipe(secret);
 	}
 	return rc;
@@ -137,12 +141,12 @@ nvme_auth_ctrlr_init(struct nvtcp_ctrlr *c)
 		}
 		return 0;
 	}
-	rc = load_secret("dhchap_secret", key, &c->dhchap_key);
+	rc = load_secret("attach: dhchap_secret", key, &c->dhchap_key);
 	if (rc != 0) {
 		return rc;
 	}
 	if (ctrl_key != NULL) {
-		rc = load_secret("dhchap_ctrl_secret", ctrl_key, &c->dhchap_ctrl_key);
+		rc = load_secret("attach: dhchap_ctrl_secret", ctrl_key, &c->dhchap_ctrl_key);
 		if (rc != 0) {
 			nvtcp_auth_secret_wipe(&c->dhchap_key);
 			return rc;
@@ -181,11 +185,18 @@ auth_free(struct nvme_auth *a)
 		OPENSSL_cleanse(a->buf, NVTCP_AUTH_MSG_MAX_LEN);
 		free(a->buf);
 	}
+	nvtcp_auth_secret_wipe(&a->own_key);
+	nvtcp_auth_secret_wipe(&a->own_ctrl_key);
 	free(a);
 }
 
+/*
+ * \p key / \p ctrl_key: secrets for this transaction only (moved into it, the caller's
+ * copies wiped), or NULL for the controller's.
+ */
 static struct nvme_auth *
-auth_create(struct nvtcp_qpair *qp, bool reauth, int *rc)
+auth_create(struct nvtcp_qpair *qp, bool reauth, struct nvtcp_auth_secret *key,
+	    struct nvtcp_auth_secret *ctrl_key, int *rc)
 {
 	struct nvtcp_ctrlr *c = qp->ctrlr;
 	struct nvtcp_auth_host_params p;
@@ -194,6 +205,12 @@ auth_create(struct nvtcp_qpair *qp, bool reauth, int *rc)
 	a = calloc(1, sizeof(*a));
 	if (a == NULL || posix_memalign((void **)&a->buf, 64, NVTCP_AUTH_MSG_MAX_LEN) != 0) {
 		free(a);
+		if (key != NULL) {
+			nvtcp_auth_secret_wipe(key);
+		}
+		if (ctrl_key != NULL) {
+			nvtcp_auth_secret_wipe(ctrl_key);
+		}
 		*rc = -ENOMEM;
 		return NULL;
 	}
@@ -205,6 +222,16 @@ auth_create(struct nvtcp_qpair *qp, bool reauth, int *rc)
 	p.subnqn = c->trid.subnqn;
 	p.host_secret = &c->dhchap_key;
 	p.ctrl_secret = c->dhchap_bidir ? &c->dhchap_ctrl_key : NULL;
+	if (key != NULL) {
+		a->own_key = *key;
+		nvtcp_auth_secret_wipe(key);
+		p.host_secret = &a->own_key;
+	}
+	if (ctrl_key != NULL) {
+		a->own_ctrl_key = *ctrl_key;
+		nvtcp_auth_secret_wipe(ctrl_key);
+		p.ctrl_secret = &a->own_ctrl_key;
+	}
 	p.hash_mask = c->opts.dhchap_hash_mask;
 	p.dhgroup_mask = c->opts.dhchap_dhgroup_mask;
 	p.t_id = a->t_id;
@@ -560,7 +587,7 @@ nvme_auth_connect_start(struct nvtcp_qpair *qp, uint16_t authreq)
 			     "(dhchap_secret, --dhchap-secret)", authreq);
 		return -ENOKEY;
 	}
-	a = auth_create(qp, false, &rc);
+	a = auth_create(qp, false, NULL, NULL, &rc);
 	if (a == NULL) {
 		connect_fail(qp, rc, "cannot start the authentication transaction: %s",
 			     strerror(-rc));
@@ -617,6 +644,14 @@ nvme_auth_qpair_closed(struct nvtcp_qpair *qp)
 int
 nvtcp_ctrlr_reauthenticate(struct nvtcp_ctrlr *c, nvtcp_ctrlr_auth_cb cb, void *cb_arg)
 {
+	return nvtcp_ctrlr_reauthenticate_ext(c, NULL, NULL, cb, cb_arg);
+}
+
+int
+nvtcp_ctrlr_reauthenticate_ext(struct nvtcp_ctrlr *c, const char *dhchap_secret,
+			       const char *dhchap_ctrl_secret, nvtcp_ctrlr_auth_cb cb, void *cb_arg)
+{
+	struct nvtcp_auth_secret key, ctrl_key;
 	struct nvtcp_qpair *aq;
 	struct nvme_auth *a;
 	int rc;
@@ -646,7 +681,24 @@ nvtcp_ctrlr_reauthenticate(struct nvtcp_ctrlr *c, nvtcp_ctrlr_auth_cb cb, void *
 	if (aq->state != NVME_QPAIR_CONNECTED) {
 		return -EAGAIN;
 	}
-	a = auth_create(aq, true, &rc);
+	memset(&key, 0, sizeof(key));
+	memset(&ctrl_key, 0, sizeof(ctrl_key));
+	if (dhchap_secret != NULL) {
+		rc = load_secret("re-authentication: dhchap_secret", dhchap_secret, &key);
+		if (rc != 0) {
+			return rc;
+		}
+	}
+	if (dhchap_ctrl_secret != NULL) {
+		rc = load_secret("re-authentication: dhchap_ctrl_secret", dhchap_ctrl_secret,
+				 &ctrl_key);
+		if (rc != 0) {
+			nvtcp_auth_secret_wipe(&key);
+			return rc;
+		}
+	}
+	a = auth_create(aq, true, dhchap_secret != NULL ? &key : NULL,
+			dhchap_ctrl_secret != NULL ? &ctrl_key : NULL, &rc);
 	if (a == NULL) {
 		return rc;
 	}

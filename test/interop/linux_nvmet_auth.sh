@@ -9,7 +9,8 @@
 # the same cases against it:
 #   - unidirectional (--dhchap-secret) and bidirectional (--dhchap-secret and
 #     --dhchap-ctrl-secret): nvtcp_identify --json must report the hash, the group and the
-#     direction; nvtcp_perf -V --prefill (verified random read/write on namespace 2, a 4 MiB RAM
+#     direction; nvtcp_perf -V --prefill --reauth-interval 1 (verified random read/write, with the
+#     admin queue re-authenticated every second, on namespace 2, a 4 MiB RAM
 #     disk written whole first so that every read is checked, 2 I/O queue pairs, each one
 #     authenticated: the log says so per queue) must pass and its JSON report must record the
 #     same result;
@@ -23,7 +24,7 @@
 # boot. A peer that cannot start is a failure, unless NVTCP_SKIP_INTEROP=1.
 #
 # Env: NVTCP_PEERS (the shared peers directory), NVMET_PORT (4420), NVMET_PEER_DIR (/tmp/linux-nvmet-auth-peer), NVMET_NQN, BUILD_DIR,
-#      DHCHAP_HASHES, DHCHAP_GROUPS, LINUX_NVMET_AUTH_PERF_S (seconds of each perf run, 2).
+#      DHCHAP_HASHES, DHCHAP_GROUPS, LINUX_NVMET_AUTH_PERF_S (seconds of each perf run, 3: the re-authentication started after 1 s, ffdhe8192 in the emulated guest, must end within it).
 set -uo pipefail
 
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -49,7 +50,7 @@ export NVMET_NS2_MB=4
 HOSTNQN=nqn.2014-08.org.nvmexpress:uuid:6c1e4b52-35a7-4e0b-9c8d-2f4a17b9e3d1
 read -r -a HASHES <<<"${DHCHAP_HASHES:-sha256 sha384 sha512}"
 read -r -a GROUPS_LIST <<<"${DHCHAP_GROUPS:-null ffdhe2048 ffdhe8192}"
-PERF_S=${LINUX_NVMET_AUTH_PERF_S:-2}
+PERF_S=${LINUX_NVMET_AUTH_PERF_S:-3}
 IDENTIFY=$BUILD_DIR/bin/nvtcp_identify
 PERF=$BUILD_DIR/bin/nvtcp_perf
 TRID="trtype:tcp adrfam:ipv4 traddr:127.0.0.1 trsvcid:$NVMET_PORT subnqn:$NVMET_NQN hostnqn:$HOSTNQN"
@@ -159,11 +160,16 @@ perf_ok() {
 	shift 4
 	if ! run "$name" 180 "$PERF" --no-progress -c "$HOST_MASK" -V --prefill -P 2 -q 16 \
 		-o 4096 -w randrw -M 50 -t "$PERF_S" --json "$TMP/$name.json" --log-level info \
-		-r "$TRID ns:2" "$@"; then
+		--reauth-interval 1 -r "$TRID ns:2" "$@"; then
 		fail "$name: nvtcp_perf exit status $?"
 		return 1
 	fi
 	grep -q "Verification PASSED" "$TMP/$name.out" || { fail "$name: no 'Verification PASSED'"; return 1; }
+	# Re-authentication of the live admin queue every second during the verified I/O (nvmet
+	# runs a new transaction on an authenticated queue); none may fail.
+	grep -qE "^Re-authentications: [1-9][0-9]* started, [1-9][0-9]* succeeded, 0 failed" \
+		"$TMP/$name.out" && grep -q "re-authenticated" "$TMP/$name.err" ||
+		{ fail "$name: no successful re-authentication: $(grep '^Re-auth' "$TMP/$name.out")"; return 1; }
 	# Each I/O queue authenticated on its own (nvmet asks on every queue).
 	for q in 1 2; do
 		grep -q "qid $q: authenticated: DH-HMAC-CHAP, hash $hash, DH group $group" "$TMP/$name.err" ||

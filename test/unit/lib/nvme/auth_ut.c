@@ -341,7 +341,28 @@ test_reauthenticate_and_reconnect(void)
 	CU_ASSERT_EQUAL(w.count, 2);
 	CU_ASSERT_EQUAL(w.rc, -EACCES);
 	CU_ASSERT_EQUAL(fake_ctrlr_auth_failed(fc), 1);
+
+	/* _ext: the rotated secret for this transaction only. Accepted by a controller that has
+	 * it; the configured one is unchanged (a plain re-authentication still uses it). */
+	CU_ASSERT_EQUAL(nvtcp_ctrlr_reauthenticate_ext(c, g_other_str, NULL, reauth_cb, &w), 0);
+	UT_RUN_UNTIL(fc, c, NULL, w.count > 2);
+	CU_ASSERT_EQUAL(w.count, 3);
+	CU_ASSERT_EQUAL(w.rc, 0);
+	CU_ASSERT_EQUAL(nvtcp_ctrlr_reauthenticate(c, reauth_cb, &w), 0);
+	UT_RUN_UNTIL(fc, c, NULL, w.count > 3);
+	CU_ASSERT_EQUAL(w.rc, -EACCES);
 	fake_ctrlr_get_cfg(fc)->auth_host_secret = &g_host_key;
+	/* A wrong secret given to _ext is refused by the controller; a malformed one at once. */
+	CU_ASSERT_EQUAL(nvtcp_ctrlr_reauthenticate_ext(c, g_other_str, NULL, reauth_cb, &w), 0);
+	UT_RUN_UNTIL(fc, c, NULL, w.count > 4);
+	CU_ASSERT_EQUAL(w.rc, -EACCES);
+	CU_ASSERT_EQUAL(nvtcp_ctrlr_reauthenticate_ext(c, "DHHC-1:01:bm90IGEga2V5:", NULL,
+						       reauth_cb, &w), -EINVAL);
+	CU_ASSERT_EQUAL(w.count, 5);
+	CU_ASSERT_EQUAL(nvtcp_ctrlr_reauthenticate(c, reauth_cb, &w), 0);
+	UT_RUN_UNTIL(fc, c, NULL, w.count > 5);
+	CU_ASSERT_EQUAL(w.rc, 0);
+	w.count = 2;
 
 	/* The connection drops: the reconnect authenticates again before the controller is
 	 * LIVE again. */
@@ -349,7 +370,8 @@ test_reauthenticate_and_reconnect(void)
 	UT_RUN_UNTIL(fc, c, NULL, fake_ctrlr_num_assocs(fc) >= 2 &&
 		     nvtcp_ctrlr_get_state(c) == NVTCP_CTRLR_STATE_LIVE);
 	CU_ASSERT_EQUAL(nvtcp_ctrlr_get_state(c), NVTCP_CTRLR_STATE_LIVE);
-	CU_ASSERT_EQUAL(fake_ctrlr_auth_ok(fc), 3);
+	/* The attach, 3 successful re-authentications above, this reconnect. */
+	CU_ASSERT_EQUAL(fake_ctrlr_auth_ok(fc), 5);
 	CU_ASSERT_TRUE(nvtcp_ctrlr_get_auth_status(c, &res));
 
 	/* A re-authentication cut by detach completes once, with -ECANCELED. */
