@@ -4,11 +4,11 @@
 #ifndef NVTCP_AUTH_INTERNAL_H
 #define NVTCP_AUTH_INTERNAL_H
 
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
+#include "nvtcp/util.h"
 #include "nvtcp/auth.h"
 
 /** "DHHC-1:" */
@@ -21,8 +21,6 @@ struct auth_part {
 	size_t len;
 };
 
-/** CRC-32 of the DHHC-1 format (IEEE 802.3, reflected: zlib's crc32()). */
-uint32_t nvtcp_auth_crc32(const uint8_t *buf, size_t len);
 
 /**
  * HMAC-H over the concatenation of \p parts with H the hash \p hash_id; \p out receives
@@ -33,19 +31,6 @@ int nvtcp_auth_hmac(uint8_t hash_id, const uint8_t *key, size_t keylen,
 
 /** Plain digest H(buf) into \p out. \return 0 or -EINVAL / -EIO. */
 int nvtcp_auth_digest(uint8_t hash_id, const uint8_t *buf, size_t len, uint8_t *out);
-
-static inline void __attribute__((format(printf, 3, 4)))
-auth_set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0) {
-		return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static inline void
 auth_put_le16(uint8_t *p, uint16_t v)
