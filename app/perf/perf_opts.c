@@ -154,19 +154,6 @@ static const struct option g_long_opts[] = {
 	{NULL, 0, NULL, 0},
 };
 
-static void __attribute__((format(printf, 3, 4)))
-errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0) {
-		return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* "-q (--io-depth)" for short options that have a long name, "--json" for long-only ones. */
 static void
 opt_label(int ch, char *buf, size_t len)
@@ -302,7 +289,7 @@ perf_trid_entry_parse(struct perf_trid_entry *e, const char *str, char *err, siz
 			break;
 		}
 		if (n >= sizeof(tok)) {
-			errf(err, errlen, "'%.40s...' is too long", p);
+			nvtcp_errf(err, errlen, "'%.40s...' is too long", p);
 			return -EINVAL;
 		}
 		memcpy(tok, p, n);
@@ -312,12 +299,12 @@ perf_trid_entry_parse(struct perf_trid_entry *e, const char *str, char *err, siz
 			uint64_t nsid;
 
 			if (have_ns) {
-				errf(err, errlen, "ns: given twice");
+				nvtcp_errf(err, errlen, "ns: given twice");
 				return -EINVAL;
 			}
 			if (nvtcp_parse_u64(tok + 3, 0xFFFFFFFEu, &nsid) != 0 || nsid == 0) {
-				errf(err, errlen, "ns: '%s' is not a namespace ID (1..4294967294)",
-				     tok + 3);
+				nvtcp_errf(err, errlen, "ns: '%s' is not a namespace ID (1..4294967294)",
+					   tok + 3);
 				return -EINVAL;
 			}
 			e->nsid = (uint32_t)nsid;
@@ -325,23 +312,23 @@ perf_trid_entry_parse(struct perf_trid_entry *e, const char *str, char *err, siz
 			continue;
 		}
 		if (used + n + 2 > sizeof(rest)) {
-			errf(err, errlen, "transport ID is too long");
+			nvtcp_errf(err, errlen, "transport ID is too long");
 			return -EINVAL;
 		}
 		used += (size_t)snprintf(rest + used, sizeof(rest) - used, "%s%s",
 					 used > 0 ? " " : "", tok);
 	}
 	if (used == 0) {
-		errf(err, errlen, "empty transport ID");
+		nvtcp_errf(err, errlen, "empty transport ID");
 		return -EINVAL;
 	}
 	if (nvtcp_trid_parse(&e->trid, rest, why, sizeof(why)) != 0) {
-		errf(err, errlen, "%s", why);
+		nvtcp_errf(err, errlen, "%s", why);
 		return -EINVAL;
 	}
 	if (e->trid.traddr[0] == '\0') {
-		errf(err, errlen, "traddr: missing (e.g. 'trtype:tcp traddr:127.0.0.1 "
-		     "trsvcid:4420 subnqn:nqn...')");
+		nvtcp_errf(err, errlen, "traddr: missing (e.g. 'trtype:tcp traddr:127.0.0.1 "
+			   "trsvcid:4420 subnqn:nqn...')");
 		return -EINVAL;
 	}
 	return 0;
@@ -481,21 +468,21 @@ parse_one(struct perf_opts *o, int ch, const char *arg, const char *label, char 
 	switch (ch) {
 	case 'q':
 		if (parse_capacity(arg, UINT64_MAX, &v) != 0 || v == 0 || v > PERF_MAX_QUEUE_DEPTH) {
-			errf(err, errlen, "%s: '%s' is not a valid queue depth (1..%u)", label, arg,
-			     PERF_MAX_QUEUE_DEPTH);
+			nvtcp_errf(err, errlen, "%s: '%s' is not a valid queue depth (1..%u)", label, arg,
+				   PERF_MAX_QUEUE_DEPTH);
 			return -EINVAL;
 		}
 		o->queue_depth = (uint32_t)v;
 		return 0;
 	case 'o':
 		if (parse_capacity(arg, UINT64_MAX, &v) != 0 || v == 0 || v > PERF_MAX_IO_SIZE) {
-			errf(err, errlen, "%s: '%s' is not a valid I/O size (bytes, e.g. 4096 or "
-			     "4k; at most %u MiB)", label, arg, PERF_MAX_IO_SIZE >> 20);
+			nvtcp_errf(err, errlen, "%s: '%s' is not a valid I/O size (bytes, e.g. 4096 or "
+				   "4k; at most %u MiB)", label, arg, PERF_MAX_IO_SIZE >> 20);
 			return -EINVAL;
 		}
 		if (v % 512 != 0) {
-			errf(err, errlen, "%s: %" PRIu64 " is not a multiple of the block size "
-			     "(512 or 4096 bytes)", label, v);
+			nvtcp_errf(err, errlen, "%s: %" PRIu64 " is not a multiple of the block size "
+				   "(512 or 4096 bytes)", label, v);
 			return -EINVAL;
 		}
 		o->io_size = (uint32_t)v;
@@ -504,16 +491,16 @@ parse_one(struct perf_opts *o, int ch, const char *arg, const char *label, char 
 		if (strcmp(arg, "read") != 0 && strcmp(arg, "write") != 0 &&
 		    strcmp(arg, "randread") != 0 && strcmp(arg, "randwrite") != 0 &&
 		    strcmp(arg, "rw") != 0 && strcmp(arg, "randrw") != 0) {
-			errf(err, errlen, "%s: unknown workload '%s' (read, write, randread, "
-			     "randwrite, rw, randrw)", label, arg);
+			nvtcp_errf(err, errlen, "%s: unknown workload '%s' (read, write, randread, "
+				   "randwrite, rw, randrw)", label, arg);
 			return -EINVAL;
 		}
 		o->workload = arg;
 		return 0;
 	case 'M':
 		if (parse_uint(arg, UINT64_MAX, &v) != 0 || v > 100) {
-			errf(err, errlen, "%s: '%s' is out of range (the read percentage, 0..100)",
-			     label, arg);
+			nvtcp_errf(err, errlen, "%s: '%s' is out of range (the read percentage, 0..100)",
+				   label, arg);
 			return -EINVAL;
 		}
 		o->rwmixread = (int)v;
@@ -523,8 +510,8 @@ parse_one(struct perf_opts *o, int ch, const char *arg, const char *label, char 
 	case 'a':
 		if (parse_uint(arg, UINT64_MAX, &v) != 0 || v > PERF_MAX_TIME_S ||
 		    (ch == 't' && v == 0)) {
-			errf(err, errlen, "%s: '%s' is not a valid number of seconds (%d..%d)",
-			     label, arg, ch == 't' ? 1 : 0, PERF_MAX_TIME_S);
+			nvtcp_errf(err, errlen, "%s: '%s' is not a valid number of seconds (%d..%d)",
+				   label, arg, ch == 't' ? 1 : 0, PERF_MAX_TIME_S);
 			return -EINVAL;
 		}
 		if (ch == 't') {
@@ -535,14 +522,14 @@ parse_one(struct perf_opts *o, int ch, const char *arg, const char *label, char 
 		return 0;
 	case 'c':
 		if (parse_core_mask(o, arg) != 0) {
-			errf(err, errlen, "%s: invalid core mask '%s' (hexadecimal such as 0x3, or a "
-			     "list such as [0-1,3])", label, arg);
+			nvtcp_errf(err, errlen, "%s: invalid core mask '%s' (hexadecimal such as 0x3, or a "
+				   "list such as [0-1,3])", label, arg);
 			return -EINVAL;
 		}
 		return 0;
 	case 'r':
 		if (o->num_trids == PERF_MAX_TRIDS) {
-			errf(err, errlen, "%s: at most %d transport IDs", label, PERF_MAX_TRIDS);
+			nvtcp_errf(err, errlen, "%s: at most %d transport IDs", label, PERF_MAX_TRIDS);
 			return -EINVAL;
 		}
 		{
@@ -550,8 +537,8 @@ parse_one(struct perf_opts *o, int ch, const char *arg, const char *label, char 
 
 			if (perf_trid_entry_parse(&o->trids[o->num_trids], arg, why,
 						  sizeof(why)) != 0) {
-				errf(err, errlen, "%s: invalid transport ID '%s': %s", label, arg,
-				     why);
+				nvtcp_errf(err, errlen, "%s: invalid transport ID '%s': %s", label, arg,
+					   why);
 				return -EINVAL;
 			}
 		}
@@ -559,16 +546,16 @@ parse_one(struct perf_opts *o, int ch, const char *arg, const char *label, char 
 		return 0;
 	case 'P':
 		if (parse_uint(arg, UINT64_MAX, &v) != 0 || v == 0 || v > PERF_MAX_QPAIRS_PER_NS) {
-			errf(err, errlen, "%s: '%s' is not a valid number of queue pairs (1..%d)",
-			     label, arg, PERF_MAX_QPAIRS_PER_NS);
+			nvtcp_errf(err, errlen, "%s: '%s' is not a valid number of queue pairs (1..%d)",
+				   label, arg, PERF_MAX_QPAIRS_PER_NS);
 			return -EINVAL;
 		}
 		o->qpairs_per_ns = (uint32_t)v;
 		return 0;
 	case 'U':
 		if (parse_uint(arg, UINT64_MAX, &v) != 0 || v > PERF_MAX_UNUSED_QPAIRS) {
-			errf(err, errlen, "%s: '%s' is not a valid number of queue pairs (0..%d)",
-			     label, arg, PERF_MAX_UNUSED_QPAIRS);
+			nvtcp_errf(err, errlen, "%s: '%s' is not a valid number of queue pairs (0..%d)",
+				   label, arg, PERF_MAX_UNUSED_QPAIRS);
 			return -EINVAL;
 		}
 		o->unused_qpairs = (uint32_t)v;
@@ -584,8 +571,8 @@ parse_one(struct perf_opts *o, int ch, const char *arg, const char *label, char 
 		return 0;
 	case 'k':
 		if (parse_uint(arg, 3600000, &v) != 0) {
-			errf(err, errlen, "%s: '%s' is not a valid keep-alive timeout (ms, "
-			     "0..3600000)", label, arg);
+			nvtcp_errf(err, errlen, "%s: '%s' is not a valid keep-alive timeout (ms, "
+				   "0..3600000)", label, arg);
 			return -EINVAL;
 		}
 		o->keepalive_ms = (uint32_t)v;
@@ -593,8 +580,8 @@ parse_one(struct perf_opts *o, int ch, const char *arg, const char *label, char 
 	case 's':
 		rc = parse_mem_mb(arg, &o->mem_size_mb);
 		if (rc != 0 || o->mem_size_mb == 0) {
-			errf(err, errlen, "%s: '%s' is not a valid memory size (MiB, or with a "
-			     "K/M/G suffix; 1 MiB..1 TiB)", label, arg);
+			nvtcp_errf(err, errlen, "%s: '%s' is not a valid memory size (MiB, or with a "
+				   "K/M/G suffix; 1 MiB..1 TiB)", label, arg);
 			return -EINVAL;
 		}
 		return 0;
@@ -609,22 +596,22 @@ parse_one(struct perf_opts *o, int ch, const char *arg, const char *label, char 
 			size_t n = strlen(arg);
 
 			if (n < 2 || arg[n - 1] != '%' || strspn(arg, "0123456789") != n - 1) {
-				errf(err, errlen, "%s: '%s' is not a percentage (e.g. 50%%)", label,
-				     arg);
+				nvtcp_errf(err, errlen, "%s: '%s' is not a percentage (e.g. 50%%)", label,
+					   arg);
 				return -EINVAL;
 			}
 			{
 				char num[24];
 
 				if (n - 1 >= sizeof(num)) {
-					errf(err, errlen, "%s: '%s' is too large", label, arg);
+					nvtcp_errf(err, errlen, "%s: '%s' is too large", label, arg);
 					return -EINVAL;
 				}
 				memcpy(num, arg, n - 1);
 				num[n - 1] = '\0';
 				if (nvtcp_parse_u64(num, 100000, &v) != 0 || v == 0) {
-					errf(err, errlen, "%s: '%s' is not a valid percentage of the "
-					     "namespace (1%%..100000%%)", label, arg);
+					nvtcp_errf(err, errlen, "%s: '%s' is not a valid percentage of the "
+						   "namespace (1%%..100000%%)", label, arg);
 					return -EINVAL;
 				}
 			}
@@ -633,7 +620,7 @@ parse_one(struct perf_opts *o, int ch, const char *arg, const char *label, char 
 			return 0;
 		}
 		if (parse_capacity(arg, UINT64_MAX, &v) != 0) {
-			errf(err, errlen, "%s: '%s' is not a number of I/Os", label, arg);
+			nvtcp_errf(err, errlen, "%s: '%s' is not a number of I/Os", label, arg);
 			return -EINVAL;
 		}
 		o->number_ios = v;
@@ -641,8 +628,8 @@ parse_one(struct perf_opts *o, int ch, const char *arg, const char *label, char 
 		return 0;
 	case 'Q':
 		if (parse_uint(arg, UINT32_MAX, &v) != 0 || v == 0) {
-			errf(err, errlen, "%s: '%s' is not valid (log every N-th error, N >= 1)",
-			     label, arg);
+			nvtcp_errf(err, errlen, "%s: '%s' is not valid (log every N-th error, N >= 1)",
+				   label, arg);
 			return -EINVAL;
 		}
 		o->continue_on_error = true;
@@ -650,16 +637,16 @@ parse_one(struct perf_opts *o, int ch, const char *arg, const char *label, char 
 		return 0;
 	case 'C':
 		if (parse_uint(arg, UINT32_MAX, &v) != 0) {
-			errf(err, errlen, "%s: '%s' is not a number of completions (0 = no limit)",
-			     label, arg);
+			nvtcp_errf(err, errlen, "%s: '%s' is not a number of completions (0 = no limit)",
+				   label, arg);
 			return -EINVAL;
 		}
 		o->max_completions = (uint32_t)v;
 		return 0;
 	case OPT_IO_QUEUE_SIZE:
 		if (parse_capacity(arg, UINT64_MAX, &v) != 0 || v < 2 || v > 65536) {
-			errf(err, errlen, "%s: '%s' is not a valid queue size (2..65536)", label,
-			     arg);
+			nvtcp_errf(err, errlen, "%s: '%s' is not a valid queue size (2..65536)", label,
+				   arg);
 			return -EINVAL;
 		}
 		o->io_queue_size = (uint32_t)v;
@@ -667,8 +654,8 @@ parse_one(struct perf_opts *o, int ch, const char *arg, const char *label, char 
 	case 'O':
 		if (parse_capacity(arg, UINT64_MAX, &v) != 0 || v == 0 || v % 4 != 0 ||
 		    v > PERF_MAX_IO_SIZE) {
-			errf(err, errlen, "%s: '%s' is not a valid I/O unit size (a non-zero "
-			     "multiple of 4 bytes)", label, arg);
+			nvtcp_errf(err, errlen, "%s: '%s' is not a valid I/O unit size (a non-zero "
+				   "multiple of 4 bytes)", label, arg);
 			return -EINVAL;
 		}
 		o->io_unit_size = (uint32_t)v;
@@ -676,8 +663,8 @@ parse_one(struct perf_opts *o, int ch, const char *arg, const char *label, char 
 	case 'A':
 		if (parse_capacity(arg, UINT64_MAX, &v) != 0 || !NVTCP_IS_POWER_OF_2(v) ||
 		    v < 64 || v > (1u << 21)) {
-			errf(err, errlen, "%s: '%s' is not a valid alignment (a power of 2, "
-			     "64..2097152)", label, arg);
+			nvtcp_errf(err, errlen, "%s: '%s' is not a valid alignment (a power of 2, "
+				   "64..2097152)", label, arg);
 			return -EINVAL;
 		}
 		o->buf_align = (uint32_t)v;
@@ -700,8 +687,8 @@ parse_one(struct perf_opts *o, int ch, const char *arg, const char *label, char 
 		if (strcasecmp(arg, "warning") == 0) {
 			o->log_level = NVTCP_LOG_WARN;
 		} else if (nvtcp_log_parse_level(arg, &o->log_level) != 0) {
-			errf(err, errlen, "%s: unknown log level '%s' (error, warning, notice, info, "
-			     "debug)", label, arg);
+			nvtcp_errf(err, errlen, "%s: unknown log level '%s' (error, warning, notice, info, "
+				   "debug)", label, arg);
 			return -EINVAL;
 		}
 		o->log_level_set = true;
@@ -711,8 +698,8 @@ parse_one(struct perf_opts *o, int ch, const char *arg, const char *label, char 
 		if (strcmp(arg, "ssl") == 0) {
 			o->tls = true;
 		} else if (strcmp(arg, "posix") != 0) {
-			errf(err, errlen, "%s: socket implementation '%s' is not available (nvtcp "
-			     "has its own polled sockets; 'posix' = TCP, 'ssl' = TLS)", label, arg);
+			nvtcp_errf(err, errlen, "%s: socket implementation '%s' is not available (nvtcp "
+				   "has its own polled sockets; 'posix' = TCP, 'ssl' = TLS)", label, arg);
 			return -EINVAL;
 		}
 		return 0;
@@ -730,9 +717,9 @@ parse_one(struct perf_opts *o, int ch, const char *arg, const char *label, char 
 		nvtcp_tls_psk_wipe(&psk);
 		if (rc != 0) {
 			if (why[0] != '\0') {
-				errf(err, errlen, "%s: %s", label, why); /* it names the file */
+				nvtcp_errf(err, errlen, "%s: %s", label, why); /* it names the file */
 			} else {
-				errf(err, errlen, "%s %s: %s", label, arg, strerror(-rc));
+				nvtcp_errf(err, errlen, "%s %s: %s", label, arg, strerror(-rc));
 			}
 			return -EINVAL;
 		}
@@ -760,7 +747,7 @@ parse_one(struct perf_opts *o, int ch, const char *arg, const char *label, char 
 		rc = nvtcp_auth_secret_load(arg, &secret, why, sizeof(why));
 		nvtcp_auth_secret_wipe(&secret);
 		if (rc != 0) {
-			errf(err, errlen, "%s: %s", label, why[0] != '\0' ? why : strerror(-rc));
+			nvtcp_errf(err, errlen, "%s: %s", label, why[0] != '\0' ? why : strerror(-rc));
 			return -EINVAL;
 		}
 		if (ch == OPT_DHCHAP_SECRET) {
@@ -784,7 +771,7 @@ parse_one(struct perf_opts *o, int ch, const char *arg, const char *label, char 
 
 	case OPT_JSON:
 		if (arg[0] == '\0') {
-			errf(err, errlen, "%s: empty file name", label);
+			nvtcp_errf(err, errlen, "%s: empty file name", label);
 			return -EINVAL;
 		}
 		o->json_path = arg;
@@ -797,7 +784,7 @@ parse_one(struct perf_opts *o, int ch, const char *arg, const char *label, char 
 		return 0;
 	case OPT_SEED:
 		if (nvtcp_parse_u64(arg, UINT32_MAX, &v) != 0) {
-			errf(err, errlen, "%s: '%s' is not a 32-bit number", label, arg);
+			nvtcp_errf(err, errlen, "%s: '%s' is not a 32-bit number", label, arg);
 			return -EINVAL;
 		}
 		o->verify_seed = (uint32_t)v;
@@ -813,8 +800,8 @@ parse_one(struct perf_opts *o, int ch, const char *arg, const char *label, char 
 			       &o->reconnect_delay_ms;
 
 		if (parse_recovery(arg, 3600000, NULL, dst) != 0) {
-			errf(err, errlen, "%s: '%s' is not a valid time (ms, 0..3600000%s)", label,
-			     arg, ch == OPT_RECONNECT_DELAY ? "" : "; 0 = off");
+			nvtcp_errf(err, errlen, "%s: '%s' is not a valid time (ms, 0..3600000%s)", label,
+				   arg, ch == OPT_RECONNECT_DELAY ? "" : "; 0 = off");
 			return -EINVAL;
 		}
 		return 0;
@@ -824,24 +811,24 @@ parse_one(struct perf_opts *o, int ch, const char *arg, const char *label, char 
 		int64_t *dst = ch == OPT_CTRL_LOSS_TMO ? &o->ctrl_loss_tmo_s : &o->fast_io_fail_tmo_s;
 
 		if (parse_recovery(arg, 31536000, "", dst) != 0) {
-			errf(err, errlen, "%s: '%s' is not a valid time (s, 0..31536000, or -1 = %s)",
-			     label, arg, ch == OPT_CTRL_LOSS_TMO ? "reconnect forever" : "off");
+			nvtcp_errf(err, errlen, "%s: '%s' is not a valid time (s, 0..31536000, or -1 = %s)",
+				   label, arg, ch == OPT_CTRL_LOSS_TMO ? "reconnect forever" : "off");
 			return -EINVAL;
 		}
 		return 0;
 	}
 	case OPT_RATE:
 		if (parse_capacity(arg, 1000000000ull, &v) != 0 || v == 0) {
-			errf(err, errlen, "%s: '%s' is not a valid rate (I/Os per second, 1..1G; "
-			     "leave --rate out for no limit)", label, arg);
+			nvtcp_errf(err, errlen, "%s: '%s' is not a valid rate (I/Os per second, 1..1G; "
+				   "leave --rate out for no limit)", label, arg);
 			return -EINVAL;
 		}
 		o->rate_iops = v;
 		return 0;
 	case OPT_MULTIPATH_POLICY:
 		if (perf_mpath_policy_parse(arg, &o->mpath_policy) != 0) {
-			errf(err, errlen, "%s: unknown policy '%s' (active-passive, round-robin, "
-			     "queue-depth)", label, arg);
+			nvtcp_errf(err, errlen, "%s: unknown policy '%s' (active-passive, round-robin, "
+				   "queue-depth)", label, arg);
 			return -EINVAL;
 		}
 		return 0;
@@ -853,21 +840,21 @@ parse_one(struct perf_opts *o, int ch, const char *arg, const char *label, char 
 		} else if (strcmp(arg, "qpair") == 0) {
 			o->poll_mode = PERF_POLL_QPAIR;
 		} else {
-			errf(err, errlen, "%s: unknown mode '%s' (auto, group, qpair)", label, arg);
+			nvtcp_errf(err, errlen, "%s: unknown mode '%s' (auto, group, qpair)", label, arg);
 			return -EINVAL;
 		}
 		return 0;
 	case OPT_TGT_NS_SIZE:
 		if (parse_capacity(arg, 1ull << 40, &v) != 0 || v < (1u << 20)) {
-			errf(err, errlen, "%s: '%s' is not a valid size (1M..1T, e.g. 256M)", label,
-			     arg);
+			nvtcp_errf(err, errlen, "%s: '%s' is not a valid size (1M..1T, e.g. 256M)", label,
+				   arg);
 			return -EINVAL;
 		}
 		o->tgt_ns_size = v;
 		return 0;
 	case OPT_TGT_BLOCK_SIZE:
 		if (strcmp(arg, "512") != 0 && strcmp(arg, "4096") != 0) {
-			errf(err, errlen, "%s: '%s' is not 512 or 4096", label, arg);
+			nvtcp_errf(err, errlen, "%s: '%s' is not 512 or 4096", label, arg);
 			return -EINVAL;
 		}
 		o->tgt_block_size = (uint32_t)atoi(arg);
@@ -878,7 +865,7 @@ parse_one(struct perf_opts *o, int ch, const char *arg, const char *label, char 
 		} else if (strcmp(arg, "null") == 0) {
 			o->tgt_backend = PERF_TGT_NULL;
 		} else {
-			errf(err, errlen, "%s: unknown backend '%s' (malloc, null)", label, arg);
+			nvtcp_errf(err, errlen, "%s: unknown backend '%s' (malloc, null)", label, arg);
 			return -EINVAL;
 		}
 		return 0;
@@ -889,10 +876,10 @@ parse_one(struct perf_opts *o, int ch, const char *arg, const char *label, char 
 		return 0;
 	}
 	if (unsupported_reason(ch) != NULL) {
-		errf(err, errlen, "%s: not supported: %s", label, unsupported_reason(ch));
+		nvtcp_errf(err, errlen, "%s: not supported: %s", label, unsupported_reason(ch));
 		return -EINVAL;
 	}
-	errf(err, errlen, "%s: not handled", label);
+	nvtcp_errf(err, errlen, "%s: not handled", label);
 	return -EINVAL;
 }
 
@@ -903,19 +890,19 @@ opts_check(struct perf_opts *o, char *err, size_t errlen)
 	const char *base;
 
 	if (o->queue_depth == 0) {
-		errf(err, errlen, "missing -q (--io-depth) operand");
+		nvtcp_errf(err, errlen, "missing -q (--io-depth) operand");
 		return -EINVAL;
 	}
 	if (o->io_size == 0) {
-		errf(err, errlen, "missing -o (--io-size) operand");
+		nvtcp_errf(err, errlen, "missing -o (--io-size) operand");
 		return -EINVAL;
 	}
 	if (o->workload == NULL) {
-		errf(err, errlen, "missing -w (--io-pattern) operand");
+		nvtcp_errf(err, errlen, "missing -w (--io-pattern) operand");
 		return -EINVAL;
 	}
 	if (o->time_s == 0) {
-		errf(err, errlen, "missing -t (--time) operand");
+		nvtcp_errf(err, errlen, "missing -t (--time) operand");
 		return -EINVAL;
 	}
 	o->random = strncmp(o->workload, "rand", 4) == 0;
@@ -924,17 +911,17 @@ opts_check(struct perf_opts *o, char *err, size_t errlen)
 		/* -M is ignored with a pure workload, as spdk_nvme_perf does (main warns). */
 		o->rwmixread = strcmp(base, "read") == 0 ? 100 : 0;
 	} else if (!o->mix_specified) {
-		errf(err, errlen, "-M (--rwmixread): must be given (0..100) with -w %s",
-		     o->workload);
+		nvtcp_errf(err, errlen, "-M (--rwmixread): must be given (0..100) with -w %s",
+			   o->workload);
 		return -EINVAL;
 	}
 	if ((o->number_ios != 0 || o->number_ios_pct != 0) && o->warmup_s != 0) {
-		errf(err, errlen, "-d (--number-ios) with -a (--warmup-time) is not supported");
+		nvtcp_errf(err, errlen, "-d (--number-ios) with -a (--warmup-time) is not supported");
 		return -EINVAL;
 	}
 	if (o->number_ios != 0 && o->number_ios < o->queue_depth) {
-		errf(err, errlen, "-d (--number-ios) %" PRIu64 " is less than -q (--io-depth) %u",
-		     o->number_ios, o->queue_depth);
+		nvtcp_errf(err, errlen, "-d (--number-ios) %" PRIu64 " is less than -q (--io-depth) %u",
+			   o->number_ios, o->queue_depth);
 		return -EINVAL;
 	}
 	if (o->io_unit_size != 0) {
@@ -942,25 +929,25 @@ opts_check(struct perf_opts *o, char *err, size_t errlen)
 			o->io_unit_size = o->io_size;
 		}
 		if ((o->io_size + o->io_unit_size - 1) / o->io_unit_size > NVTCP_MAX_IOVCNT) {
-			errf(err, errlen, "-O (--io-unit-size) %u splits -o %u into more than %d "
-			     "vectors", o->io_unit_size, o->io_size, NVTCP_MAX_IOVCNT);
+			nvtcp_errf(err, errlen, "-O (--io-unit-size) %u splits -o %u into more than %d "
+				   "vectors", o->io_unit_size, o->io_size, NVTCP_MAX_IOVCNT);
 			return -EINVAL;
 		}
 	}
 	if (o->num_trids > 0 && (o->tgt_ns_size != 0 || o->tgt_block_size != 512 ||
 				 o->tgt_backend != PERF_TGT_MALLOC)) {
-		errf(err, errlen, "--tgt-ns-size/--tgt-block-size/--tgt-backend: only for the "
-		     "embedded target (without -r)");
+		nvtcp_errf(err, errlen, "--tgt-ns-size/--tgt-block-size/--tgt-backend: only for the "
+			   "embedded target (without -r)");
 		return -EINVAL;
 	}
 	if (o->tls && o->psk_path == NULL) {
-		errf(err, errlen, "--tls / -S ssl: needs --psk FILE (or --psk-path FILE): TLS uses "
-		     "a pre-shared key");
+		nvtcp_errf(err, errlen, "--tls / -S ssl: needs --psk FILE (or --psk-path FILE): TLS uses "
+			   "a pre-shared key");
 		return -EINVAL;
 	}
 	if (o->dhchap_ctrl_secret != NULL && o->dhchap_secret == NULL) {
-		errf(err, errlen, "--dhchap-ctrl-secret: needs --dhchap-secret (bidirectional "
-		     "authentication authenticates the host too)");
+		nvtcp_errf(err, errlen, "--dhchap-ctrl-secret: needs --dhchap-secret (bidirectional "
+			   "authentication authenticates the host too)");
 		return -EINVAL;
 	}
 	if ((o->reauth_interval_s != 0 || o->reauth_secret != NULL) && o->dhchap_secret == NULL) {
@@ -974,32 +961,32 @@ opts_check(struct perf_opts *o, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	if (o->dhchap_secret != NULL && o->num_trids == 0) {
-		errf(err, errlen, "--dhchap-secret: only with -r (the embedded target does not "
-		     "authenticate)");
+		nvtcp_errf(err, errlen, "--dhchap-secret: only with -r (the embedded target does not "
+			   "authenticate)");
 		return -EINVAL;
 	}
 	if (o->tls && o->num_trids == 0) {
-		errf(err, errlen, "--tls / --psk: only with -r (the embedded target has no TLS "
-		     "listener)");
+		nvtcp_errf(err, errlen, "--tls / --psk: only with -r (the embedded target has no TLS "
+			   "listener)");
 		return -EINVAL;
 	}
 	if (o->mpath_policy >= 0 && o->num_trids == 0) {
-		errf(err, errlen, "--multipath-policy: only with -r (the paths are the -r "
-		     "controllers of one subsystem)");
+		nvtcp_errf(err, errlen, "--multipath-policy: only with -r (the paths are the -r "
+			   "controllers of one subsystem)");
 		return -EINVAL;
 	}
 	if (o->mpath_policy >= 0 && (o->qpairs_per_ns != 1 || o->use_every_core)) {
-		errf(err, errlen, "--multipath-policy: one queue pair per path and one worker per "
-		     "multipath namespace: -P must be 1 and --use-every-core is not allowed");
+		nvtcp_errf(err, errlen, "--multipath-policy: one queue pair per path and one worker per "
+			   "multipath namespace: -P must be 1 and --use-every-core is not allowed");
 		return -EINVAL;
 	}
 	if (o->prefill && !o->verify) {
-		errf(err, errlen, "--prefill: only with -V (--verify)");
+		nvtcp_errf(err, errlen, "--prefill: only with -V (--verify)");
 		return -EINVAL;
 	}
 	if (o->verify && o->num_trids == 0 && o->tgt_backend == PERF_TGT_NULL) {
-		errf(err, errlen, "-V (--verify): the null backend keeps no data; use "
-		     "--tgt-backend malloc");
+		nvtcp_errf(err, errlen, "-V (--verify): the null backend keeps no data; use "
+			   "--tgt-backend malloc");
 		return -EINVAL;
 	}
 	return 0;
@@ -1028,13 +1015,13 @@ perf_opts_parse(struct perf_opts *o, int argc, char **argv, char *err, size_t er
 			const char *bad = argv[optind - 1];
 
 			if (strncmp(bad, "--", 2) == 0 && optopt != 0) {
-				errf(err, errlen, "option '%.*s' takes no value",
-				     (int)strcspn(bad, "="), bad);
+				nvtcp_errf(err, errlen, "option '%.*s' takes no value",
+					   (int)strcspn(bad, "="), bad);
 			} else if (strncmp(bad, "--", 2) == 0) {
-				errf(err, errlen, "unknown option '%.*s' (see --help-full)",
-				     (int)strcspn(bad, "="), bad);
+				nvtcp_errf(err, errlen, "unknown option '%.*s' (see --help-full)",
+					   (int)strcspn(bad, "="), bad);
 			} else {
-				errf(err, errlen, "unknown option '-%c' (see --help-full)", optopt);
+				nvtcp_errf(err, errlen, "unknown option '-%c' (see --help-full)", optopt);
 			}
 			return -EINVAL;
 		}
@@ -1043,7 +1030,7 @@ perf_opts_parse(struct perf_opts *o, int argc, char **argv, char *err, size_t er
 			if (optopt == 0) {
 				snprintf(label, sizeof(label), "%s", argv[optind - 1]);
 			}
-			errf(err, errlen, "option %s needs a value", label);
+			nvtcp_errf(err, errlen, "option %s needs a value", label);
 			return -EINVAL;
 		}
 		if (ch == 'h') {
@@ -1066,8 +1053,8 @@ perf_opts_parse(struct perf_opts *o, int argc, char **argv, char *err, size_t er
 		}
 	}
 	if (optind < argc) {
-		errf(err, errlen, "unexpected argument '%s' (kernel block devices are not "
-		     "supported; see --help-full)", argv[optind]);
+		nvtcp_errf(err, errlen, "unexpected argument '%s' (kernel block devices are not "
+			   "supported; see --help-full)", argv[optind]);
 		return -EINVAL;
 	}
 	return opts_check(o, err, errlen);

@@ -72,6 +72,13 @@ int nvtcp_strcpy_pad(void *dst, size_t size, const char *src, int pad);
 size_t nvtcp_str_from_field(char *dst, const void *src, size_t size);
 
 /**
+ * Format an error message into a caller's buffer, if it gave one (\p err NULL or \p errlen 0:
+ * nothing is written). The text is truncated to fit and always NUL-terminated.
+ */
+void nvtcp_errf(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/**
  * Total length of an iovec list.
  *
  * \param iov iovec list.

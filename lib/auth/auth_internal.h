@@ -4,12 +4,14 @@
 #ifndef NVTCP_AUTH_INTERNAL_H
 #define NVTCP_AUTH_INTERNAL_H
 
-#include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
+#include "nvtcp/util.h"
 #include "nvtcp/auth.h"
+#include "nvtcp/nvmf_auth_spec.h"
 
 /** "DHHC-1:" */
 #define AUTH_SECRET_PREFIX "DHHC-1:"
@@ -21,8 +23,32 @@ struct auth_part {
 	size_t len;
 };
 
-/** CRC-32 of the DHHC-1 format (IEEE 802.3, reflected: zlib's crc32()). */
-uint32_t nvtcp_auth_crc32(const uint8_t *buf, size_t len);
+
+/** Hashes and DH groups, strongest first (dhchap_common.c). */
+#define AUTH_NHASH 3
+#define AUTH_NDHGROUP 6
+extern const uint8_t g_auth_hash_pref[AUTH_NHASH];
+extern const uint8_t g_auth_dh_pref[AUTH_NDHGROUP];
+
+/** A configured secret is usable: 32, 48 or 64 bytes, and its hash's length when
+ * transformed. */
+bool auth_secret_ok(const struct nvtcp_auth_secret *s);
+
+/** Write the common header of an authentication message. */
+void auth_put_hdr(uint8_t *buf, uint8_t type, uint8_t id, uint16_t t_id);
+
+/** Whether the message's transaction id is \p expected; logs (qid, step, both ids) when not. */
+bool auth_t_id_ok(uint16_t qid, const char *step, const struct nvtcp_auth_hdr *h,
+		  uint16_t expected);
+
+/**
+ * Build a Failure1 or Failure2 (\p id) with reason "failed" and \p explanation.
+ * \return its length, or -ENOSPC.
+ */
+int auth_build_failure(uint8_t *buf, size_t cap, uint8_t id, uint16_t t_id, uint8_t explanation);
+
+/** The explanation (returned) and reason of a received Failure1/Failure2 of \p len bytes. */
+uint8_t auth_peer_failure(const uint8_t *buf, size_t len, uint8_t *reason);
 
 /**
  * HMAC-H over the concatenation of \p parts with H the hash \p hash_id; \p out receives
@@ -33,19 +59,6 @@ int nvtcp_auth_hmac(uint8_t hash_id, const uint8_t *key, size_t keylen,
 
 /** Plain digest H(buf) into \p out. \return 0 or -EINVAL / -EIO. */
 int nvtcp_auth_digest(uint8_t hash_id, const uint8_t *buf, size_t len, uint8_t *out);
-
-static inline void __attribute__((format(printf, 3, 4)))
-auth_set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0) {
-		return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static inline void
 auth_put_le16(uint8_t *p, uint16_t v)

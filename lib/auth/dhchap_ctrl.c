@@ -54,20 +54,6 @@ struct nvtcp_auth_ctrl {
 	uint8_t pub[NVTCP_AUTH_DH_MAX_LEN];
 };
 
-static const uint8_t g_hash_pref[] = {NVTCP_AUTH_HASH_SHA512, NVTCP_AUTH_HASH_SHA384,
-				      NVTCP_AUTH_HASH_SHA256};
-static const uint8_t g_dh_pref[] = {NVTCP_AUTH_DHGROUP_8192, NVTCP_AUTH_DHGROUP_6144,
-				    NVTCP_AUTH_DHGROUP_4096, NVTCP_AUTH_DHGROUP_3072,
-				    NVTCP_AUTH_DHGROUP_2048, NVTCP_AUTH_DHGROUP_NULL};
-
-static bool
-secret_ok(const struct nvtcp_auth_secret *s)
-{
-	return (s->len == 32 || s->len == 48 || s->len == 64) &&
-	       s->hash <= NVTCP_AUTH_HASH_SHA512 &&
-	       (s->hash == 0 || nvtcp_auth_hash_len(s->hash) == s->len);
-}
-
 int
 nvtcp_auth_ctrl_create(const struct nvtcp_auth_ctrl_params *params, struct nvtcp_auth_ctrl **ctrlp)
 {
@@ -78,8 +64,8 @@ nvtcp_auth_ctrl_create(const struct nvtcp_auth_ctrl_params *params, struct nvtcp
 	}
 	*ctrlp = NULL;
 	if (params == NULL || params->hostnqn == NULL || params->subnqn == NULL ||
-	    params->host_secret == NULL || !secret_ok(params->host_secret) ||
-	    (params->ctrl_secret != NULL && !secret_ok(params->ctrl_secret)) ||
+	    params->host_secret == NULL || !auth_secret_ok(params->host_secret) ||
+	    (params->ctrl_secret != NULL && !auth_secret_ok(params->ctrl_secret)) ||
 	    params->seqnum == 0 || (params->hash_mask & ~NVTCP_AUTH_HASH_ALL) != 0 ||
 	    (params->dhgroup_mask & ~NVTCP_AUTH_DHGROUP_ALL) != 0) {
 		return -EINVAL;
@@ -196,10 +182,10 @@ process_negotiate(struct nvtcp_auth_ctrl *ctrl, const uint8_t *buf, size_t len)
 			     d->halen, d->dhlen, NVTCP_AUTH_DESC_IDS);
 		return fail1(ctrl, NVTCP_AUTH_FAIL_INCORRECT_PAYLOAD);
 	}
-	for (i = 0; i < sizeof(g_hash_pref); i++) {
-		if ((ctrl->p.hash_mask & NVTCP_AUTH_HASH_BIT(g_hash_pref[i])) &&
-		    offered(d->hash_ids, d->halen, g_hash_pref[i])) {
-			ctrl->hash_id = g_hash_pref[i];
+	for (i = 0; i < sizeof(g_auth_hash_pref); i++) {
+		if ((ctrl->p.hash_mask & NVTCP_AUTH_HASH_BIT(g_auth_hash_pref[i])) &&
+		    offered(d->hash_ids, d->halen, g_auth_hash_pref[i])) {
+			ctrl->hash_id = g_auth_hash_pref[i];
 			break;
 		}
 	}
@@ -209,19 +195,19 @@ process_negotiate(struct nvtcp_auth_ctrl *ctrl, const uint8_t *buf, size_t len)
 			     d->halen > 0 ? d->hash_ids[0] : 0, ctrl->p.hash_mask);
 		return fail1(ctrl, NVTCP_AUTH_FAIL_HASH_UNUSABLE);
 	}
-	for (i = 0; i < sizeof(g_dh_pref); i++) {
-		if ((ctrl->p.dhgroup_mask & NVTCP_AUTH_DHGROUP_BIT(g_dh_pref[i])) &&
-		    offered(d->dhgroup_ids, d->dhlen, g_dh_pref[i])) {
+	for (i = 0; i < sizeof(g_auth_dh_pref); i++) {
+		if ((ctrl->p.dhgroup_mask & NVTCP_AUTH_DHGROUP_BIT(g_auth_dh_pref[i])) &&
+		    offered(d->dhgroup_ids, d->dhlen, g_auth_dh_pref[i])) {
 			break;
 		}
 	}
-	if (i == sizeof(g_dh_pref)) {
+	if (i == sizeof(g_auth_dh_pref)) {
 		NVTCP_ERRLOG("qid %u: AUTH_Negotiate: none of the %u DH group ids offered "
 			     "(first %u) is allowed (mask 0x%x)", ctrl->p.qid, d->dhlen,
 			     d->dhlen > 0 ? d->dhgroup_ids[0] : 0, ctrl->p.dhgroup_mask);
 		return fail1(ctrl, NVTCP_AUTH_FAIL_DHGROUP_UNUSABLE);
 	}
-	ctrl->dhgroup_id = g_dh_pref[i];
+	ctrl->dhgroup_id = g_auth_dh_pref[i];
 	ctrl->hl = (uint8_t)nvtcp_auth_hash_len(ctrl->hash_id);
 	if (RAND_bytes(ctrl->c1, ctrl->hl) != 1) {
 		NVTCP_ERRLOG("qid %u: AUTH_Negotiate: no random challenge", ctrl->p.qid);
@@ -362,7 +348,6 @@ nvtcp_auth_ctrl_process(struct nvtcp_auth_ctrl *ctrl, const uint8_t *buf, size_t
 {
 	const struct nvtcp_auth_hdr *h = (const struct nvtcp_auth_hdr *)buf;
 	uint8_t expect;
-	uint16_t t_id;
 
 	if (ctrl == NULL || buf == NULL || len < sizeof(*h) ||
 	    (h->auth_type != NVTCP_AUTH_TYPE_COMMON && h->auth_type != NVTCP_AUTH_TYPE_DHCHAP)) {
@@ -376,17 +361,16 @@ nvtcp_auth_ctrl_process(struct nvtcp_auth_ctrl *ctrl, const uint8_t *buf, size_t
 	/* A Failure2 is taken even after a unidirectional Success1: the host found something
 	 * wrong there (hl, transaction id) and the queue must not count as authenticated. */
 	if (h->auth_type == NVTCP_AUTH_TYPE_COMMON && h->auth_id == NVTCP_AUTH_ID_FAILURE2) {
-		const struct nvtcp_auth_failure *f = (const struct nvtcp_auth_failure *)buf;
+		uint8_t reason;
 
 		ctrl->by_host = true;
-		ctrl->explanation = len >= sizeof(*f) ? f->explanation : 0;
+		ctrl->explanation = auth_peer_failure(buf, len, &reason);
 		ctrl->state = CTRL_FAILED;
 		nvtcp_auth_dh_free(ctrl->dh);
 		ctrl->dh = NULL;
 		NVTCP_ERRLOG("qid %u: DH-HMAC-CHAP %s: host %s gave up: %s (reason %u, "
 			     "explanation %u)", ctrl->p.qid, ctrl->step, ctrl->p.hostnqn,
-			     nvtcp_auth_failure_name(ctrl->explanation),
-			     len >= sizeof(*f) ? f->reason : 0, ctrl->explanation);
+			     nvtcp_auth_failure_name(ctrl->explanation), reason, ctrl->explanation);
 		return 0;
 	}
 	if (ctrl->state == CTRL_DONE) {
@@ -417,10 +401,7 @@ nvtcp_auth_ctrl_process(struct nvtcp_auth_ctrl *ctrl, const uint8_t *buf, size_t
 			     "order", ctrl->p.qid, ctrl->step, h->auth_type, h->auth_id);
 		return fail1(ctrl, NVTCP_AUTH_FAIL_INCORRECT_MESSAGE);
 	}
-	t_id = auth_get_le16((const uint8_t *)&h->t_id);
-	if (t_id != ctrl->t_id) {
-		NVTCP_ERRLOG("qid %u: DH-HMAC-CHAP %s: transaction id %u, expected %u",
-			     ctrl->p.qid, ctrl->step, t_id, ctrl->t_id);
+	if (!auth_t_id_ok(ctrl->p.qid, ctrl->step, h, ctrl->t_id)) {
 		return fail1(ctrl, NVTCP_AUTH_FAIL_INCORRECT_PAYLOAD);
 	}
 	if (ctrl->state == CTRL_REPLY) {
@@ -435,17 +416,6 @@ nvtcp_auth_ctrl_process(struct nvtcp_auth_ctrl *ctrl, const uint8_t *buf, size_t
 	return 0;
 }
 
-static void
-put_hdr(uint8_t *buf, uint8_t type, uint8_t id, uint16_t t_id)
-{
-	struct nvtcp_auth_hdr *h = (struct nvtcp_auth_hdr *)buf;
-
-	h->auth_type = type;
-	h->auth_id = id;
-	h->reserved2 = 0;
-	auth_put_le16((uint8_t *)&h->t_id, t_id);
-}
-
 static int
 build_challenge(struct nvtcp_auth_ctrl *ctrl, uint8_t *buf, size_t cap)
 {
@@ -456,7 +426,7 @@ build_challenge(struct nvtcp_auth_ctrl *ctrl, uint8_t *buf, size_t cap)
 		return -ENOSPC;
 	}
 	memset(buf, 0, sizeof(*c));
-	put_hdr(buf, NVTCP_AUTH_TYPE_DHCHAP, NVTCP_AUTH_ID_CHALLENGE, ctrl->t_id);
+	auth_put_hdr(buf, NVTCP_AUTH_TYPE_DHCHAP, NVTCP_AUTH_ID_CHALLENGE, ctrl->t_id);
 	c->hl = ctrl->hl;
 	c->hash_id = ctrl->hash_id;
 	c->dhgroup_id = ctrl->dhgroup_id;
@@ -479,7 +449,7 @@ build_success1(struct nvtcp_auth_ctrl *ctrl, uint8_t *buf, size_t cap)
 		return -ENOSPC;
 	}
 	memset(buf, 0, len);
-	put_hdr(buf, NVTCP_AUTH_TYPE_DHCHAP, NVTCP_AUTH_ID_SUCCESS1, ctrl->t_id);
+	auth_put_hdr(buf, NVTCP_AUTH_TYPE_DHCHAP, NVTCP_AUTH_ID_SUCCESS1, ctrl->t_id);
 	s->hl = ctrl->hl;
 	if (ctrl->bidirectional) {
 		s->rvalid = 1;
@@ -495,7 +465,7 @@ build_success1(struct nvtcp_auth_ctrl *ctrl, uint8_t *buf, size_t cap)
 int
 nvtcp_auth_ctrl_build(struct nvtcp_auth_ctrl *ctrl, uint8_t *buf, size_t cap)
 {
-	struct nvtcp_auth_failure *f = (struct nvtcp_auth_failure *)buf;
+	int rc;
 
 	if (ctrl == NULL || buf == NULL) {
 		return -EINVAL;
@@ -506,14 +476,12 @@ nvtcp_auth_ctrl_build(struct nvtcp_auth_ctrl *ctrl, uint8_t *buf, size_t cap)
 	case CTRL_SUCCESS1:
 		return build_success1(ctrl, buf, cap);
 	case CTRL_FAILURE1:
-		if (cap < sizeof(*f)) {
-			return -ENOSPC;
+		rc = auth_build_failure(buf, cap, NVTCP_AUTH_ID_FAILURE1, ctrl->t_id,
+					ctrl->explanation);
+		if (rc > 0) {
+			ctrl->state = CTRL_FAILED;
 		}
-		put_hdr(buf, NVTCP_AUTH_TYPE_COMMON, NVTCP_AUTH_ID_FAILURE1, ctrl->t_id);
-		f->reason = NVTCP_AUTH_FAILURE_REASON_FAILED;
-		f->explanation = ctrl->explanation;
-		ctrl->state = CTRL_FAILED;
-		return (int)sizeof(*f);
+		return rc;
 	default:
 		return -EINVAL;
 	}

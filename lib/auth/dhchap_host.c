@@ -47,20 +47,6 @@ struct nvtcp_auth_host {
 	uint8_t pub[NVTCP_AUTH_DH_MAX_LEN];
 };
 
-static const uint8_t g_hash_pref[] = {NVTCP_AUTH_HASH_SHA512, NVTCP_AUTH_HASH_SHA384,
-				      NVTCP_AUTH_HASH_SHA256};
-static const uint8_t g_dh_pref[] = {NVTCP_AUTH_DHGROUP_8192, NVTCP_AUTH_DHGROUP_6144,
-				    NVTCP_AUTH_DHGROUP_4096, NVTCP_AUTH_DHGROUP_3072,
-				    NVTCP_AUTH_DHGROUP_2048, NVTCP_AUTH_DHGROUP_NULL};
-
-static bool
-secret_ok(const struct nvtcp_auth_secret *s)
-{
-	return (s->len == 32 || s->len == 48 || s->len == 64) &&
-	       s->hash <= NVTCP_AUTH_HASH_SHA512 &&
-	       (s->hash == 0 || nvtcp_auth_hash_len(s->hash) == s->len);
-}
-
 int
 nvtcp_auth_host_create(const struct nvtcp_auth_host_params *params, struct nvtcp_auth_host **hostp)
 {
@@ -71,9 +57,9 @@ nvtcp_auth_host_create(const struct nvtcp_auth_host_params *params, struct nvtcp
 	}
 	*hostp = NULL;
 	if (params == NULL || params->hostnqn == NULL || params->subnqn == NULL ||
-	    params->host_secret == NULL || !secret_ok(params->host_secret) ||
+	    params->host_secret == NULL || !auth_secret_ok(params->host_secret) ||
 	    (params->ctrl_secret != NULL &&
-	     (!secret_ok(params->ctrl_secret) || params->seqnum == 0)) ||
+	     (!auth_secret_ok(params->ctrl_secret) || params->seqnum == 0)) ||
 	    (params->hash_mask & ~NVTCP_AUTH_HASH_ALL) != 0 ||
 	    (params->dhgroup_mask & ~NVTCP_AUTH_DHGROUP_ALL) != 0) {
 		return -EINVAL;
@@ -114,17 +100,6 @@ nvtcp_auth_host_next(const struct nvtcp_auth_host *host)
 	}
 }
 
-static void
-put_hdr(uint8_t *buf, uint8_t type, uint8_t id, uint16_t t_id)
-{
-	struct nvtcp_auth_hdr *h = (struct nvtcp_auth_hdr *)buf;
-
-	h->auth_type = type;
-	h->auth_id = id;
-	h->reserved2 = 0;
-	auth_put_le16((uint8_t *)&h->t_id, t_id);
-}
-
 static int
 build_negotiate(struct nvtcp_auth_host *host, uint8_t *buf, size_t cap)
 {
@@ -136,19 +111,19 @@ build_negotiate(struct nvtcp_auth_host *host, uint8_t *buf, size_t cap)
 		return -ENOSPC;
 	}
 	memset(buf, 0, len);
-	put_hdr(buf, NVTCP_AUTH_TYPE_COMMON, NVTCP_AUTH_ID_NEGOTIATE, host->p.t_id);
+	auth_put_hdr(buf, NVTCP_AUTH_TYPE_COMMON, NVTCP_AUTH_ID_NEGOTIATE, host->p.t_id);
 	n->sc_c = 0;
 	n->napd = 1;
 	d = &n->desc[0];
 	d->authid = NVTCP_AUTH_PROTOCOL_DHCHAP;
-	for (size_t i = 0; i < sizeof(g_hash_pref); i++) {
-		if (host->p.hash_mask & NVTCP_AUTH_HASH_BIT(g_hash_pref[i])) {
-			d->hash_ids[d->halen++] = g_hash_pref[i];
+	for (size_t i = 0; i < sizeof(g_auth_hash_pref); i++) {
+		if (host->p.hash_mask & NVTCP_AUTH_HASH_BIT(g_auth_hash_pref[i])) {
+			d->hash_ids[d->halen++] = g_auth_hash_pref[i];
 		}
 	}
-	for (size_t i = 0; i < sizeof(g_dh_pref); i++) {
-		if (host->p.dhgroup_mask & NVTCP_AUTH_DHGROUP_BIT(g_dh_pref[i])) {
-			d->dhgroup_ids[d->dhlen++] = g_dh_pref[i];
+	for (size_t i = 0; i < sizeof(g_auth_dh_pref); i++) {
+		if (host->p.dhgroup_mask & NVTCP_AUTH_DHGROUP_BIT(g_auth_dh_pref[i])) {
+			d->dhgroup_ids[d->dhlen++] = g_auth_dh_pref[i];
 		}
 	}
 	host->state = HOST_CHALLENGE;
@@ -166,7 +141,7 @@ build_reply(struct nvtcp_auth_host *host, uint8_t *buf, size_t cap)
 		return -ENOSPC;
 	}
 	memset(buf, 0, len);
-	put_hdr(buf, NVTCP_AUTH_TYPE_DHCHAP, NVTCP_AUTH_ID_REPLY, host->p.t_id);
+	auth_put_hdr(buf, NVTCP_AUTH_TYPE_DHCHAP, NVTCP_AUTH_ID_REPLY, host->p.t_id);
 	r->hl = host->hl;
 	r->cvalid = host->bidirectional ? 1 : 0;
 	auth_put_le16((uint8_t *)&r->dhvlen, host->publen);
@@ -184,16 +159,13 @@ build_reply(struct nvtcp_auth_host *host, uint8_t *buf, size_t cap)
 static int
 build_failure2(struct nvtcp_auth_host *host, uint8_t *buf, size_t cap)
 {
-	struct nvtcp_auth_failure *f = (struct nvtcp_auth_failure *)buf;
+	int rc = auth_build_failure(buf, cap, NVTCP_AUTH_ID_FAILURE2, host->p.t_id,
+				    host->explanation);
 
-	if (cap < sizeof(*f)) {
-		return -ENOSPC;
+	if (rc > 0) {
+		host->state = HOST_FAILED;
 	}
-	put_hdr(buf, NVTCP_AUTH_TYPE_COMMON, NVTCP_AUTH_ID_FAILURE2, host->p.t_id);
-	f->reason = NVTCP_AUTH_FAILURE_REASON_FAILED;
-	f->explanation = host->explanation;
-	host->state = HOST_FAILED;
-	return (int)sizeof(*f);
+	return rc;
 }
 
 int
@@ -212,7 +184,7 @@ nvtcp_auth_host_build(struct nvtcp_auth_host *host, uint8_t *buf, size_t cap)
 			return -ENOSPC;
 		}
 		memset(buf, 0, sizeof(struct nvtcp_auth_success2));
-		put_hdr(buf, NVTCP_AUTH_TYPE_DHCHAP, NVTCP_AUTH_ID_SUCCESS2, host->p.t_id);
+		auth_put_hdr(buf, NVTCP_AUTH_TYPE_DHCHAP, NVTCP_AUTH_ID_SUCCESS2, host->p.t_id);
 		host->state = HOST_DONE;
 		return (int)sizeof(struct nvtcp_auth_success2);
 	case HOST_FAILURE2:
@@ -396,7 +368,6 @@ nvtcp_auth_host_process(struct nvtcp_auth_host *host, const uint8_t *buf, size_t
 {
 	const struct nvtcp_auth_hdr *h = (const struct nvtcp_auth_hdr *)buf;
 	uint8_t expect;
-	uint16_t t_id;
 
 	if (host == NULL) {
 		return -EINVAL;
@@ -411,15 +382,14 @@ nvtcp_auth_host_process(struct nvtcp_auth_host *host, const uint8_t *buf, size_t
 		return fail2(host, NVTCP_AUTH_FAIL_INCORRECT_PAYLOAD);
 	}
 	if (h->auth_type == NVTCP_AUTH_TYPE_COMMON && h->auth_id == NVTCP_AUTH_ID_FAILURE1) {
-		const struct nvtcp_auth_failure *f = (const struct nvtcp_auth_failure *)buf;
+		uint8_t reason;
 
 		host->by_controller = true;
 		host->state = HOST_FAILED;
-		host->explanation = len >= sizeof(*f) ? f->explanation : 0;
+		host->explanation = auth_peer_failure(buf, len, &reason);
 		NVTCP_ERRLOG("qid %u: DH-HMAC-CHAP %s: the controller refused: %s (reason %u, "
 			     "explanation %u)", host->p.qid, host->step,
-			     nvtcp_auth_failure_name(host->explanation),
-			     len >= sizeof(*f) ? f->reason : 0, host->explanation);
+			     nvtcp_auth_failure_name(host->explanation), reason, host->explanation);
 		return 0;
 	}
 	expect = host->state == HOST_CHALLENGE ? NVTCP_AUTH_ID_CHALLENGE : NVTCP_AUTH_ID_SUCCESS1;
@@ -429,10 +399,7 @@ nvtcp_auth_host_process(struct nvtcp_auth_host *host, const uint8_t *buf, size_t
 			     expect);
 		return fail2(host, NVTCP_AUTH_FAIL_INCORRECT_MESSAGE);
 	}
-	t_id = auth_get_le16((const uint8_t *)&h->t_id);
-	if (t_id != host->p.t_id) {
-		NVTCP_ERRLOG("qid %u: DH-HMAC-CHAP %s: transaction id %u, expected %u",
-			     host->p.qid, host->step, t_id, host->p.t_id);
+	if (!auth_t_id_ok(host->p.qid, host->step, h, host->p.t_id)) {
 		return fail2(host, NVTCP_AUTH_FAIL_INCORRECT_MESSAGE);
 	}
 	if (host->state == HOST_CHALLENGE) {

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nvtcp/util.h"
 #include "nvtcp/fabrics.h"
 
 /** Environment variable that replaces the /etc/nvme directory (tests, containers). */
@@ -16,13 +17,6 @@
 #define FABRICS_ETC_NVME_DEFAULT "/etc/nvme"
 /** Length of a UUID in text form, without the NUL. */
 #define FABRICS_UUID_STR_LEN 36
-
-/**
- * Write a one-line message into \p err (when not NULL), printf style. Always NUL-terminates a
- * non-empty buffer; a message longer than the buffer is truncated.
- */
-void fabrics_errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 /**
  * Parse a UUID in the strict 36-character form (8-4-4-4-12 hexadecimal digits).

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "nvtcp/util.h"
 #include "fabrics_internal.h"
 #include "nvtcp/nvmf_spec.h"
 
@@ -28,19 +29,6 @@
 #define NQN_DOMAIN_START 12
 /* RFC 1035 label limit. */
 #define DOMAIN_LABEL_MAX 63
-
-void
-fabrics_errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0) {
-		return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static int
 hexval(char c)
@@ -152,7 +140,7 @@ domain_valid(const char *nqn, size_t start, size_t end, char *err, size_t errlen
 	size_t label_start = start;
 
 	if (end == start) {
-		fabrics_errf(err, errlen, "NQN '%s' has no domain name after the date code", nqn);
+		nvtcp_errf(err, errlen, "NQN '%s' has no domain name after the date code", nqn);
 		return false;
 	}
 	for (size_t i = start; i <= end; i++) {
@@ -162,9 +150,9 @@ domain_valid(const char *nqn, size_t start, size_t end, char *err, size_t errlen
 			char c = nqn[i];
 
 			if (!isalnum((unsigned char)c) && c != '-') {
-				fabrics_errf(err, errlen, "NQN '%s': the domain name may contain "
-					     "only letters, digits, '-' and '.' (found '%c')", nqn,
-					     c);
+				nvtcp_errf(err, errlen, "NQN '%s': the domain name may contain "
+					   "only letters, digits, '-' and '.' (found '%c')", nqn,
+					   c);
 				return false;
 			}
 			continue;
@@ -172,22 +160,22 @@ domain_valid(const char *nqn, size_t start, size_t end, char *err, size_t errlen
 		/* End of a label at i. */
 		llen = i - label_start;
 		if (llen == 0) {
-			fabrics_errf(err, errlen, "NQN '%s': empty label in the domain name", nqn);
+			nvtcp_errf(err, errlen, "NQN '%s': empty label in the domain name", nqn);
 			return false;
 		}
 		if (llen > DOMAIN_LABEL_MAX) {
-			fabrics_errf(err, errlen, "NQN '%s': a domain name label is longer than %d",
-				     nqn, DOMAIN_LABEL_MAX);
+			nvtcp_errf(err, errlen, "NQN '%s': a domain name label is longer than %d",
+				   nqn, DOMAIN_LABEL_MAX);
 			return false;
 		}
 		if (!isalpha((unsigned char)nqn[label_start])) {
-			fabrics_errf(err, errlen, "NQN '%s': domain name labels must start with a "
-				     "letter", nqn);
+			nvtcp_errf(err, errlen, "NQN '%s': domain name labels must start with a "
+				   "letter", nqn);
 			return false;
 		}
 		if (!isalnum((unsigned char)nqn[i - 1])) {
-			fabrics_errf(err, errlen, "NQN '%s': domain name labels must end with a "
-				     "letter or digit", nqn);
+			nvtcp_errf(err, errlen, "NQN '%s': domain name labels must end with a "
+				   "letter or digit", nqn);
 			return false;
 		}
 		label_start = i + 1;
@@ -205,17 +193,17 @@ nvtcp_nqn_valid(const char *nqn, char *err, size_t errlen)
 	int month;
 
 	if (nqn == NULL) {
-		fabrics_errf(err, errlen, "no NQN given");
+		nvtcp_errf(err, errlen, "no NQN given");
 		return false;
 	}
 	len = strnlen(nqn, NVTCP_NQN_MAX_LEN + 1);
 	if (len == 0) {
-		fabrics_errf(err, errlen, "the NQN is empty");
+		nvtcp_errf(err, errlen, "the NQN is empty");
 		return false;
 	}
 	if (len > NVTCP_NQN_MAX_LEN) {
-		fabrics_errf(err, errlen, "NQN '%.40s...' is %zu bytes long, more than %d", nqn,
-			     strlen(nqn), NVTCP_NQN_MAX_LEN);
+		nvtcp_errf(err, errlen, "NQN '%.40s...' is %zu bytes long, more than %d", nqn,
+			   strlen(nqn), NVTCP_NQN_MAX_LEN);
 		return false;
 	}
 	if (strcmp(nqn, NVTCP_DISCOVERY_NQN) == 0) {
@@ -225,28 +213,28 @@ nvtcp_nqn_valid(const char *nqn, char *err, size_t errlen)
 		uint8_t uuid[16];
 
 		if (fabrics_uuid_parse(nqn + uuid_prefix_len, len - uuid_prefix_len, uuid) != 0) {
-			fabrics_errf(err, errlen, "NQN '%s': the text after '%s' must be a UUID "
-				     "(xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", nqn, uuid_prefix);
+			nvtcp_errf(err, errlen, "NQN '%s': the text after '%s' must be a UUID "
+				   "(xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", nqn, uuid_prefix);
 			return false;
 		}
 		return true;
 	}
 	if (strncmp(nqn, NQN_PREFIX, NQN_PREFIX_LEN) != 0) {
-		fabrics_errf(err, errlen, "NQN '%s' must begin with \"nqn.\"", nqn);
+		nvtcp_errf(err, errlen, "NQN '%s' must begin with \"nqn.\"", nqn);
 		return false;
 	}
 	if (len < NQN_DOMAIN_START || !isdigit((unsigned char)nqn[4]) ||
 	    !isdigit((unsigned char)nqn[5]) || !isdigit((unsigned char)nqn[6]) ||
 	    !isdigit((unsigned char)nqn[7]) || nqn[8] != '-' || !isdigit((unsigned char)nqn[9]) ||
 	    !isdigit((unsigned char)nqn[10]) || nqn[11] != '.') {
-		fabrics_errf(err, errlen, "NQN '%s' must continue with a date code \"yyyy-mm.\" "
-			     "after \"nqn.\"", nqn);
+		nvtcp_errf(err, errlen, "NQN '%s' must continue with a date code \"yyyy-mm.\" "
+			   "after \"nqn.\"", nqn);
 		return false;
 	}
 	month = (nqn[9] - '0') * 10 + (nqn[10] - '0');
 	if (month < 1 || month > 12) {
-		fabrics_errf(err, errlen, "NQN '%s': month %02d of the date code is not 01..12",
-			     nqn, month);
+		nvtcp_errf(err, errlen, "NQN '%s': month %02d of the date code is not 01..12",
+			   nqn, month);
 		return false;
 	}
 	colon = strchr(nqn + NQN_DOMAIN_START, ':');
@@ -258,7 +246,7 @@ nvtcp_nqn_valid(const char *nqn, char *err, size_t errlen)
 		return true;
 	}
 	if (domain_end + 1 == len) {
-		fabrics_errf(err, errlen, "NQN '%s': nothing follows the ':'", nqn);
+		nvtcp_errf(err, errlen, "NQN '%s': nothing follows the ':'", nqn);
 		return false;
 	}
 	for (size_t i = domain_end + 1; i < len;) {
@@ -266,13 +254,13 @@ nvtcp_nqn_valid(const char *nqn, char *err, size_t errlen)
 		size_t n = utf8_seq_len(s, len - i);
 
 		if (n == 0) {
-			fabrics_errf(err, errlen, "NQN: byte %zu (0x%02x) is not valid UTF-8", i,
-				     s[0]);
+			nvtcp_errf(err, errlen, "NQN: byte %zu (0x%02x) is not valid UTF-8", i,
+				   s[0]);
 			return false;
 		}
 		if (n == 1 && (s[0] < 0x20 || s[0] == 0x7F)) {
-			fabrics_errf(err, errlen, "NQN: byte %zu is a control character (0x%02x)",
-				     i, s[0]);
+			nvtcp_errf(err, errlen, "NQN: byte %zu is a control character (0x%02x)",
+				   i, s[0]);
 			return false;
 		}
 		i += n;

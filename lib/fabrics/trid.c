@@ -172,8 +172,8 @@ set_str(char *dst, size_t size, const char *key, const char *val, size_t vlen, c
 	size_t errlen)
 {
 	if (vlen >= size) {
-		fabrics_errf(err, errlen, "%s: value of %zu bytes is longer than the maximum %zu",
-			     key, vlen, size - 1);
+		nvtcp_errf(err, errlen, "%s: value of %zu bytes is longer than the maximum %zu",
+			   key, vlen, size - 1);
 		return -EINVAL;
 	}
 	memcpy(dst, val, vlen);
@@ -197,10 +197,10 @@ set_value(struct nvtcp_trid *t, enum trid_key key, const char *val, char *err, s
 			return 0;
 		}
 		if (in_list(g_other_trtypes, NVTCP_COUNTOF(g_other_trtypes), val)) {
-			fabrics_errf(err, errlen, "trtype '%s' is not supported: nvtcp supports "
-				     "tcp only", val);
+			nvtcp_errf(err, errlen, "trtype '%s' is not supported: nvtcp supports "
+				   "tcp only", val);
 		} else {
-			fabrics_errf(err, errlen, "trtype '%s' is unknown (use tcp)", val);
+			nvtcp_errf(err, errlen, "trtype '%s' is unknown (use tcp)", val);
 		}
 		return -EINVAL;
 	case KEY_ADRFAM:
@@ -213,10 +213,10 @@ set_value(struct nvtcp_trid *t, enum trid_key key, const char *val, char *err, s
 			return 0;
 		}
 		if (in_list(g_other_adrfams, NVTCP_COUNTOF(g_other_adrfams), val)) {
-			fabrics_errf(err, errlen, "adrfam '%s' is not supported with tcp (use ipv4 "
-				     "or ipv6)", val);
+			nvtcp_errf(err, errlen, "adrfam '%s' is not supported with tcp (use ipv4 "
+				   "or ipv6)", val);
 		} else {
-			fabrics_errf(err, errlen, "adrfam '%s' is unknown (use ipv4 or ipv6)", val);
+			nvtcp_errf(err, errlen, "adrfam '%s' is unknown (use ipv4 or ipv6)", val);
 		}
 		return -EINVAL;
 	case KEY_TRADDR: {
@@ -232,15 +232,15 @@ set_value(struct nvtcp_trid *t, enum trid_key key, const char *val, char *err, s
 			return rc;
 		}
 		if (fabrics_addr_classify(t->traddr, &why) == FABRICS_ADDR_INVALID) {
-			fabrics_errf(err, errlen, "traddr '%s': %s", t->traddr, why);
+			nvtcp_errf(err, errlen, "traddr '%s': %s", t->traddr, why);
 			return -EINVAL;
 		}
 		return 0;
 	}
 	case KEY_TRSVCID:
 		if (nvtcp_parse_u64(val, 65535, &port) != 0 || port == 0 || val[0] == '0') {
-			fabrics_errf(err, errlen, "trsvcid '%s' is not a port number (1..65535)",
-				     val);
+			nvtcp_errf(err, errlen, "trsvcid '%s' is not a port number (1..65535)",
+				   val);
 			return -EINVAL;
 		}
 		snprintf(t->trsvcid, sizeof(t->trsvcid), "%u", (unsigned int)port);
@@ -254,7 +254,7 @@ set_value(struct nvtcp_trid *t, enum trid_key key, const char *val, char *err, s
 			return rc;
 		}
 		if (!nvtcp_nqn_valid(dst, reason, sizeof(reason))) {
-			fabrics_errf(err, errlen, "%s: %s", name, reason);
+			nvtcp_errf(err, errlen, "%s: %s", name, reason);
 			return -EINVAL;
 		}
 		return 0;
@@ -272,13 +272,13 @@ check_adrfam(const struct nvtcp_trid *t, char *err, size_t errlen)
 	enum fabrics_addr_kind kind = fabrics_addr_classify(t->traddr, &why);
 
 	if (kind == FABRICS_ADDR_IPV4 && t->adrfam != NVTCP_ADRFAM_IPV4) {
-		fabrics_errf(err, errlen, "adrfam ipv6 does not match the IPv4 traddr '%s'",
-			     t->traddr);
+		nvtcp_errf(err, errlen, "adrfam ipv6 does not match the IPv4 traddr '%s'",
+			   t->traddr);
 		return -EINVAL;
 	}
 	if (kind == FABRICS_ADDR_IPV6 && t->adrfam != NVTCP_ADRFAM_IPV6) {
-		fabrics_errf(err, errlen, "adrfam ipv4 does not match the IPv6 traddr '%s'",
-			     t->traddr);
+		nvtcp_errf(err, errlen, "adrfam ipv4 does not match the IPv6 traddr '%s'",
+			   t->traddr);
 		return -EINVAL;
 	}
 	return 0;
@@ -292,7 +292,7 @@ trid_parse(struct nvtcp_trid *trid, const char *str, char *err, size_t errlen)
 	const char *p = str;
 
 	if (str == NULL) {
-		fabrics_errf(err, errlen, "no transport ID given");
+		nvtcp_errf(err, errlen, "no transport ID given");
 		return -EINVAL;
 	}
 	for (;;) {
@@ -319,19 +319,19 @@ trid_parse(struct nvtcp_trid *trid, const char *str, char *err, size_t errlen)
 			sep++;
 		}
 		if (sep == end) {
-			fabrics_errf(err, errlen, "'%.*s' is not a key:value pair (e.g. "
-				     "traddr:10.0.0.1)", (int)(end - tok), tok);
+			nvtcp_errf(err, errlen, "'%.*s' is not a key:value pair (e.g. "
+				   "traddr:10.0.0.1)", (int)(end - tok), tok);
 			return -EINVAL;
 		}
 		klen = (size_t)(sep - tok);
 		vlen = (size_t)(end - sep - 1);
 		if (klen == 0) {
-			fabrics_errf(err, errlen, "'%.*s' has no key before '%c'", (int)(end - tok),
-				     tok, *sep);
+			nvtcp_errf(err, errlen, "'%.*s' has no key before '%c'", (int)(end - tok),
+				   tok, *sep);
 			return -EINVAL;
 		}
 		if (klen >= sizeof(key)) {
-			fabrics_errf(err, errlen, "unknown key '%.*s...'", 24, tok);
+			nvtcp_errf(err, errlen, "unknown key '%.*s...'", 24, tok);
 			return -EINVAL;
 		}
 		memcpy(key, tok, klen);
@@ -343,26 +343,26 @@ trid_parse(struct nvtcp_trid *trid, const char *str, char *err, size_t errlen)
 		}
 		if (k == KEY_COUNT) {
 			if (in_list(g_spdk_only_keys, NVTCP_COUNTOF(g_spdk_only_keys), key)) {
-				fabrics_errf(err, errlen, "key '%s' is not supported by nvtcp "
-					     "transport IDs", key);
+				nvtcp_errf(err, errlen, "key '%s' is not supported by nvtcp "
+					   "transport IDs", key);
 			} else {
-				fabrics_errf(err, errlen, "unknown key '%s' (keys: trtype, adrfam, "
-					     "traddr, trsvcid, subnqn, hostnqn)", key);
+				nvtcp_errf(err, errlen, "unknown key '%s' (keys: trtype, adrfam, "
+					   "traddr, trsvcid, subnqn, hostnqn)", key);
 			}
 			return -EINVAL;
 		}
 		if (seen[k]) {
-			fabrics_errf(err, errlen, "key '%s' is given twice", g_key_names[k]);
+			nvtcp_errf(err, errlen, "key '%s' is given twice", g_key_names[k]);
 			return -EINVAL;
 		}
 		seen[k] = true;
 		if (vlen == 0) {
-			fabrics_errf(err, errlen, "key '%s' has no value", g_key_names[k]);
+			nvtcp_errf(err, errlen, "key '%s' has no value", g_key_names[k]);
 			return -EINVAL;
 		}
 		if (vlen >= sizeof(val)) {
-			fabrics_errf(err, errlen, "%s: value of %zu bytes is far too long",
-				     g_key_names[k], vlen);
+			nvtcp_errf(err, errlen, "%s: value of %zu bytes is far too long",
+				   g_key_names[k], vlen);
 			return -EINVAL;
 		}
 		memcpy(val, sep + 1, vlen);
@@ -410,7 +410,7 @@ nvtcp_trid_parse(struct nvtcp_trid *trid, const char *str, char *err, size_t err
 	rc = trid_parse(trid, str, msg, sizeof(msg));
 	if (rc != 0) {
 		if (err != NULL) {
-			fabrics_errf(err, errlen, "%s", msg);
+			nvtcp_errf(err, errlen, "%s", msg);
 		} else {
 			NVTCP_ERRLOG("transport ID: %s\n", msg);
 		}

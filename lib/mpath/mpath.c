@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "nvtcp/util.h"
 #include "nvtcp/env.h"
 #include "nvtcp/log.h"
 #include "mpath_internal.h"
@@ -130,19 +131,6 @@ nvtcp_mpath_ns_create(const struct nvtcp_mpath_ns_opts *opts, struct nvtcp_mpath
 	return 0;
 }
 
-static void __attribute__((format(printf, 3, 4)))
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0) {
-		return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static bool
 all_zero(const uint8_t *b, size_t n)
 {
@@ -204,37 +192,37 @@ check_identity(struct nvtcp_mpath_ns *mns, struct nvtcp_ctrlr *ctrlr, struct nvt
 		return 0;
 	}
 	if (strcmp(nqn, mns->subnqn) != 0) {
-		set_err(err, errlen, "path %s:%s: subsystem NQN '%s' is not the namespace's '%s'",
-			t->traddr, t->trsvcid, nqn, mns->subnqn);
+		nvtcp_errf(err, errlen, "path %s:%s: subsystem NQN '%s' is not the namespace's '%s'",
+			   t->traddr, t->trsvcid, nqn, mns->subnqn);
 		return -EINVAL;
 	}
 	if (all_zero(nguid, 16) && all_zero(nd->eui64, 8) && uuid == NULL) {
-		set_err(err, errlen, "path %s:%s: namespace %u has no NGUID, EUI64 or UUID: its "
-			"identity cannot be checked", t->traddr, t->trsvcid, nvtcp_ns_get_id(ns));
+		nvtcp_errf(err, errlen, "path %s:%s: namespace %u has no NGUID, EUI64 or UUID: its "
+			   "identity cannot be checked", t->traddr, t->trsvcid, nvtcp_ns_get_id(ns));
 		return -EINVAL;
 	}
 	if (memcmp(nguid, mns->nguid, 16) != 0) {
-		set_err(err, errlen, "path %s:%s: namespace %u NGUID differs from the first path's",
-			t->traddr, t->trsvcid, nvtcp_ns_get_id(ns));
+		nvtcp_errf(err, errlen, "path %s:%s: namespace %u NGUID differs from the first path's",
+			   t->traddr, t->trsvcid, nvtcp_ns_get_id(ns));
 		return -EINVAL;
 	}
 	if (memcmp(nd->eui64, mns->eui64, 8) != 0) {
-		set_err(err, errlen, "path %s:%s: namespace %u EUI64 differs from the first path's",
-			t->traddr, t->trsvcid, nvtcp_ns_get_id(ns));
+		nvtcp_errf(err, errlen, "path %s:%s: namespace %u EUI64 differs from the first path's",
+			   t->traddr, t->trsvcid, nvtcp_ns_get_id(ns));
 		return -EINVAL;
 	}
 	if ((uuid != NULL) != mns->has_uuid || (uuid != NULL && memcmp(uuid, mns->uuid, 16) != 0)) {
-		set_err(err, errlen, "path %s:%s: namespace %u UUID differs from the first path's",
-			t->traddr, t->trsvcid, nvtcp_ns_get_id(ns));
+		nvtcp_errf(err, errlen, "path %s:%s: namespace %u UUID differs from the first path's",
+			   t->traddr, t->trsvcid, nvtcp_ns_get_id(ns));
 		return -EINVAL;
 	}
 	if (nvtcp_ns_get_sector_size(ns) != mns->sector_size ||
 	    nvtcp_ns_get_num_sectors(ns) != mns->num_sectors) {
-		set_err(err, errlen, "path %s:%s: namespace %u is %llu blocks of %u bytes, the first "
-			"path's %llu of %u", t->traddr, t->trsvcid, nvtcp_ns_get_id(ns),
-			(unsigned long long)nvtcp_ns_get_num_sectors(ns),
-			nvtcp_ns_get_sector_size(ns), (unsigned long long)mns->num_sectors,
-			mns->sector_size);
+		nvtcp_errf(err, errlen, "path %s:%s: namespace %u is %llu blocks of %u bytes, the first "
+			   "path's %llu of %u", t->traddr, t->trsvcid, nvtcp_ns_get_id(ns),
+			   (unsigned long long)nvtcp_ns_get_num_sectors(ns),
+			   nvtcp_ns_get_sector_size(ns), (unsigned long long)mns->num_sectors,
+			   mns->sector_size);
 		return -EINVAL;
 	}
 	return 0;
@@ -267,32 +255,32 @@ nvtcp_mpath_ns_add_path(struct nvtcp_mpath_ns *mns, struct nvtcp_ctrlr *ctrlr, u
 	uint32_t i;
 	int rc;
 
-	set_err(err, errlen, "%s", "");
+	nvtcp_errf(err, errlen, "%s", "");
 	if (mns == NULL || ctrlr == NULL || qpair == NULL) {
-		set_err(err, errlen, "add path: controller and queue pair are required");
+		nvtcp_errf(err, errlen, "add path: controller and queue pair are required");
 		return -EINVAL;
 	}
 	if (nvtcp_qpair_get_ctrlr(qpair) != ctrlr) {
-		set_err(err, errlen, "add path: the queue pair belongs to another controller");
+		nvtcp_errf(err, errlen, "add path: the queue pair belongs to another controller");
 		return -EINVAL;
 	}
 	for (i = 0; i < mns->num_paths; i++) {
 		if (mns->paths[i]->ctrlr == ctrlr) {
-			set_err(err, errlen, "add path: controller %s:%s is a path already",
-				nvtcp_ctrlr_get_trid(ctrlr)->traddr,
-				nvtcp_ctrlr_get_trid(ctrlr)->trsvcid);
+			nvtcp_errf(err, errlen, "add path: controller %s:%s is a path already",
+				   nvtcp_ctrlr_get_trid(ctrlr)->traddr,
+				   nvtcp_ctrlr_get_trid(ctrlr)->trsvcid);
 			return -EEXIST;
 		}
 	}
 	if (mns->num_paths == MPATH_MAX_PATHS) {
-		set_err(err, errlen, "add path: %u paths at most", MPATH_MAX_PATHS);
+		nvtcp_errf(err, errlen, "add path: %u paths at most", MPATH_MAX_PATHS);
 		return -ENOSPC;
 	}
 	ns = nvtcp_ctrlr_get_ns(ctrlr, nsid);
 	if (ns == NULL) {
-		set_err(err, errlen, "add path: controller %s:%s has no active namespace %u",
-			nvtcp_ctrlr_get_trid(ctrlr)->traddr, nvtcp_ctrlr_get_trid(ctrlr)->trsvcid,
-			nsid);
+		nvtcp_errf(err, errlen, "add path: controller %s:%s has no active namespace %u",
+			   nvtcp_ctrlr_get_trid(ctrlr)->traddr, nvtcp_ctrlr_get_trid(ctrlr)->trsvcid,
+			   nsid);
 		return -ENOENT;
 	}
 	rc = check_identity(mns, ctrlr, ns, err, errlen);
@@ -316,7 +304,7 @@ nvtcp_mpath_ns_add_path(struct nvtcp_mpath_ns *mns, struct nvtcp_ctrlr *ctrlr, u
 	}
 	rc = mpath_ana_path_init(p);
 	if (rc != 0) {
-		set_err(err, errlen, "add path: out of memory for the ANA log");
+		nvtcp_errf(err, errlen, "add path: out of memory for the ANA log");
 		free(p);
 		return rc;
 	}

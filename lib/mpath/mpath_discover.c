@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nvtcp/util.h"
 #include "nvtcp/log.h"
 #include "nvtcp/nvmf_spec.h"
 #include "mpath_internal.h"
@@ -19,19 +20,6 @@ struct nvtcp_mpath_set {
 	struct nvtcp_ctrlr *ctrlrs[MPATH_MAX_PATHS];
 	struct nvtcp_qpair *qpairs[MPATH_MAX_PATHS];
 };
-
-static void __attribute__((format(printf, 3, 4)))
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0) {
-		return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static bool
 seen(const struct nvtcp_discovery_entry *e, size_t n, const struct nvtcp_discovery_entry *x)
@@ -61,9 +49,9 @@ nvtcp_mpath_connect_all(const struct nvtcp_trid *disc, const char *subnqn, uint3
 	size_t count = 0, i;
 	int rc;
 
-	set_err(err, errlen, "%s", "");
+	nvtcp_errf(err, errlen, "%s", "");
 	if (disc == NULL || subnqn == NULL || out == NULL) {
-		set_err(err, errlen, "connect all: discovery address and subsystem NQN required");
+		nvtcp_errf(err, errlen, "connect all: discovery address and subsystem NQN required");
 		return -EINVAL;
 	}
 	*out = NULL;
@@ -73,8 +61,8 @@ nvtcp_mpath_connect_all(const struct nvtcp_trid *disc, const char *subnqn, uint3
 	}
 	rc = nvtcp_discover(disc, &dopts, &entries, &count);
 	if (rc != 0) {
-		set_err(err, errlen, "connect all: discovery at %s:%s failed: %s", disc->traddr,
-			disc->trsvcid, strerror(-rc));
+		nvtcp_errf(err, errlen, "connect all: discovery at %s:%s failed: %s", disc->traddr,
+			   disc->trsvcid, strerror(-rc));
 		return rc;
 	}
 	set = calloc(1, sizeof(*set));
@@ -84,7 +72,7 @@ nvtcp_mpath_connect_all(const struct nvtcp_trid *disc, const char *subnqn, uint3
 	}
 	rc = nvtcp_mpath_ns_create(mopts, &set->mns);
 	if (rc != 0) {
-		set_err(err, errlen, "connect all: bad multipath options");
+		nvtcp_errf(err, errlen, "connect all: bad multipath options");
 		free(entries);
 		free(set);
 		return rc;
@@ -126,8 +114,8 @@ nvtcp_mpath_connect_all(const struct nvtcp_trid *disc, const char *subnqn, uint3
 	}
 	free(entries);
 	if (set->num == 0) {
-		set_err(err, errlen, "connect all: no usable path to %s (namespace %u) in the log of "
-			"%s:%s", subnqn, nsid, disc->traddr, disc->trsvcid);
+		nvtcp_errf(err, errlen, "connect all: no usable path to %s (namespace %u) in the log of "
+			   "%s:%s", subnqn, nsid, disc->traddr, disc->trsvcid);
 		nvtcp_mpath_set_free(set);
 		return -ENOENT;
 	}

@@ -48,9 +48,9 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "nvtcp/util.h"
 #include "nvtcp/tls.h"
 #include "sock_internal.h"
-#include "tls_internal.h"
 
 /* Largest plaintext of one TLS record. */
 #define TLS_RECORD_MAX 16384
@@ -133,19 +133,6 @@ static pthread_once_t g_tls_once = PTHREAD_ONCE_INIT;
 static SSL_CTX *g_client_ctx;
 static SSL_CTX *g_server_ctx;
 static BIO_METHOD *g_bio_method;
-
-static void __attribute__((format(printf, 3, 4)))
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0) {
-		return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static uint64_t
 now_ns(void)
@@ -759,29 +746,29 @@ conn_start(struct nvtcp_sock *sock, bool server, uint32_t timeout_ms, struct tls
 	BIO *bio;
 
 	if (sock == NULL) {
-		set_err(err, errlen, "no socket");
+		nvtcp_errf(err, errlen, "no socket");
 		return -EINVAL;
 	}
 	if (sock->ops == &g_tls_ops) {
-		set_err(err, errlen, "%s: already TLS", sock->name);
+		nvtcp_errf(err, errlen, "%s: already TLS", sock->name);
 		return -EALREADY;
 	}
 	if (!sock->ops->has_fd || sock->fd < 0 || sock->state != NVTCP_SOCK_STATE_CONNECTED) {
-		set_err(err, errlen, "%s: not a connected descriptor socket", sock->name);
+		nvtcp_errf(err, errlen, "%s: not a connected descriptor socket", sock->name);
 		return -EINVAL;
 	}
 	if (!TAILQ_EMPTY(&sock->queued)) {
-		set_err(err, errlen, "%s: data already queued before TLS", sock->name);
+		nvtcp_errf(err, errlen, "%s: data already queued before TLS", sock->name);
 		return -EBUSY;
 	}
 	pthread_once(&g_tls_once, tls_init_once);
 	if (g_bio_method == NULL) {
-		set_err(err, errlen, "OpenSSL initialisation failed");
+		nvtcp_errf(err, errlen, "OpenSSL initialisation failed");
 		return -ENOMEM;
 	}
 	conn = calloc(1, sizeof(*conn));
 	if (conn == NULL) {
-		set_err(err, errlen, "out of memory");
+		nvtcp_errf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	conn->wbuf = malloc(TLS_WBUF_SIZE);
@@ -789,7 +776,7 @@ conn_start(struct nvtcp_sock *sock, bool server, uint32_t timeout_ms, struct tls
 	bio = conn->ssl != NULL ? BIO_new(g_bio_method) : NULL;
 	if (bio == NULL) {
 		conn_free(conn);
-		set_err(err, errlen, "out of memory (OpenSSL)");
+		nvtcp_errf(err, errlen, "out of memory (OpenSSL)");
 		return -ENOMEM;
 	}
 	BIO_set_data(bio, sock);
@@ -814,11 +801,11 @@ nvtcp_sock_tls_client(struct nvtcp_sock *sock, const struct nvtcp_tls_client_opt
 	int n, rc;
 
 	if (opts == NULL || opts->psk == NULL || opts->hostnqn == NULL || opts->subnqn == NULL) {
-		set_err(err, errlen, "TLS client: PSK, host NQN and subsystem NQN are required");
+		nvtcp_errf(err, errlen, "TLS client: PSK, host NQN and subsystem NQN are required");
 		return -EINVAL;
 	}
 	if (opts->psk->len != 32 && opts->psk->len != 48) {
-		set_err(err, errlen, "TLS client: PSK length %u: must be 32 or 48", opts->psk->len);
+		nvtcp_errf(err, errlen, "TLS client: PSK length %u: must be 32 or 48", opts->psk->len);
 		return -EINVAL;
 	}
 	rc = conn_start(sock, false, opts->handshake_timeout_ms, &conn, err, errlen);
@@ -828,8 +815,8 @@ nvtcp_sock_tls_client(struct nvtcp_sock *sock, const struct nvtcp_tls_client_opt
 	n = nvtcp_tls_psk_identity(opts->psk, opts->hostnqn, opts->subnqn, conn->identity,
 				   sizeof(conn->identity));
 	if (n < 0) {
-		set_err(err, errlen, "TLS client: PSK identity longer than %d bytes (host NQN and "
-			"subsystem NQN too long)", NVTCP_TLS_IDENTITY_MAX_LEN);
+		nvtcp_errf(err, errlen, "TLS client: PSK identity longer than %d bytes (host NQN and "
+			   "subsystem NQN too long)", NVTCP_TLS_IDENTITY_MAX_LEN);
 		conn_free(conn);
 		return -EINVAL;
 	}
@@ -841,14 +828,14 @@ nvtcp_sock_tls_client(struct nvtcp_sock *sock, const struct nvtcp_tls_client_opt
 	}
 	OPENSSL_cleanse(retained, sizeof(retained));
 	if (rc != 0) {
-		set_err(err, errlen, "TLS client: deriving the TLS PSK failed (%s)", strerror(-rc));
+		nvtcp_errf(err, errlen, "TLS client: deriving the TLS PSK failed (%s)", strerror(-rc));
 		conn_free(conn);
 		return rc;
 	}
 	/* Exactly the suite of the key length, as SPDK's host offers. */
 	if (SSL_set_ciphersuites(conn->ssl, conn->tls_psk_len == 48 ? "TLS_AES_256_GCM_SHA384" :
 				 "TLS_AES_128_GCM_SHA256") != 1) {
-		set_err(err, errlen, "TLS client: cipher suite not available in OpenSSL");
+		nvtcp_errf(err, errlen, "TLS client: cipher suite not available in OpenSSL");
 		conn_free(conn);
 		return -ENOTSUP;
 	}
@@ -867,7 +854,7 @@ nvtcp_sock_tls_server(struct nvtcp_sock *sock, const struct nvtcp_tls_server_opt
 	int rc;
 
 	if (opts == NULL || opts->lookup == NULL) {
-		set_err(err, errlen, "TLS server: a PSK lookup function is required");
+		nvtcp_errf(err, errlen, "TLS server: a PSK lookup function is required");
 		return -EINVAL;
 	}
 	rc = conn_start(sock, true, opts->handshake_timeout_ms, &conn, err, errlen);
@@ -974,7 +961,7 @@ hs_fail(struct tls_conn *conn, int rc, char *err, size_t errlen)
 	conn->fatal = rc;
 	OPENSSL_cleanse(conn->tls_psk, sizeof(conn->tls_psk));
 	ERR_clear_error();
-	set_err(err, errlen, "%s", conn->hs_err);
+	nvtcp_errf(err, errlen, "%s", conn->hs_err);
 	return rc;
 }
 
@@ -985,7 +972,7 @@ nvtcp_sock_tls_handshake_poll(struct nvtcp_sock *sock, char *err, size_t errlen)
 	int ret, e;
 
 	if (sock == NULL || sock->ops != &g_tls_ops) {
-		set_err(err, errlen, "not a TLS socket");
+		nvtcp_errf(err, errlen, "not a TLS socket");
 		return -EINVAL;
 	}
 	conn = sock->ctx;
@@ -993,7 +980,7 @@ nvtcp_sock_tls_handshake_poll(struct nvtcp_sock *sock, char *err, size_t errlen)
 		return 1;
 	}
 	if (conn->hs_state < 0) {
-		set_err(err, errlen, "%s", conn->hs_err);
+		nvtcp_errf(err, errlen, "%s", conn->hs_err);
 		return conn->hs_state;
 	}
 	if (conn->server && !conn->peeked) {

@@ -8,6 +8,8 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "nvtcp/util.h"
@@ -172,4 +174,17 @@ nvtcp_str_from_field(char *dst, const void *src, size_t size)
 	}
 	dst[len] = '\0';
 	return len;
+}
+
+void
+nvtcp_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0) {
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
 }

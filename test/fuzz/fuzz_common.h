@@ -8,6 +8,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "nvtcp/log.h"
 
@@ -36,6 +38,18 @@
 #define FUZZ_RX_NCMDS 16
 #define FUZZ_RX_XFER(cid) (512u * ((cid) + 1))
 
+/* A harness's check: a failed one is a finding (libFuzzer reports the trap with the input). */
+#define CHECK(cond)                                                                            \
+	do {                                                                                   \
+		if (!(cond)) {                                                                 \
+			__builtin_trap();                                                      \
+		}                                                                              \
+	} while (0)
+
+/* libFuzzer's entry points (every harness defines them; -Wmissing-prototypes wants these). */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 /* Silence the libraries' error logs: every input is an error path. */
 static inline void
 fuzz_log_discard(enum nvtcp_log_level level, const char *file, int line, const char *func,
@@ -47,6 +61,64 @@ fuzz_log_discard(enum nvtcp_log_level level, const char *file, int line, const c
 	(void)func;
 	(void)fmt;
 	(void)ap;
+}
+
+/* The LLVMFuzzerInitialize of a harness whose only set-up is silencing the logs. */
+#define FUZZ_INIT_SILENT()                                                                     \
+	int LLVMFuzzerInitialize(int *argc, char ***argv)                                      \
+	{                                                                                      \
+		(void)argc;                                                                    \
+		(void)argv;                                                                    \
+		nvtcp_log_set_callback(fuzz_log_discard);                                      \
+		return 0;                                                                      \
+	}
+
+/*
+ * The input of the text parsers' harnesses: byte 0 chooses the size of the error buffer
+ * (data[0] % errmod, 0 meaning none), the rest is the text. Both are heap blocks of exactly
+ * their size, so that AddressSanitizer catches a write past either; the error buffer starts
+ * without a NUL, so that fuzz_text_err_ok() shows a message left unterminated.
+ */
+struct fuzz_text {
+	char *str;     /* NUL-terminated copy of data[1..size) ("" for an empty input) */
+	char *err;     /* NULL when errlen is 0 */
+	size_t errlen;
+	size_t len;    /* strlen-independent length of the text: size - 1 (0 for size 0) */
+};
+
+static inline void
+fuzz_text_get(struct fuzz_text *t, const uint8_t *data, size_t size, size_t errmod)
+{
+	t->len = size > 0 ? size - 1 : 0;
+	t->errlen = size > 0 ? data[0] % errmod : 0;
+	t->str = malloc(t->len + 1);
+	CHECK(t->str != NULL);
+	if (t->len > 0) {
+		memcpy(t->str, data + 1, t->len);
+	}
+	t->str[t->len] = '\0';
+	t->err = NULL;
+	if (t->errlen > 0) {
+		t->err = malloc(t->errlen);
+		CHECK(t->err != NULL);
+		memset(t->err, 'x', t->errlen);
+	}
+}
+
+/* A refused input's message, if asked for, is NUL-terminated within its buffer. */
+static inline void
+fuzz_text_err_ok(const struct fuzz_text *t)
+{
+	if (t->err != NULL) {
+		CHECK(memchr(t->err, '\0', t->errlen) != NULL);
+	}
+}
+
+static inline void
+fuzz_text_put(struct fuzz_text *t)
+{
+	free(t->str);
+	free(t->err);
 }
 
 #endif /* NVTCP_FUZZ_COMMON_H */

@@ -27,21 +27,11 @@
 #include "fuzz_common.h"
 #include "nvtcp/auth.h"
 
-#define CHECK(cond)                                                                            \
-	do {                                                                                   \
-		if (!(cond)) {                                                                 \
-			__builtin_trap();                                                      \
-		}                                                                              \
-	} while (0)
-
 #define HOSTNQN "nqn.2014-08.org.nvmexpress:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6"
 #define SUBNQN "nqn.2016-06.io.spdk:cnode1"
 #define HOST_SECRET "DHHC-1:01:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh+KfiaR:"
 #define CTRL_SECRET                                                                            \
 	"DHHC-1:00:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vcSEgBQ==:"
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct nvtcp_auth_secret g_host_secret, g_ctrl_secret;
 static uint8_t g_out[NVTCP_AUTH_MSG_MAX_LEN];

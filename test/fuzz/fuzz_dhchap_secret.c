@@ -13,55 +13,24 @@
 #include "fuzz_common.h"
 #include "nvtcp/auth.h"
 
-#define CHECK(cond)                                                                            \
-	do {                                                                                   \
-		if (!(cond)) {                                                                 \
-			__builtin_trap();                                                      \
-		}                                                                              \
-	} while (0)
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	nvtcp_log_set_callback(fuzz_log_discard);
-	return 0;
-}
+FUZZ_INIT_SILENT()
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct nvtcp_auth_secret zero;
-	size_t errlen = size > 0 ? data[0] % 96 : 0;
 	struct nvtcp_auth_secret s, again;
 	char out[NVTCP_AUTH_SECRET_STR_MAX_LEN];
 	uint8_t key[NVTCP_AUTH_KEY_MAX_LEN];
-	char *str, *err = NULL;
+	struct fuzz_text t;
 	size_t keylen = 0;
 	int rc;
 
 	if (size == 0) {
 		return 0;
 	}
-	str = malloc(size);
-	if (errlen > 0) {
-		err = malloc(errlen);
-	}
-	if (str == NULL || (errlen > 0 && err == NULL)) {
-		free(str);
-		free(err);
-		return 0;
-	}
-	memcpy(str, data + 1, size - 1);
-	str[size - 1] = '\0';
-	if (err != NULL) {
-		memset(err, 'x', errlen);
-	}
-	rc = nvtcp_auth_secret_parse(str, &s, err, errlen);
+	fuzz_text_get(&t, data, size, 96);
+	rc = nvtcp_auth_secret_parse(t.str, &s, t.err, t.errlen);
 	if (rc == 0) {
 		CHECK(s.len == 32 || s.len == 48 || s.len == 64);
 		CHECK(s.hash <= NVTCP_AUTH_HASH_SHA512);
@@ -77,12 +46,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		CHECK(rc == -EINVAL);
 		CHECK(memcmp(&s, &zero, sizeof(s)) == 0);
-		if (err != NULL) {
-			CHECK(memchr(err, '\0', errlen) != NULL);
-		}
+		fuzz_text_err_ok(&t);
 	}
 	nvtcp_auth_secret_wipe(&s);
-	free(str);
-	free(err);
+	fuzz_text_put(&t);
 	return 0;
 }

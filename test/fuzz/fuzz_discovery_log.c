@@ -15,24 +15,7 @@
 #include "nvtcp/nvmf_spec.h"
 #include "nvtcp/util.h"
 
-#define CHECK(cond)                                                                            \
-	do {                                                                                   \
-		if (!(cond)) {                                                                 \
-			__builtin_trap();                                                      \
-		}                                                                              \
-	} while (0)
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	nvtcp_log_set_callback(fuzz_log_discard);
-	return 0;
-}
+FUZZ_INIT_SILENT()
 
 static void
 check_str(const char *s, size_t size)

@@ -31,13 +31,6 @@
 #include "nvtcp/nvme.h"
 #include "nvtcp/tcp_pdu.h"
 
-#define CHECK(cond)                                                                            \
-	do {                                                                                   \
-		if (!(cond)) {                                                                 \
-			__builtin_trap();                                                      \
-		}                                                                              \
-	} while (0)
-
 #define NCMDS 5
 #define MAX_ROUNDS 64
 
@@ -74,9 +67,6 @@ done(void *arg, const struct nvtcp_nvme_cpl *cpl)
 		s->status = cpl->status;
 	}
 }
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)

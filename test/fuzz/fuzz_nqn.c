@@ -12,48 +12,21 @@
 #include "fuzz_common.h"
 #include "nvtcp/fabrics.h"
 
-#define CHECK(cond)                                                                            \
-	do {                                                                                   \
-		if (!(cond)) {                                                                 \
-			__builtin_trap();                                                      \
-		}                                                                              \
-	} while (0)
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	nvtcp_log_set_callback(fuzz_log_discard);
-	return 0;
-}
+FUZZ_INIT_SILENT()
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	size_t errlen = size > 0 ? data[0] % 96 : 0;
-	char *str, *err = NULL;
+	struct fuzz_text t;
 	const char *s;
 	uint8_t id[16];
-	bool valid;
 
-	str = malloc(size + 1);
-	CHECK(str != NULL);
-	memcpy(str, data, size);
-	str[size] = '\0';
-	s = size > 0 ? str + 1 : str;
-	if (errlen > 0) {
-		err = malloc(errlen);
-		CHECK(err != NULL);
-	}
-	valid = nvtcp_nqn_valid(s, err, errlen);
-	if (valid) {
+	fuzz_text_get(&t, data, size, 96);
+	s = t.str;
+	if (nvtcp_nqn_valid(s, t.err, t.errlen)) {
 		CHECK(strlen(s) >= 1 && strlen(s) <= NVTCP_NQN_MAX_LEN);
-	} else if (err != NULL) {
-		CHECK(memchr(err, '\0', errlen) != NULL);
+	} else {
+		fuzz_text_err_ok(&t);
 	}
 	if (nvtcp_host_id_parse(s, id) == 0) {
 		/* Only the 36-character UUID form parses. */
@@ -63,7 +36,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			      isxdigit((unsigned char)s[i]));
 		}
 	}
-	free(err);
-	free(str);
+	fuzz_text_put(&t);
 	return 0;
 }

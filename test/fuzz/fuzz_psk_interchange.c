@@ -15,55 +15,26 @@
 #include "fuzz_common.h"
 #include "nvtcp/tls.h"
 
-#define CHECK(cond)                                                                            \
-	do {                                                                                   \
-		if (!(cond)) {                                                                 \
-			__builtin_trap();                                                      \
-		}                                                                              \
-	} while (0)
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	nvtcp_log_set_callback(fuzz_log_discard);
-	return 0;
-}
+FUZZ_INIT_SILENT()
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct nvtcp_tls_psk zero;
-	size_t errlen = size > 0 ? data[0] % 96 : 0;
 	struct nvtcp_tls_psk psk, again;
 	char out[NVTCP_TLS_INTERCHANGE_MAX_LEN];
 	char host[NVTCP_TLS_IDENTITY_MAX_LEN], sub[NVTCP_TLS_IDENTITY_MAX_LEN];
 	char id[NVTCP_TLS_IDENTITY_MAX_LEN + 1];
-	char *str, *err = NULL;
+	struct fuzz_text t;
+	const char *str;
 	int rc;
 
 	if (size == 0) {
 		return 0;
 	}
-	str = malloc(size);
-	if (errlen > 0) {
-		err = malloc(errlen);
-	}
-	if (str == NULL || (errlen > 0 && err == NULL)) {
-		free(str);
-		free(err);
-		return 0;
-	}
-	memcpy(str, data + 1, size - 1);
-	str[size - 1] = '\0';
-	if (err != NULL) {
-		memset(err, 'x', errlen);
-	}
-	rc = nvtcp_tls_psk_parse(str, &psk, err, errlen);
+	fuzz_text_get(&t, data, size, 96);
+	str = t.str;
+	rc = nvtcp_tls_psk_parse(str, &psk, t.err, t.errlen);
 	if (rc == 0) {
 		CHECK(psk.len == 32 || psk.len == 48);
 		CHECK(psk.hash <= NVTCP_TLS_HASH_SHA384);
@@ -74,9 +45,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		CHECK(rc == -EINVAL);
 		CHECK(memcmp(&psk, &zero, sizeof(psk)) == 0);
-		if (err != NULL) {
-			CHECK(memchr(err, '\0', errlen) != NULL);
-		}
+		fuzz_text_err_ok(&t);
 	}
 	nvtcp_tls_psk_wipe(&psk);
 
@@ -88,7 +57,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		CHECK(rc == -EINVAL);
 	}
-	free(str);
-	free(err);
+	fuzz_text_put(&t);
 	return 0;
 }

@@ -34,13 +34,6 @@
 #include "target/target_internal.h"
 #include "ut_env.h"
 
-#define CHECK(cond)                                                                            \
-	do {                                                                                   \
-		if (!(cond)) {                                                                 \
-			__builtin_trap();                                                      \
-		}                                                                              \
-	} while (0)
-
 #define NQN "nqn.2024-01.io.nvtcp:fuzz"
 #define HOSTNQN "nqn.2014-08.org.nvmexpress:uuid:8c1c3a4e-7f31-4b7a-9e62-1c3d5f7a9b21"
 
@@ -78,9 +71,6 @@ started(void *arg, int status)
 	(void)arg;
 	g_start_status = status;
 }
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)

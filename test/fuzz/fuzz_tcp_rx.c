@@ -25,13 +25,6 @@
 #include "nvtcp/tcp_pdu.h"
 #include "nvtcp/util.h"
 
-#define CHECK(cond)                                                                            \
-	do {                                                                                   \
-		if (!(cond)) {                                                                 \
-			__builtin_trap();                                                      \
-		}                                                                              \
-	} while (0)
-
 struct owner {
 	struct nvtcp_tcp_rx rx;
 	uint8_t flags;
@@ -293,9 +286,6 @@ check_error(struct owner *o)
 	/* Nothing more is consumed after a fatal error. */
 	CHECK(nvtcp_tcp_rx_process(&o->rx, NULL) == -EPROTO);
 }
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* FUZZ_TCP_RX_VERBOSE=1: print how each input ended and keep the library's logs (to check
  * that the seeds are valid streams: they must end without an error). */

@@ -13,24 +13,7 @@
 #include "fuzz_common.h"
 #include "nvtcp/fabrics.h"
 
-#define CHECK(cond)                                                                            \
-	do {                                                                                   \
-		if (!(cond)) {                                                                 \
-			__builtin_trap();                                                      \
-		}                                                                              \
-	} while (0)
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	nvtcp_log_set_callback(fuzz_log_discard);
-	return 0;
-}
+FUZZ_INIT_SILENT()
 
 static void
 check_terminated(const struct nvtcp_trid *t)
@@ -45,24 +28,17 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct nvtcp_trid t, back;
-	size_t errlen = size > 0 ? data[0] % 80 : 0;
-	char *str, *err = NULL, *fmt;
+	struct fuzz_text in;
+	char *fmt;
 	int rc, n;
 
-	str = malloc(size + 1);
-	CHECK(str != NULL);
-	memcpy(str, data, size);
-	str[size] = '\0';
-	if (errlen > 0) {
-		/* An exactly-sized error buffer: a message longer than it must be cut, not
-		 * overflow it. */
-		err = malloc(errlen);
-		CHECK(err != NULL);
-	}
+	/* An exactly-sized error buffer: a message longer than it must be cut, not overflow
+	 * it. */
+	fuzz_text_get(&in, data, size, 80);
 	nvtcp_trid_init(&t);
-	rc = nvtcp_trid_parse(&t, size > 0 ? str + 1 : str, err, errlen);
-	if (rc != 0 && err != NULL) {
-		CHECK(memchr(err, '\0', errlen) != NULL);
+	rc = nvtcp_trid_parse(&t, in.str, in.err, in.errlen);
+	if (rc != 0) {
+		fuzz_text_err_ok(&in);
 	}
 	if (rc == 0) {
 		check_terminated(&t);
@@ -87,7 +63,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		free(fmt);
 	}
-	free(err);
-	free(str);
+	fuzz_text_put(&in);
 	return 0;
 }

@@ -158,10 +158,10 @@ test_errf(void)
 {
 	char err[6];
 
-	fabrics_errf(NULL, 10, "x %d", 1);
-	fabrics_errf(err, 0, "untouched");
+	nvtcp_errf(NULL, 10, "x %d", 1);
+	nvtcp_errf(err, 0, "untouched");
 	memset(err, 'q', sizeof(err));
-	fabrics_errf(err, sizeof(err), "abcdefgh");
+	nvtcp_errf(err, sizeof(err), "abcdefgh");
 	CU_ASSERT_STRING_EQUAL(err, "abcde");
 }
 

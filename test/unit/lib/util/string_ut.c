@@ -164,6 +164,21 @@ test_str_from_field(void)
 }
 
 static void
+test_errf(void)
+{
+	char err[8];
+
+	nvtcp_errf(err, sizeof(err), "%s %d", "field", 42);
+	CU_ASSERT_STRING_EQUAL(err, "field 4");
+	memset(err, 'x', sizeof(err));
+	nvtcp_errf(err, 0, "nothing");
+	CU_ASSERT_EQUAL(err[0], 'x');
+	nvtcp_errf(NULL, 16, "nothing");
+	nvtcp_errf(err, 1, "cut");
+	CU_ASSERT_EQUAL(err[0], '\0');
+}
+
+static void
 add_tests(void)
 {
 	CU_pSuite s = CU_add_suite("string", NULL, NULL);
@@ -174,6 +189,7 @@ add_tests(void)
 	CU_ADD_TEST(s, test_parse_size_bad);
 	CU_ADD_TEST(s, test_strcpy_pad);
 	CU_ADD_TEST(s, test_str_from_field);
+	CU_ADD_TEST(s, test_errf);
 }
 
 NVTCP_UT_MAIN(add_tests)
