@@ -729,7 +729,7 @@ parse_one(struct perf_opts *o, int ch, const char *arg, const char *label, char 
 	}
 	case OPT_REAUTH_INTERVAL:
 		if (parse_uint(arg, UINT64_MAX, &v) != 0 || v == 0 || v > PERF_MAX_TIME_S) {
-			errf(err, errlen, "%s: '%s' is not a valid number of seconds (1..%d)", label,
+			nvtcp_errf(err, errlen, "%s: '%s' is not a valid number of seconds (1..%d)", label,
 			     arg, PERF_MAX_TIME_S);
 			return -EINVAL;
 		}
@@ -951,13 +951,13 @@ opts_check(struct perf_opts *o, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	if ((o->reauth_interval_s != 0 || o->reauth_secret != NULL) && o->dhchap_secret == NULL) {
-		errf(err, errlen, "%s: needs --dhchap-secret (only an authenticated controller "
+		nvtcp_errf(err, errlen, "%s: needs --dhchap-secret (only an authenticated controller "
 		     "re-authenticates)", o->reauth_interval_s != 0 ? "--reauth-interval" :
 		     "--reauth-dhchap-secret");
 		return -EINVAL;
 	}
 	if (o->reauth_secret != NULL && o->reauth_interval_s == 0) {
-		errf(err, errlen, "--reauth-dhchap-secret: needs --reauth-interval SEC");
+		nvtcp_errf(err, errlen, "--reauth-dhchap-secret: needs --reauth-interval SEC");
 		return -EINVAL;
 	}
 	if (o->dhchap_secret != NULL && o->num_trids == 0) {
