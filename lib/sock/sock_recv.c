@@ -19,6 +19,10 @@ sock_readv(struct nvtcp_sock *sock, const struct iovec *iov, int iovcnt)
 	sock->stats.recv_calls++;
 	if (nvtcp_likely(n > 0)) {
 		sock->stats.bytes_recv += (uint64_t)n;
+	} else if (n == -EAGAIN) {
+		/* Drained: an io_uring group calls the callback again only after the next
+		 * readiness completion (sock_uring.c). A plain store; posix ignores it. */
+		sock->ring_ready = false;
 	}
 	return n;
 }
