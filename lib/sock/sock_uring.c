@@ -367,27 +367,32 @@ need_enter(struct nvtcp_sock_uring *u)
 static void
 arm_pending(struct nvtcp_sock_uring *u)
 {
-	for (uint32_t i = 0; i < u->narm; i++) {
+	uint32_t n = u->narm, kept = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
 		uint32_t idx = u->arm[i];
 		struct uring_slot *slot = u->slots[idx];
 		struct io_uring_sqe *sqe;
 
-		slot->to_arm = false;
 		if (slot->sock == NULL || slot->armed) {
+			slot->to_arm = false;
 			continue;
 		}
 		sqe = get_sqe(u);
 		if (sqe == NULL) {
-			/* Try again next poll; meanwhile the socket is called anyway. */
-			arm_later(u, idx);
+			/* The queue is full and could not be submitted (the kernel is short of
+			 * completion space): keep it for the next poll, and meanwhile call the
+			 * socket anyway, since its readiness is not watched. */
+			u->arm[kept++] = idx;
 			ready_add(u, slot->sock);
 			continue;
 		}
+		slot->to_arm = false;
 		io_uring_prep_poll_multishot(sqe, slot->sock->fd, POLLIN | POLLRDHUP);
 		io_uring_sqe_set_data64(sqe, ud_make(URING_OP_POLL, idx, slot->gen));
 		slot->armed = true;
 	}
-	u->narm = 0;
+	u->narm = kept;
 }
 
 int
