@@ -122,7 +122,7 @@ struct nvtcp_sock {
 	struct nvtcp_sock_list *rx_head;
 	/*
 	 * io_uring group (sock_uring.c): the socket's slot in the ring's table, and whether a
-	 * readiness completion came since a read last returned -EAGAIN (the generic read clears
+	 * readiness completion came since a read last returned -EAGAIN or short (the generic read clears
 	 * it, so that the ring group calls a socket's callback as long as it may be readable:
 	 * the level-triggered behaviour of epoll, on top of edge-like multishot poll events).
 	 */

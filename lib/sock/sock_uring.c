@@ -24,7 +24,9 @@
  * Level-triggered behaviour. Multishot poll completions come on wakeups (new data), but the
  * group contract is epoll's level-triggered one: a callback that did not read everything is
  * called again. So a socket is "ready" from a poll completion until one of its reads returns
- * -EAGAIN (sock_recv.c clears sock->ring_ready); ready sockets are called on every poll.
+ * -EAGAIN or fewer bytes than asked for (sock_recv.c clears sock->ring_ready: a short read of
+ * a TCP socket emptied it, and whatever comes next wakes the poll); ready sockets are called
+ * on every poll.
  *
  * Threads. Polls are armed and sends submitted only by nvtcp_sock_uring_poll() and
  * nvtcp_sock_uring_flush(), i.e. by the thread that polls the group, so that the kernel's task
