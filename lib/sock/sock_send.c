@@ -63,11 +63,12 @@ req_left(const struct nvtcp_sock_request *req)
  * The three steps of a flush -- gather, send, advance -- are separate so that the io_uring
  * group (sock_uring.c) can gather many sockets, send them all with one io_uring_enter() and
  * then advance each one by its result, with exactly the accounting of nvtcp_sock_flush().
+ * Both steps are forced inline: the posix flush compiles to what it was before the split.
  */
 
 /* Gather the queued bytes (the first request has at least one queued): start inside the
  * partly sent first request, skip empty iovecs. Returns the number of iovecs. */
-static inline int
+static inline __attribute__((always_inline)) int
 flush_gather(struct nvtcp_sock *sock, struct iovec *iovs, int maxiov, size_t *poffered)
 {
 	struct nvtcp_sock_request *req = TAILQ_FIRST(&sock->queued);
@@ -95,7 +96,7 @@ flush_gather(struct nvtcp_sock *sock, struct iovec *iovs, int maxiov, size_t *po
 
 /* Account for a send of \p offered bytes that took \p n (sent: a send was made at all), then
  * advance the queue and run the callbacks of the requests that completed. */
-static inline ssize_t
+static inline __attribute__((always_inline)) ssize_t
 flush_finish(struct nvtcp_sock *sock, ssize_t n, size_t offered, bool sent)
 {
 	struct nvtcp_sock_req_list done;
