@@ -259,11 +259,14 @@ bool nvtcp_sock_has_pending_sends(const struct nvtcp_sock *sock);
  * Counters of one socket since it was created.
  */
 struct nvtcp_sock_stats {
-	uint64_t send_calls;   /**< sendmsg() calls */
+	uint64_t send_calls;   /**< sendmsg() calls (system calls) */
 	uint64_t recv_calls;   /**< readv() calls */
 	uint64_t bytes_sent;   /**< bytes taken by the kernel */
 	uint64_t bytes_recv;   /**< bytes received */
-	uint64_t partial_sends; /**< sendmsg() calls that did not take all queued bytes */
+	uint64_t partial_sends; /**< sends that did not take all queued bytes */
+	/** Sends made as io_uring entries by an io_uring group (no system call of their own:
+	 *  they leave with the group's io_uring_enter(), see nvtcp_sock_group_get_syscalls()). */
+	uint64_t ring_sends;
 };
 
 /**
@@ -342,6 +345,14 @@ struct nvtcp_sock_group *nvtcp_sock_group_create(void);
  *         io_uring could not be set up).
  */
 struct nvtcp_sock_group *nvtcp_sock_group_create_impl(enum nvtcp_sock_impl impl);
+
+/**
+ * System calls a group made itself since it was created: epoll_wait() (posix) or
+ * io_uring_enter() (uring). The sockets' own reads and sendmsg() calls are in their stats.
+ *
+ * \param group Group.
+ */
+uint64_t nvtcp_sock_group_get_syscalls(const struct nvtcp_sock_group *group);
 
 /**
  * Implementation of a group (NVTCP_SOCK_IMPL_POSIX or NVTCP_SOCK_IMPL_URING).

@@ -42,6 +42,8 @@ struct nvtcp_sock_group {
 	int epfd;
 	/** The ring (uring), or NULL. */
 	struct nvtcp_sock_uring *uring;
+	/** epoll_wait() calls (statistics). */
+	uint64_t epoll_waits;
 	/** Sockets epoll watches. */
 	struct nvtcp_sock_list fd_socks;
 	size_t nfd;
@@ -156,6 +158,12 @@ nvtcp_sock_get_default_impl(void)
 		return -EINVAL;
 	}
 	return (int)impl;
+}
+
+uint64_t
+nvtcp_sock_group_get_syscalls(const struct nvtcp_sock_group *group)
+{
+	return group->uring != NULL ? nvtcp_sock_uring_enters(group->uring) : group->epoll_waits;
 }
 
 enum nvtcp_sock_impl
@@ -393,6 +401,7 @@ poll_events(struct nvtcp_sock_group *group, int max_events)
 	}
 	group->cold_polls = 0;
 
+	group->epoll_waits++;
 	n = epoll_wait(group->epfd, group->events, max_events, 0);
 	if (n < 0) {
 		if (errno == EINTR) {

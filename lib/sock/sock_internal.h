@@ -200,8 +200,8 @@ int nvtcp_sock_flush_begin(struct nvtcp_sock *sock, struct iovec *iovs, int maxi
 /**
  * Last step of such a flush: account for the send's result \p n (bytes taken, or a negative
  * errno; \p sent false when no send was made because only empty requests were queued),
- * advance the queue and run the completed requests' callbacks, exactly as nvtcp_sock_flush().
- * Returns \p n.
+ * advance the queue and run the completed requests' callbacks, exactly as nvtcp_sock_flush()
+ * (the send counts in stats.ring_sends, not send_calls). Returns \p n.
  */
 ssize_t nvtcp_sock_flush_end(struct nvtcp_sock *sock, ssize_t n, size_t offered, bool sent);
 
@@ -211,6 +211,9 @@ struct nvtcp_sock_uring;
 
 /** Create a ring for a group. Returns NULL with errno set (io_uring unavailable...). */
 struct nvtcp_sock_uring *nvtcp_sock_uring_create(void);
+
+/** io_uring_enter() calls made by the ring. */
+uint64_t nvtcp_sock_uring_enters(const struct nvtcp_sock_uring *u);
 
 /** Destroy a ring whose sockets have all been removed. */
 void nvtcp_sock_uring_destroy(struct nvtcp_sock_uring *u);

@@ -97,14 +97,18 @@ flush_gather(struct nvtcp_sock *sock, struct iovec *iovs, int maxiov, size_t *po
 /* Account for a send of \p offered bytes that took \p n (sent: a send was made at all), then
  * advance the queue and run the callbacks of the requests that completed. */
 static inline __attribute__((always_inline)) ssize_t
-flush_finish(struct nvtcp_sock *sock, ssize_t n, size_t offered, bool sent)
+flush_finish(struct nvtcp_sock *sock, ssize_t n, size_t offered, bool sent, bool ring)
 {
 	struct nvtcp_sock_req_list done;
 	struct nvtcp_sock_request *req;
 	size_t left;
 
 	if (sent) {
-		sock->stats.send_calls++;
+		if (ring) {
+			sock->stats.ring_sends++;
+		} else {
+			sock->stats.send_calls++;
+		}
 		if (nvtcp_unlikely(n < 0)) {
 			/* The connection is unusable: every request fails once, and so does every
 			 * later one, without another system call. */
@@ -196,7 +200,7 @@ nvtcp_sock_flush(struct nvtcp_sock *sock)
 	if (iovcnt > 0) {
 		n = sock->ops->writev(sock, iovs, iovcnt);
 	}
-	return flush_finish(sock, n, offered, iovcnt > 0);
+	return flush_finish(sock, n, offered, iovcnt > 0, false);
 }
 
 int
@@ -211,5 +215,5 @@ nvtcp_sock_flush_begin(struct nvtcp_sock *sock, struct iovec *iovs, int maxiov, 
 ssize_t
 nvtcp_sock_flush_end(struct nvtcp_sock *sock, ssize_t n, size_t offered, bool sent)
 {
-	return flush_finish(sock, n, offered, sent);
+	return flush_finish(sock, n, offered, sent, true);
 }

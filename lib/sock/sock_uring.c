@@ -104,6 +104,8 @@ struct nvtcp_sock_uring {
 	struct nvtcp_sock_list ready;
 	/** Whether io_uring_enter() is needed to see completions (COOP_TASKRUN). */
 	bool taskrun_flag;
+	/** io_uring_enter() calls (statistics). */
+	uint64_t enters;
 	/** Sends of the running flush round. */
 	struct uring_send batch[URING_BATCH];
 };
@@ -151,6 +153,12 @@ nvtcp_sock_uring_create(void)
 	return u;
 }
 
+uint64_t
+nvtcp_sock_uring_enters(const struct nvtcp_sock_uring *u)
+{
+	return u->enters;
+}
+
 void
 nvtcp_sock_uring_destroy(struct nvtcp_sock_uring *u)
 {
@@ -176,6 +184,7 @@ get_sqe(struct nvtcp_sock_uring *u)
 
 	if (nvtcp_unlikely(sqe == NULL)) {
 		(void)io_uring_submit(&u->ring);
+		u->enters++;
 		sqe = io_uring_get_sqe(&u->ring);
 	}
 	return sqe;
@@ -292,6 +301,7 @@ nvtcp_sock_uring_remove(struct nvtcp_sock_uring *u, struct nvtcp_sock *sock)
 			/* Now: the poll holds the file, and the connection closes only when the
 			 * poll is gone. */
 			(void)io_uring_submit(&u->ring);
+			u->enters++;
 		}
 		/* Without an entry (never: get_sqe submits to make room) the poll stays until
 		 * the ring goes; its completions are dropped by the generation check. */
@@ -411,6 +421,7 @@ nvtcp_sock_uring_poll(struct nvtcp_sock_group *group, struct nvtcp_sock_uring *u
 	if (io_uring_sq_ready(&u->ring) > 0 || (io_uring_cq_ready(&u->ring) == 0 && need_enter(u))) {
 		int rc = io_uring_submit_and_get_events(&u->ring);
 
+		u->enters++;
 		if (nvtcp_unlikely(rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY)) {
 			NVTCP_ERRLOG("io_uring_enter failed: %s\n", strerror(-rc));
 			return rc;
@@ -512,6 +523,7 @@ flush_round(struct nvtcp_sock_uring *u, struct nvtcp_sock_list *batch,
 		uint32_t missing;
 
 		(void)io_uring_submit_and_get_events(&u->ring);
+		u->enters++;
 		for (;;) {
 			reap(u);
 			missing = 0;
@@ -526,6 +538,7 @@ flush_round(struct nvtcp_sock_uring *u, struct nvtcp_sock_list *batch,
 			/* Non-blocking sends complete during the submission; this only waits for
 			 * a completion that the kernel has not posted yet. */
 			(void)io_uring_submit_and_wait(&u->ring, 1);
+			u->enters++;
 		}
 		/* Results out of the slots before any callback runs (one may remove a socket
 		 * and hand its slot to a new one). */
