@@ -430,6 +430,10 @@ check_args(struct app *a, uint64_t *dma_bytes)
 			return -EINVAL;
 		}
 		o->sock_impl = (int)impl;
+	} else if (o->sock_impl == NVTCP_SOCK_IMPL_DEFAULT && nvtcp_sock_get_default_impl() < 0) {
+		/* Said here, rather than as a reactor that cannot create its socket group. */
+		fprintf(stderr, PROG ": NVTCP_SOCK_IMPL: not posix or uring\n");
+		return -EINVAL;
 	}
 	if (a->c2h_success != NULL) {
 		if (strcmp(a->c2h_success, "off") == 0) {
