@@ -32,6 +32,7 @@
 #include "nvtcp/env.h"
 #include "nvtcp/nvmf_spec.h"
 #include "nvtcp/reactor.h"
+#include "nvtcp/sock.h"
 #include "nvtcp/util.h"
 
 #include "perf.h"
@@ -1260,6 +1261,13 @@ main(int argc, char **argv)
 	}
 	app.huge = o->huge;
 	app.log_level = o->log_level_set ? o->log_level : NVTCP_LOG_WARN;
+	if (o->sock_impl != NVTCP_SOCK_IMPL_DEFAULT) {
+		nvtcp_sock_set_default_impl((enum nvtcp_sock_impl)o->sock_impl);
+	} else if (nvtcp_sock_get_default_impl() < 0) {
+		fprintf(stderr, "%s: NVTCP_SOCK_IMPL: not posix or uring\n", PERF_NAME);
+		free_all();
+		return 1;
+	}
 	app.shutdown_cb = perf_shutdown;
 
 	rc = nvtcp_app_start(&app, perf_start, NULL);

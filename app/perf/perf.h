@@ -28,6 +28,7 @@
 #include "nvtcp/log.h"
 #include "nvtcp/multipath.h"
 #include "nvtcp/nvme.h"
+#include "nvtcp/sock.h"
 
 #include "perf_hist.h"
 #include "perf_rate.h"
@@ -137,6 +138,7 @@ struct perf_opts {
 	bool seed_set;
 	uint64_t rate_iops;             /**< --rate, 0 = unlimited */
 	enum perf_poll_mode poll_mode;  /**< --poll */
+	int sock_impl;                  /**< --sock-impl (enum nvtcp_sock_impl), 0 = default */
 	uint64_t tgt_ns_size;           /**< --tgt-ns-size, 0 = default */
 	uint32_t tgt_block_size;        /**< --tgt-block-size */
 	enum perf_tgt_backend tgt_backend; /**< --tgt-backend */

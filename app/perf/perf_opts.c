@@ -40,6 +40,7 @@ enum {
 	OPT_SEED,
 	OPT_RATE,
 	OPT_POLL,
+	OPT_SOCK_IMPL,
 	OPT_TGT_NS_SIZE,
 	OPT_TGT_BLOCK_SIZE,
 	OPT_TGT_BACKEND,
@@ -132,6 +133,7 @@ static const struct option g_long_opts[] = {
 	{"seed", required_argument, NULL, OPT_SEED},
 	{"rate", required_argument, NULL, OPT_RATE},
 	{"poll", required_argument, NULL, OPT_POLL},
+	{"sock-impl", required_argument, NULL, OPT_SOCK_IMPL},
 	{"tgt-ns-size", required_argument, NULL, OPT_TGT_NS_SIZE},
 	{"tgt-block-size", required_argument, NULL, OPT_TGT_BLOCK_SIZE},
 	{"tgt-backend", required_argument, NULL, OPT_TGT_BACKEND},
@@ -844,6 +846,17 @@ parse_one(struct perf_opts *o, int ch, const char *arg, const char *label, char 
 			return -EINVAL;
 		}
 		return 0;
+	case OPT_SOCK_IMPL: {
+		enum nvtcp_sock_impl impl;
+
+		if (nvtcp_sock_impl_parse(arg, &impl) != 0) {
+			nvtcp_errf(err, errlen, "%s: unknown implementation '%s' (posix, uring)", label,
+			     arg);
+			return -EINVAL;
+		}
+		o->sock_impl = (int)impl;
+		return 0;
+	}
 	case OPT_TGT_NS_SIZE:
 		if (parse_capacity(arg, 1ull << 40, &v) != 0 || v < (1u << 20)) {
 			nvtcp_errf(err, errlen, "%s: '%s' is not a valid size (1M..1T, e.g. 256M)", label,
@@ -1186,6 +1199,8 @@ perf_usage_full(FILE *f)
 		"\t\tthe default)\n"
 		"\t--tcp-user-timeout <ms> TCP_USER_TIMEOUT of every connection (0 = the kernel's)\n"
 		"\t--poll <mode> auto (default), group (poll groups), qpair (poll queue pairs)\n"
+		"\t--sock-impl <impl> socket groups on posix (epoll) or uring (io_uring; implies\n"
+		"\t\t--poll group); default $NVTCP_SOCK_IMPL, else posix\n"
 		"\t--multipath-policy <p> the -r controllers of one subsystem are paths of one\n"
 		"\t\tnamespace (ANA, failover): round-robin, active-passive, queue-depth\n"
 		"\t--tgt-ns-size <size> embedded target: RAM namespace size (default 256M)\n"

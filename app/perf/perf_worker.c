@@ -945,8 +945,10 @@ perf_worker_prepare(struct perf_worker *w)
 			w->num_qpairs += w->ctxs[i]->num_qpairs;
 		}
 	}
+	/* io_uring works through groups only: there a single queue pair gets one too. */
 	use_group = o->poll_mode == PERF_POLL_GROUP ||
-		    (o->poll_mode == PERF_POLL_AUTO && w->num_qpairs > 1);
+		    (o->poll_mode == PERF_POLL_AUTO &&
+		     (w->num_qpairs > 1 || nvtcp_sock_get_default_impl() == NVTCP_SOCK_IMPL_URING));
 	if (use_group && w->num_qpairs > 0) {
 		w->group = nvtcp_poll_group_create();
 		if (w->group == NULL) {

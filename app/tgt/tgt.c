@@ -21,6 +21,7 @@
 #include "nvtcp/jsonrpc.h"
 #include "nvtcp/log.h"
 #include "nvtcp/reactor.h"
+#include "nvtcp/sock.h"
 #include "nvtcp/target.h"
 #include "nvtcp/target_bdev.h"
 #include "nvtcp/target_rpc.h"
@@ -48,6 +49,7 @@ enum {
 	OPT_MAX_CONNS_PER_HOST,
 	OPT_MAX_CONNS_PER_ADDR,
 	OPT_RPC_SOCKET,
+	OPT_SOCK_IMPL,
 	OPT_SECURE_CHANNEL,
 	OPT_PSK,
 	OPT_DHCHAP_KEY,
@@ -75,6 +77,7 @@ static const struct option g_long[] = {
 	{"max-connections-per-host", required_argument, NULL, OPT_MAX_CONNS_PER_HOST},
 	{"max-connections-per-addr", required_argument, NULL, OPT_MAX_CONNS_PER_ADDR},
 	{"rpc-socket", required_argument, NULL, OPT_RPC_SOCKET},
+	{"sock-impl", required_argument, NULL, OPT_SOCK_IMPL},
 	{"secure-channel", required_argument, NULL, OPT_SECURE_CHANNEL},
 	{"ana-state", required_argument, NULL, OPT_ANA_STATE},
 	{"psk", required_argument, NULL, OPT_PSK},
@@ -123,6 +126,7 @@ struct app {
 	const char *c2h_success;
 	const char *config;
 	const char *rpc_socket;
+	const char *sock_impl;
 	struct nvtcp_jsonrpc_server *rpc;
 	/* Which option was out of order (it is reported after parsing, by name). */
 	const char *order_error;
@@ -172,6 +176,8 @@ usage(void)
 	       "  --rpc-socket PATH       JSON-RPC control socket (default " DEFAULT_RPC_SOCKET
 	       ";\n"
 	       "                          'none' disables it)\n"
+	       "  --sock-impl IMPL        socket groups on posix (epoll, default) or uring\n"
+	       "                          (io_uring); default $NVTCP_SOCK_IMPL, else posix\n"
 	       "Prints '" PROG ": ready' on stdout once listening; SIGUSR1 prints statistics.\n");
 }
 
@@ -264,6 +270,7 @@ parse_opt(int ch, const char *arg, void *ctx)
 	case OPT_MAX_CONNS_PER_HOST: a->max_conns_per_host = arg; return 0;
 	case OPT_MAX_CONNS_PER_ADDR: a->max_conns_per_addr = arg; return 0;
 	case OPT_RPC_SOCKET: a->rpc_socket = arg; return 0;
+	case OPT_SOCK_IMPL: a->sock_impl = arg; return 0;
 	default:
 		return -EINVAL;
 	}
@@ -413,6 +420,20 @@ check_args(struct app *a, uint64_t *dma_bytes)
 		}
 		o->hdgst = strcmp(a->digests, "hdgst") == 0 || strcmp(a->digests, "both") == 0;
 		o->ddgst = strcmp(a->digests, "ddgst") == 0 || strcmp(a->digests, "both") == 0;
+	}
+	if (a->sock_impl != NULL) {
+		enum nvtcp_sock_impl impl;
+
+		if (nvtcp_sock_impl_parse(a->sock_impl, &impl) != 0) {
+			fprintf(stderr, PROG ": --sock-impl: '%s' is not posix or uring\n",
+				a->sock_impl);
+			return -EINVAL;
+		}
+		o->sock_impl = (int)impl;
+	} else if (o->sock_impl == NVTCP_SOCK_IMPL_DEFAULT && nvtcp_sock_get_default_impl() < 0) {
+		/* Said here, rather than as a reactor that cannot create its socket group. */
+		fprintf(stderr, PROG ": NVTCP_SOCK_IMPL: not posix or uring\n");
+		return -EINVAL;
 	}
 	if (a->c2h_success != NULL) {
 		if (strcmp(a->c2h_success, "off") == 0) {

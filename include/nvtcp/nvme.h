@@ -889,7 +889,9 @@ struct nvtcp_poll_group_stats {
 	uint64_t queued;         /**< submissions that waited for a free request */
 	uint64_t recv_calls;     /**< socket receive system calls */
 	uint64_t send_calls;     /**< socket send system calls */
-	uint64_t epoll_calls;    /**< epoll_wait calls */
+	uint64_t epoll_calls;    /**< the group's own system calls: epoll_wait, or io_uring_enter
+				  *  on an io_uring group (whose sends are counted here, not in
+				  *  send_calls) */
 };
 
 /**

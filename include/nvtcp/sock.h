@@ -259,11 +259,14 @@ bool nvtcp_sock_has_pending_sends(const struct nvtcp_sock *sock);
  * Counters of one socket since it was created.
  */
 struct nvtcp_sock_stats {
-	uint64_t send_calls;   /**< sendmsg() calls */
+	uint64_t send_calls;   /**< sendmsg() calls (system calls) */
 	uint64_t recv_calls;   /**< readv() calls */
 	uint64_t bytes_sent;   /**< bytes taken by the kernel */
 	uint64_t bytes_recv;   /**< bytes received */
-	uint64_t partial_sends; /**< sendmsg() calls that did not take all queued bytes */
+	uint64_t partial_sends; /**< sends that did not take all queued bytes */
+	/** Sends made as io_uring entries by an io_uring group (no system call of their own:
+	 *  they leave with the group's io_uring_enter(), see nvtcp_sock_group_get_syscalls()). */
+	uint64_t ring_sends;
 };
 
 /**
@@ -276,6 +279,54 @@ void nvtcp_sock_get_stats(const struct nvtcp_sock *sock, struct nvtcp_sock_stats
 
 /* ---- Groups ------------------------------------------------------------------------------- */
 
+/**
+ * How a socket group does its I/O.
+ *
+ * - posix: one epoll_wait() per poll, one readv() per read and one sendmsg() per flushed
+ *   socket.
+ * - uring: one io_uring per group. Each socket has a multishot poll armed once, so that an idle
+ *   socket costs nothing per poll and finding readable sockets costs no system call unless
+ *   something arrived; the sends of all sockets flushed by a poll leave with one
+ *   io_uring_enter(); reads are still one readv() each, straight into the caller's buffers.
+ */
+enum nvtcp_sock_impl {
+	/** The process default (nvtcp_sock_set_default_impl(), else $NVTCP_SOCK_IMPL, else posix). */
+	NVTCP_SOCK_IMPL_DEFAULT = 0,
+	NVTCP_SOCK_IMPL_POSIX,
+	NVTCP_SOCK_IMPL_URING,
+};
+
+/**
+ * Parse an implementation name ("posix", "uring").
+ *
+ * \param name Name.
+ * \param impl Set on success.
+ * \return 0, or -EINVAL for an unknown name.
+ */
+int nvtcp_sock_impl_parse(const char *name, enum nvtcp_sock_impl *impl);
+
+/**
+ * Name of an implementation ("posix", "uring"; "default" for NVTCP_SOCK_IMPL_DEFAULT).
+ */
+const char *nvtcp_sock_impl_name(enum nvtcp_sock_impl impl);
+
+/**
+ * Set the process default used by groups created with NVTCP_SOCK_IMPL_DEFAULT (and by
+ * nvtcp_sock_group_create()). Call before creating groups, from one thread.
+ *
+ * \param impl Implementation; NVTCP_SOCK_IMPL_DEFAULT goes back to $NVTCP_SOCK_IMPL / posix.
+ */
+void nvtcp_sock_set_default_impl(enum nvtcp_sock_impl impl);
+
+/**
+ * The process default: what nvtcp_sock_set_default_impl() set, else the environment variable
+ * NVTCP_SOCK_IMPL ("posix" or "uring"), else posix.
+ *
+ * \return NVTCP_SOCK_IMPL_POSIX or NVTCP_SOCK_IMPL_URING; -EINVAL (as an int) when
+ *         NVTCP_SOCK_IMPL holds an unknown name (logged, naming the variable).
+ */
+int nvtcp_sock_get_default_impl(void);
+
 /** Called from nvtcp_sock_group_poll() when a socket may be readable, or has failed. */
 typedef void (*nvtcp_sock_cb)(void *cb_arg, struct nvtcp_sock_group *group, struct nvtcp_sock *sock);
 
@@ -285,6 +336,28 @@ typedef void (*nvtcp_sock_cb)(void *cb_arg, struct nvtcp_sock_group *group, stru
  * \return The group, or NULL (errno set).
  */
 struct nvtcp_sock_group *nvtcp_sock_group_create(void);
+
+/**
+ * Create a group on a given implementation (see enum nvtcp_sock_impl).
+ *
+ * \param impl Implementation, or NVTCP_SOCK_IMPL_DEFAULT.
+ * \return The group, or NULL (errno set: EINVAL for a bad name in NVTCP_SOCK_IMPL, or why
+ *         io_uring could not be set up).
+ */
+struct nvtcp_sock_group *nvtcp_sock_group_create_impl(enum nvtcp_sock_impl impl);
+
+/**
+ * System calls a group made itself since it was created: epoll_wait() (posix) or
+ * io_uring_enter() (uring). The sockets' own reads and sendmsg() calls are in their stats.
+ *
+ * \param group Group.
+ */
+uint64_t nvtcp_sock_group_get_syscalls(const struct nvtcp_sock_group *group);
+
+/**
+ * Implementation of a group (NVTCP_SOCK_IMPL_POSIX or NVTCP_SOCK_IMPL_URING).
+ */
+enum nvtcp_sock_impl nvtcp_sock_group_get_impl(const struct nvtcp_sock_group *group);
 
 /**
  * Add a socket to a group. A socket is in at most one group.

@@ -105,6 +105,12 @@ struct nvtcp_tgt_opts {
 	/** Most connections at once (more are refused at accept). Default 1024. */
 	uint32_t max_connections;
 	/**
+	 * Socket implementation of the reactors' socket groups (posix or uring, see
+	 * enum nvtcp_sock_impl in nvtcp/sock.h). Default 0 = NVTCP_SOCK_IMPL_DEFAULT: the process
+	 * default (nvtcp_sock_set_default_impl(), else $NVTCP_SOCK_IMPL, else posix).
+	 */
+	int sock_impl;
+	/**
 	 * Most connections from one source IP address, checked at accept before anything is
 	 * allocated (bounds a host that lies about its NQN). Default 256; 0 = no limit.
 	 */

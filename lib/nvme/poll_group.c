@@ -116,6 +116,7 @@ nvtcp_poll_group_process_completions(struct nvtcp_poll_group *g, uint32_t max_pe
 {
 	struct nvtcp_qpair *qp;
 	int64_t total = 0;
+	uint64_t syscalls;
 	int rc;
 
 	if (g == NULL) {
@@ -136,12 +137,12 @@ nvtcp_poll_group_process_completions(struct nvtcp_poll_group *g, uint32_t max_pe
 			nvme_tcp_rx_leftover(qp);
 		}
 	}
-	/* One epoll_wait, the reads of the readable queue pairs, one flush each. A group of
-	 * one socket skips the epoll_wait (lib/sock). */
-	if (nvtcp_sock_group_count(g->sg) > 1) {
-		g->stats.epoll_calls++;
-	}
+	/* One epoll_wait (or, on io_uring, at most one io_uring_enter for the readiness and one
+	 * for all sends), the reads of the readable queue pairs, one flush each. A posix group
+	 * of one socket skips the epoll_wait (lib/sock). */
+	syscalls = nvtcp_sock_group_get_syscalls(g->sg);
 	rc = nvtcp_sock_group_poll(g->sg, 0);
+	g->stats.epoll_calls += nvtcp_sock_group_get_syscalls(g->sg) - syscalls;
 	TAILQ_FOREACH(qp, &g->qpairs, group_link) {
 		if (nvtcp_unlikely(qp->sock_error != 0) && nvme_qpair_is_up(qp)) {
 			nvme_qpair_fail(qp, qp->sock_error, "send failed: %s",

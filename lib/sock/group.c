@@ -15,6 +15,11 @@
  * cold (nvtcp_sock_group_set_cold(): an admin queue beside an I/O queue) do not count against
  * that: with one hot socket the group calls it directly and runs the epoll_wait() that finds
  * the cold ones only every NVTCP_SOCK_GROUP_COLD_PERIOD polls.
+ *
+ * A group on io_uring (NVTCP_SOCK_IMPL_URING) keeps all of this except the epoll instance and
+ * the per-socket sendmsg(): sock_uring.c finds the readable sockets from multishot poll
+ * completions and sends the pending ones with one io_uring_enter(). Cold marks change nothing
+ * there (a poll completion costs nothing for a socket without traffic).
  */
 #include <assert.h>
 #include <errno.h>
@@ -33,7 +38,12 @@
 #define GROUP_MAX_EVENTS 1024
 
 struct nvtcp_sock_group {
+	/** epoll instance (posix), or -1. */
 	int epfd;
+	/** The ring (uring), or NULL. */
+	struct nvtcp_sock_uring *uring;
+	/** epoll_wait() calls (statistics). */
+	uint64_t epoll_waits;
 	/** Sockets epoll watches. */
 	struct nvtcp_sock_list fd_socks;
 	size_t nfd;
@@ -92,14 +102,120 @@ rx_ready_del(struct nvtcp_sock *sock)
 	sock->rx_head = NULL;
 }
 
+/* Set by nvtcp_sock_set_default_impl(); DEFAULT: ask the environment. */
+static enum nvtcp_sock_impl g_default_impl = NVTCP_SOCK_IMPL_DEFAULT;
+
+int
+nvtcp_sock_impl_parse(const char *name, enum nvtcp_sock_impl *impl)
+{
+	if (name == NULL) {
+		return -EINVAL;
+	}
+	if (strcmp(name, "posix") == 0) {
+		*impl = NVTCP_SOCK_IMPL_POSIX;
+	} else if (strcmp(name, "uring") == 0) {
+		*impl = NVTCP_SOCK_IMPL_URING;
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+const char *
+nvtcp_sock_impl_name(enum nvtcp_sock_impl impl)
+{
+	switch (impl) {
+	case NVTCP_SOCK_IMPL_POSIX:
+		return "posix";
+	case NVTCP_SOCK_IMPL_URING:
+		return "uring";
+	default:
+		return "default";
+	}
+}
+
+void
+nvtcp_sock_set_default_impl(enum nvtcp_sock_impl impl)
+{
+	g_default_impl = impl;
+}
+
+int
+nvtcp_sock_get_default_impl(void)
+{
+	enum nvtcp_sock_impl impl;
+	const char *env;
+
+	if (g_default_impl != NVTCP_SOCK_IMPL_DEFAULT) {
+		return (int)g_default_impl;
+	}
+	env = getenv("NVTCP_SOCK_IMPL");
+	if (env == NULL || env[0] == '\0') {
+		return NVTCP_SOCK_IMPL_POSIX;
+	}
+	if (nvtcp_sock_impl_parse(env, &impl) != 0) {
+		NVTCP_ERRLOG("invalid NVTCP_SOCK_IMPL='%.32s' (expected posix or uring)\n", env);
+		return -EINVAL;
+	}
+	return (int)impl;
+}
+
+uint64_t
+nvtcp_sock_group_get_syscalls(const struct nvtcp_sock_group *group)
+{
+	return group->uring != NULL ? nvtcp_sock_uring_enters(group->uring) : group->epoll_waits;
+}
+
+enum nvtcp_sock_impl
+nvtcp_sock_group_get_impl(const struct nvtcp_sock_group *group)
+{
+	return group->uring != NULL ? NVTCP_SOCK_IMPL_URING : NVTCP_SOCK_IMPL_POSIX;
+}
+
 struct nvtcp_sock_group *
 nvtcp_sock_group_create(void)
 {
-	struct nvtcp_sock_group *group = calloc(1, sizeof(*group));
+	return nvtcp_sock_group_create_impl(NVTCP_SOCK_IMPL_DEFAULT);
+}
 
+struct nvtcp_sock_group *
+nvtcp_sock_group_create_impl(enum nvtcp_sock_impl impl)
+{
+	struct nvtcp_sock_group *group;
+
+	if (impl == NVTCP_SOCK_IMPL_DEFAULT) {
+		int rc = nvtcp_sock_get_default_impl();
+
+		if (rc < 0) {
+			errno = -rc;
+			return NULL;
+		}
+		impl = (enum nvtcp_sock_impl)rc;
+	}
+	if (impl != NVTCP_SOCK_IMPL_POSIX && impl != NVTCP_SOCK_IMPL_URING) {
+		errno = EINVAL;
+		return NULL;
+	}
+	group = calloc(1, sizeof(*group));
 	if (group == NULL) {
 		errno = ENOMEM;
 		return NULL;
+	}
+	TAILQ_INIT(&group->fd_socks);
+	TAILQ_INIT(&group->nofd_socks);
+	TAILQ_INIT(&group->pending);
+	TAILQ_INIT(&group->rx_ready);
+	if (impl == NVTCP_SOCK_IMPL_URING) {
+		group->epfd = -1;
+		group->uring = nvtcp_sock_uring_create();
+		if (group->uring == NULL) {
+			int err = errno;
+
+			free(group);
+			errno = err;
+			return NULL;
+		}
+		return group;
 	}
 	group->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (group->epfd < 0) {
@@ -110,10 +226,6 @@ nvtcp_sock_group_create(void)
 		errno = err;
 		return NULL;
 	}
-	TAILQ_INIT(&group->fd_socks);
-	TAILQ_INIT(&group->nofd_socks);
-	TAILQ_INIT(&group->pending);
-	TAILQ_INIT(&group->rx_ready);
 	return group;
 }
 
@@ -130,7 +242,15 @@ nvtcp_sock_group_add(struct nvtcp_sock_group *group, struct nvtcp_sock *sock, nv
 	if (sock->group != NULL) {
 		return -EBUSY;
 	}
-	if (sock->ops->has_fd) {
+	if (sock->ops->has_fd && group->uring != NULL) {
+		int rc = nvtcp_sock_uring_add(group->uring, sock);
+
+		if (rc != 0) {
+			return rc;
+		}
+		TAILQ_INSERT_HEAD(&group->fd_socks, sock, group_link);
+		group->nfd++;
+	} else if (sock->ops->has_fd) {
 		struct epoll_event ev = {
 			/* RDHUP: a peer that hung up gets its owner called, who then reads the
 			 * error; ERR and HUP are always reported. */
@@ -167,7 +287,14 @@ nvtcp_sock_group_remove(struct nvtcp_sock_group *group, struct nvtcp_sock *sock)
 	if (group == NULL || sock == NULL || sock->group != group) {
 		return -ENOENT;
 	}
-	if (sock->ops->has_fd) {
+	if (sock->ops->has_fd && group->uring != NULL) {
+		nvtcp_sock_uring_remove(group->uring, sock);
+		TAILQ_REMOVE(&group->fd_socks, sock, group_link);
+		group->nfd--;
+		if (sock->cold) {
+			group->ncold--;
+		}
+	} else if (sock->ops->has_fd) {
 		if (epoll_ctl(group->epfd, EPOLL_CTL_DEL, sock->fd, NULL) != 0) {
 			/* The descriptor stays open until the socket is closed, so this only
 			 * fails on a bug; the events below are cleared all the same. */
@@ -251,6 +378,9 @@ poll_events(struct nvtcp_sock_group *group, int max_events)
 	struct nvtcp_sock *sock;
 	int n, ncb = 0;
 
+	if (group->uring != NULL) {
+		return nvtcp_sock_uring_poll(group, group->uring, max_events);
+	}
 	if (group->nfd == 1 && group->ncold == 0) {
 		sock = TAILQ_FIRST(&group->fd_socks);
 		sock->cb(sock->cb_arg, group, sock);
@@ -271,6 +401,7 @@ poll_events(struct nvtcp_sock_group *group, int max_events)
 	}
 	group->cold_polls = 0;
 
+	group->epoll_waits++;
 	n = epoll_wait(group->epfd, group->events, max_events, 0);
 	if (n < 0) {
 		if (errno == EINTR) {
@@ -351,6 +482,10 @@ flush_pending(struct nvtcp_sock_group *group)
 	TAILQ_FOREACH(sock, &batch, pending_link) {
 		sock->pending_head = &batch;
 	}
+	if (group->uring != NULL) {
+		nvtcp_sock_uring_flush(group->uring, &batch);
+		return;
+	}
 	while ((sock = TAILQ_FIRST(&batch)) != NULL) {
 		nvtcp_sock_group_pending_del(sock);
 		/* Errors reach the owner through the requests' callbacks; the flush puts the
@@ -398,7 +533,11 @@ nvtcp_sock_group_destroy(struct nvtcp_sock_group **pgroup)
 	if (group->nfd + group->nnofd > 0 || group->polling) {
 		return -EBUSY;
 	}
-	close(group->epfd);
+	if (group->uring != NULL) {
+		nvtcp_sock_uring_destroy(group->uring);
+	} else {
+		close(group->epfd);
+	}
 	free(group);
 	*pgroup = NULL;
 	return 0;

@@ -48,6 +48,7 @@ nvtcp_sock_create_ops(const struct nvtcp_sock_ops *ops, void *ctx)
 	sock->ops = ops;
 	sock->ctx = ctx;
 	sock->fd = -1;
+	sock->ring_idx = UINT32_MAX;
 	sock->state = NVTCP_SOCK_STATE_CONNECTED;
 	TAILQ_INIT(&sock->queued);
 	nvtcp_sock_opts_init(&sock->opts);
@@ -251,6 +252,7 @@ static const struct nvtcp_sock_ops g_posix_ops = {
 	.writev = posix_writev,
 	.getaddr = posix_getaddr,
 	.close = posix_close,
+	.ring_send = true,
 };
 
 static uint64_t

@@ -73,6 +73,12 @@ struct nvtcp_sock_ops {
 		       struct sockaddr_storage *peer);
 	/** Release the implementation's resources (the descriptor). Called once. */
 	void (*close)(struct nvtcp_sock *sock);
+	/**
+	 * sock->fd is a plain TCP socket carrying the byte stream itself (no record layer): an
+	 * io_uring group may send from it with IORING_OP_SENDMSG instead of calling writev.
+	 * Other implementations (TLS) are flushed through writev even in an io_uring group.
+	 */
+	bool ring_send;
 };
 
 TAILQ_HEAD(nvtcp_sock_req_list, nvtcp_sock_request);
@@ -114,6 +120,16 @@ struct nvtcp_sock {
 	 */
 	TAILQ_ENTRY(nvtcp_sock) rx_link;
 	struct nvtcp_sock_list *rx_head;
+	/*
+	 * io_uring group (sock_uring.c): the socket's slot in the ring's table, and whether a
+	 * readiness completion came since a read last returned -EAGAIN or short (the generic read clears
+	 * it, so that the ring group calls a socket's callback as long as it may be readable:
+	 * the level-triggered behaviour of epoll, on top of edge-like multishot poll events).
+	 */
+	uint32_t ring_idx;
+	bool ring_ready;
+	TAILQ_ENTRY(nvtcp_sock) ready_link;
+	struct nvtcp_sock_list *ready_head;
 
 	struct nvtcp_sock_stats stats;
 
@@ -169,6 +185,57 @@ void nvtcp_sock_group_rx_ready(struct nvtcp_sock *sock);
 
 /** Take a socket off whatever pending list it is on. (group.c) */
 void nvtcp_sock_group_pending_del(struct nvtcp_sock *sock);
+
+/**
+ * First step of a flush made by a group that sends many sockets at once (sock_uring.c):
+ * gather up to \p maxiov iovecs of the queued bytes into \p iovs, without sending. Returns the
+ * number of iovecs (0 when only empty requests are queued), or -1 when the socket must be
+ * flushed with nvtcp_sock_flush() instead (nothing queued, closed, failed or in a callback).
+ * Until nvtcp_sock_flush_end() the caller keeps sock->flushing set, so that nothing else sends
+ * from the socket meanwhile. (sock_send.c)
+ */
+int nvtcp_sock_flush_begin(struct nvtcp_sock *sock, struct iovec *iovs, int maxiov,
+			   size_t *offered);
+
+/**
+ * Last step of such a flush: account for the send's result \p n (bytes taken, or a negative
+ * errno; \p sent false when no send was made because only empty requests were queued),
+ * advance the queue and run the completed requests' callbacks, exactly as nvtcp_sock_flush()
+ * (the send counts in stats.ring_sends, not send_calls). Returns \p n.
+ */
+ssize_t nvtcp_sock_flush_end(struct nvtcp_sock *sock, ssize_t n, size_t offered, bool sent);
+
+/* ---- io_uring group (sock_uring.c) ---- */
+
+struct nvtcp_sock_uring;
+
+/** Create a ring for a group. Returns NULL with errno set (io_uring unavailable...). */
+struct nvtcp_sock_uring *nvtcp_sock_uring_create(void);
+
+/** io_uring_enter() calls made by the ring. */
+uint64_t nvtcp_sock_uring_enters(const struct nvtcp_sock_uring *u);
+
+/** Destroy a ring whose sockets have all been removed. */
+void nvtcp_sock_uring_destroy(struct nvtcp_sock_uring *u);
+
+/** Watch a socket with a descriptor (multishot poll). Returns 0 or a negative errno. */
+int nvtcp_sock_uring_add(struct nvtcp_sock_uring *u, struct nvtcp_sock *sock);
+
+/** Stop watching a socket; no callback runs for it afterwards. */
+void nvtcp_sock_uring_remove(struct nvtcp_sock_uring *u, struct nvtcp_sock *sock);
+
+/**
+ * Reap completions and call the callbacks of the sockets that may be readable (at most
+ * \p max_events). Returns the number of callbacks or a negative errno.
+ */
+int nvtcp_sock_uring_poll(struct nvtcp_sock_group *group, struct nvtcp_sock_uring *u,
+			  int max_events);
+
+/**
+ * Flush every socket of \p batch (a snapshot of the group's pending list, emptied here): the
+ * sends of all of them go with one io_uring_enter() per round of up to the ring's batch size.
+ */
+void nvtcp_sock_uring_flush(struct nvtcp_sock_uring *u, struct nvtcp_sock_list *batch);
 
 /** Total length of an iovec list. */
 static inline size_t

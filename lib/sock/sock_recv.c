@@ -19,6 +19,18 @@ sock_readv(struct nvtcp_sock *sock, const struct iovec *iov, int iovcnt)
 	sock->stats.recv_calls++;
 	if (nvtcp_likely(n > 0)) {
 		sock->stats.bytes_recv += (uint64_t)n;
+		/* io_uring group: a short read of a plain TCP socket drained it (what arrives
+		 * later, or waited in the socket's backlog, wakes its poll), so the next poll need
+		 * not call it just to read -EAGAIN. Not for TLS: its short plaintext read says
+		 * nothing about the ciphertext still in the socket. Posix never sets ring_ready. */
+		if (sock->ring_ready && sock->ops->ring_send &&
+		    (size_t)n < nvtcp_sock_iov_len(iov, iovcnt)) {
+			sock->ring_ready = false;
+		}
+	} else if (n == -EAGAIN) {
+		/* Drained: an io_uring group calls the callback again only after the next
+		 * readiness completion (sock_uring.c). A plain store; posix ignores it. */
+		sock->ring_ready = false;
 	}
 	return n;
 }

@@ -59,44 +59,24 @@ req_left(const struct nvtcp_sock_request *req)
 	return nvtcp_sock_iov_len(req->iov, req->iovcnt) - req->offset;
 }
 
-ssize_t
-nvtcp_sock_flush(struct nvtcp_sock *sock)
+/*
+ * The three steps of a flush -- gather, send, advance -- are separate so that the io_uring
+ * group (sock_uring.c) can gather many sockets, send them all with one io_uring_enter() and
+ * then advance each one by its result, with exactly the accounting of nvtcp_sock_flush().
+ * Both steps are forced inline: the posix flush compiles to what it was before the split.
+ */
+
+/* Gather the queued bytes (the first request has at least one queued): start inside the
+ * partly sent first request, skip empty iovecs. Returns the number of iovecs. */
+static inline __attribute__((always_inline)) int
+flush_gather(struct nvtcp_sock *sock, struct iovec *iovs, int maxiov, size_t *poffered)
 {
-	struct iovec iovs[IOV_MAX];
-	struct nvtcp_sock_req_list done;
-	struct nvtcp_sock_request *req;
-	size_t skip, offered = 0, left;
-	ssize_t n = 0;
+	struct nvtcp_sock_request *req = TAILQ_FIRST(&sock->queued);
+	size_t skip = req->offset, offered = 0;
 	int iovcnt = 0;
 
-	req = TAILQ_FIRST(&sock->queued);
-	if (req == NULL) {
-		return 0;
-	}
-	if (nvtcp_unlikely(sock->flushing)) {
-		/* Called from a completion callback of this very socket (directly, or through a
-		 * group poll made there): the running flush completes in order, later requests
-		 * go next time -- so the socket must stay on its group's pending list. */
-		if (sock->group != NULL && sock->pending_head == NULL) {
-			nvtcp_sock_group_pending_add(sock);
-		}
-		return 0;
-	}
-	if (nvtcp_unlikely(sock->closed)) {
-		/* Only reachable from a callback that holds the closed socket. */
-		nvtcp_sock_complete_all(sock, -ECANCELED);
-		return -ENOTCONN;
-	}
-	if (nvtcp_unlikely(sock->send_error != 0)) {
-		n = sock->send_error;
-		nvtcp_sock_complete_all(sock, (int)n);
-		return n;
-	}
-
-	/* Gather: start inside the partly sent first request, skip empty iovecs. */
-	skip = req->offset;
-	for (; req != NULL && iovcnt < IOV_MAX; req = TAILQ_NEXT(req, link)) {
-		for (int i = 0; i < req->iovcnt && iovcnt < IOV_MAX; i++) {
+	for (; req != NULL && iovcnt < maxiov; req = TAILQ_NEXT(req, link)) {
+		for (int i = 0; i < req->iovcnt && iovcnt < maxiov; i++) {
 			size_t len = req->iov[i].iov_len;
 
 			if (skip >= len) {
@@ -110,10 +90,25 @@ nvtcp_sock_flush(struct nvtcp_sock *sock)
 			iovcnt++;
 		}
 	}
+	*poffered = offered;
+	return iovcnt;
+}
 
-	if (iovcnt > 0) {
-		n = sock->ops->writev(sock, iovs, iovcnt);
-		sock->stats.send_calls++;
+/* Account for a send of \p offered bytes that took \p n (sent: a send was made at all), then
+ * advance the queue and run the callbacks of the requests that completed. */
+static inline __attribute__((always_inline)) ssize_t
+flush_finish(struct nvtcp_sock *sock, ssize_t n, size_t offered, bool sent, bool ring)
+{
+	struct nvtcp_sock_req_list done;
+	struct nvtcp_sock_request *req;
+	size_t left;
+
+	if (sent) {
+		if (ring) {
+			sock->stats.ring_sends++;
+		} else {
+			sock->stats.send_calls++;
+		}
 		if (nvtcp_unlikely(n < 0)) {
 			/* The connection is unusable: every request fails once, and so does every
 			 * later one, without another system call. */
@@ -167,4 +162,58 @@ nvtcp_sock_flush(struct nvtcp_sock *sock)
 		nvtcp_sock_release(sock);
 	}
 	return n;
+}
+
+ssize_t
+nvtcp_sock_flush(struct nvtcp_sock *sock)
+{
+	struct iovec iovs[IOV_MAX];
+	size_t offered;
+	ssize_t n = 0;
+	int iovcnt;
+
+	if (TAILQ_EMPTY(&sock->queued)) {
+		return 0;
+	}
+	if (nvtcp_unlikely(sock->flushing)) {
+		/* Called from a completion callback of this very socket (directly, or through a
+		 * group poll made there), or while the io_uring group has a send of it in flight:
+		 * the running flush completes in order, later requests go next time -- so the
+		 * socket must stay on its group's pending list. */
+		if (sock->group != NULL && sock->pending_head == NULL) {
+			nvtcp_sock_group_pending_add(sock);
+		}
+		return 0;
+	}
+	if (nvtcp_unlikely(sock->closed)) {
+		/* Only reachable from a callback that holds the closed socket. */
+		nvtcp_sock_complete_all(sock, -ECANCELED);
+		return -ENOTCONN;
+	}
+	if (nvtcp_unlikely(sock->send_error != 0)) {
+		n = sock->send_error;
+		nvtcp_sock_complete_all(sock, (int)n);
+		return n;
+	}
+
+	iovcnt = flush_gather(sock, iovs, IOV_MAX, &offered);
+	if (iovcnt > 0) {
+		n = sock->ops->writev(sock, iovs, iovcnt);
+	}
+	return flush_finish(sock, n, offered, iovcnt > 0, false);
+}
+
+int
+nvtcp_sock_flush_begin(struct nvtcp_sock *sock, struct iovec *iovs, int maxiov, size_t *offered)
+{
+	if (TAILQ_EMPTY(&sock->queued) || sock->flushing || sock->closed || sock->send_error != 0) {
+		return -1;
+	}
+	return flush_gather(sock, iovs, maxiov, offered);
+}
+
+ssize_t
+nvtcp_sock_flush_end(struct nvtcp_sock *sock, ssize_t n, size_t offered, bool sent)
+{
+	return flush_finish(sock, n, offered, sent, true);
 }

@@ -257,7 +257,7 @@ static const char *const g_opt_keys[] = {
 	"max_connections_per_addr", "max_connections_per_host", "max_io_queues_per_host",
 	"max_queue_entries_per_host", "max_connections_per_subsys", "max_auth_per_listener",
 	"max_auth_per_addr", "auth_timeout_ms", "host_buf_share",
-	"buf_size", "buf_count", "rxbuf_size", "cores", "default_model", NULL};
+	"buf_size", "buf_count", "rxbuf_size", "cores", "default_model", "sock_impl", NULL};
 
 static int
 parse_opts(struct tgt_cfg *c, struct json_object *o, struct nvtcp_tgt_opts *opts)
@@ -335,6 +335,17 @@ parse_opts(struct tgt_cfg *c, struct json_object *o, struct nvtcp_tgt_opts *opts
 			tgt_cfg_jpath_key(q, p, "c2h_success");
 			return tgt_cfg_err(c, q, "'%s' is not off, sqflow or always", s);
 		}
+	}
+	s = NULL;
+	rc = rc ?: tgt_cfg_get_str(c, p, o, "sock_impl", &s);
+	if (rc == 0 && s != NULL) {
+		enum nvtcp_sock_impl impl;
+
+		if (nvtcp_sock_impl_parse(s, &impl) != 0) {
+			tgt_cfg_jpath_key(q, p, "sock_impl");
+			return tgt_cfg_err(c, q, "'%.32s' is not posix or uring", s);
+		}
+		opts->sock_impl = (int)impl;
 	}
 	if (rc == 0 && json_object_object_get_ex(o, "cores", &v)) {
 		tgt_cfg_jpath_key(q, p, "cores");

@@ -69,6 +69,11 @@ nvtcp_tgt_opts_check(const struct nvtcp_tgt_opts *o, char *err, size_t errlen)
 		ERR("max_admin_queue_depth %u: must be 32..4096", o->max_admin_queue_depth);
 		return -EINVAL;
 	}
+	if (o->sock_impl != NVTCP_SOCK_IMPL_DEFAULT && o->sock_impl != NVTCP_SOCK_IMPL_POSIX &&
+	    o->sock_impl != NVTCP_SOCK_IMPL_URING) {
+		ERR("sock_impl %d: must be default, posix or uring", o->sock_impl);
+		return -EINVAL;
+	}
 	if (o->max_io_queues < 1 || o->max_io_queues > 1024) {
 		ERR("max_io_queues %u: must be 1..1024", o->max_io_queues);
 		return -EINVAL;
@@ -406,7 +411,7 @@ pg_start(void *arg)
 	uint32_t core = nvtcp_reactor_get_core(pg->reactor);
 	int numa = core == NVTCP_ENV_CORE_NONE ? NVTCP_ENV_NUMA_ANY : nvtcp_env_get_numa_node(core);
 
-	pg->group = nvtcp_sock_group_create();
+	pg->group = nvtcp_sock_group_create_impl((enum nvtcp_sock_impl)tgt->opts.sock_impl);
 	if (pg->group == NULL) {
 		goto out;
 	}

@@ -2,7 +2,8 @@
 # nvtcp_perf --verify against nvtcp_tgt (started here on a free port): mixed reads and writes
 # on several queue pairs for a few seconds, then sequential large I/O, a completion budget on a
 # poll group, --prefill, another seed; there must be no mismatch, the I/O accounting must add
-# up, and the exit status must be 0. Then a -r without subnqn (discovery).
+# up, and the exit status must be 0. Then the other socket implementation (--sock-impl) and a
+# -r without subnqn (discovery).
 set -uo pipefail
 source "$(dirname "$0")/perf_lib.sh"
 need_bins "$PERF" "$TGT"
@@ -61,6 +62,22 @@ perf_run seed 120 -c "$PERF_MASK" -q 16 -o 4096 -w randrw -M 90 -t 2 -V --seed 7
 	-r "$(tgt_trid)"
 check "second run with another seed passes" [ "$PERF_RC" = 0 ]
 check "seed is reported" out_has seed "seed 0x00000007"
+
+# The other socket implementation (io_uring groups, or posix when the suite already runs on
+# uring through NVTCP_SOCK_IMPL), host and embedded target alike in one process: verified
+# mixed I/O on 4 queue pairs of one poll group. The whole suite runs on either with
+# NVTCP_SOCK_IMPL=posix|uring (doc/testing.md).
+OTHER_IMPL=uring
+[ "${NVTCP_SOCK_IMPL:-posix}" = uring ] && OTHER_IMPL=posix
+perf_run impl 120 -c "$PERF_MASK" -q 32 -o 4096 -w randrw -M 50 -t 2 -P 4 -V \
+	--sock-impl "$OTHER_IMPL" --tgt-ns-size 16M --json "$WORK/impl.json"
+check "--sock-impl $OTHER_IMPL (host and embedded target): verified, accounting adds up" \
+	python3 - "$WORK/impl.json" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))["results"]["total"]
+assert t["verify"]["mismatches"] == 0 and t["verify"]["reads_checked"] > 0, t["verify"]
+assert t["accounting_ok"] and t["io_errors"] == 0 and t["io_completed_ok"] > 0, t
+PY
 
 # Without subnqn, -r means every NVMe subsystem the discovery service at that address lists.
 perf_run discovery 120 -c "$PERF_MASK" -q 4 -o 4096 -w randread -t 1 \

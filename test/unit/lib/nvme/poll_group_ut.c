@@ -53,9 +53,15 @@ test_group_io(void)
 	CU_ASSERT_EQUAL(st.completions, 24);
 	CU_ASSERT(st.polls >= 3);
 	CU_ASSERT(st.idle_polls < st.polls);
-	CU_ASSERT(st.send_calls >= 3);
 	CU_ASSERT(st.recv_calls >= 3);
-	CU_ASSERT(st.epoll_calls <= st.polls);
+	if (nvtcp_sock_get_default_impl() == NVTCP_SOCK_IMPL_URING) {
+		/* Sends of plain sockets leave with the group's io_uring_enter(): at most one for
+		 * the readiness and one for the sends per poll. */
+		CU_ASSERT(st.epoll_calls <= 2 * st.polls);
+	} else {
+		CU_ASSERT(st.send_calls >= 3);
+		CU_ASSERT(st.epoll_calls <= st.polls);
+	}
 	CU_ASSERT_EQUAL(st.queued, 0);
 	/* Members cannot be freed; an empty group can be destroyed. */
 	CU_ASSERT_EQUAL(nvtcp_ctrlr_free_io_qpair(qp[0]), -EBUSY);

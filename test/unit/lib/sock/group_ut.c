@@ -2,6 +2,10 @@
  * Unit tests of lib/sock/group.c: many sockets in one group, callbacks only where data is,
  * removal and close from inside callbacks, peer hang-ups, pending sends flushed by the poll,
  * one-socket groups, cold (low-rate) sockets and fake sockets (no descriptor) in groups.
+ *
+ * The generic behaviour is tested on both group implementations (suites "group_posix" and
+ * "group_uring": the same tests, with the process default switched by the suite's init);
+ * the one-socket and cold-socket shortcuts are epoll's alone and run on posix only.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -913,21 +917,52 @@ test_api_errors(void)
 	fake_sock_destroy(&fake);
 }
 
-static void
-add_tests(void)
+static int
+suite_posix(void)
 {
-	CU_pSuite s = CU_add_suite("group", NULL, NULL);
+	nvtcp_sock_set_default_impl(NVTCP_SOCK_IMPL_POSIX);
+	return 0;
+}
 
+static int
+suite_uring(void)
+{
+	nvtcp_sock_set_default_impl(NVTCP_SOCK_IMPL_URING);
+	return 0;
+}
+
+static int
+suite_done(void)
+{
+	nvtcp_sock_set_default_impl(NVTCP_SOCK_IMPL_DEFAULT);
+	return 0;
+}
+
+/* The tests that hold for every implementation. */
+static void
+add_generic(CU_pSuite s)
+{
 	CU_ADD_TEST(s, test_many_sockets);
 	CU_ADD_TEST(s, test_remove_in_callback);
 	CU_ADD_TEST(s, test_peer_hangup);
 	CU_ADD_TEST(s, test_pending_flush);
 	CU_ADD_TEST(s, test_close_during_flush);
-	CU_ADD_TEST(s, test_one_socket);
-	CU_ADD_TEST(s, test_cold_sockets);
 	CU_ADD_TEST(s, test_fake_in_group);
 	CU_ADD_TEST(s, test_poll_from_send_callback);
 	CU_ADD_TEST(s, test_api_errors);
+}
+
+static void
+add_tests(void)
+{
+	CU_pSuite s = CU_add_suite("group_posix", suite_posix, suite_done);
+
+	add_generic(s);
+	/* epoll's shortcuts: skipped epoll_wait() for one hot socket, periodic cold polls. */
+	CU_ADD_TEST(s, test_one_socket);
+	CU_ADD_TEST(s, test_cold_sockets);
+	s = CU_add_suite("group_uring", suite_uring, suite_done);
+	add_generic(s);
 }
 
 NVTCP_UT_MAIN(add_tests)
