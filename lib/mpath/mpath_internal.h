@@ -12,6 +12,8 @@
 #include "nvtcp/multipath.h"
 
 #define MPATH_MAX_PATHS 16
+/* Polls between clock reads for the admin tick (mpath_io.c, admin_due()). */
+#define MPATH_ADMIN_CHECK_POLLS 8
 
 enum mpath_op {
 	MPATH_OP_READ = 0,
@@ -85,6 +87,7 @@ struct nvtcp_mpath_ns {
 	uint64_t hold_ticks;          /* UINT64_MAX = forever */
 	uint64_t last_admin_poll;
 	uint64_t admin_poll_ticks;
+	uint32_t admin_countdown;     /* polls before the clock is read again (admin_due) */
 	/* Preallocated contexts: a stack of free ones. */
 	struct mpath_io *ios;
 	struct mpath_io **free_ios;
