@@ -14,14 +14,12 @@
 
 #define SCORE_UNUSABLE UINT32_MAX
 
-/* Usable at all: not failed or being removed, and ANA optimized or non-optimized. A few byte
- * loads, no call: all a single path needs per I/O. */
+/* Usable at all: not failed or being removed, and ANA optimized or non-optimized (cached,
+ * see mpath_path_refresh()): one load, all a single path needs per I/O. */
 static inline bool
 path_base_usable(const struct mpath_path *p)
 {
-	return !p->removing && !p->failed &&
-	       (p->ana_state == NVTCP_MPATH_ANA_OPTIMIZED ||
-		p->ana_state == NVTCP_MPATH_ANA_NON_OPTIMIZED);
+	return p->usable;
 }
 
 /* Lower is better: optimized before non-optimized, connected before reconnecting (a queue
@@ -148,7 +146,7 @@ lower_submit(struct mpath_io *io, struct mpath_path *p)
 		p->outstanding++;
 	} else if (rc == -ENXIO) {
 		/* The queue pair failed for good (or the namespace went away on that path). */
-		p->failed = true;
+		mpath_path_set_failed(p);
 	}
 	return rc;
 }
@@ -263,7 +261,7 @@ io_done(void *cb_arg, const struct nvtcp_nvme_cpl *cpl)
 		if (nvtcp_nvme_status_sc(cpl->status) == NVTCP_NVME_SC_HOST_PATH_ERROR &&
 		    nvtcp_nvme_status_dnr(cpl->status)) {
 			/* The host driver's "controller failed for good". */
-			p->failed = true;
+			mpath_path_set_failed(p);
 		}
 	}
 	io->last_status = cpl->status;
@@ -480,7 +478,7 @@ admin_tick(struct nvtcp_mpath_ns *mns)
 		struct mpath_path *p = mns->paths[i];
 
 		if (nvtcp_ctrlr_process_admin_completions(p->ctrlr) == -ENXIO) {
-			p->failed = true;
+			mpath_path_set_failed(p);
 		}
 	}
 	mpath_ana_poll(mns);
@@ -547,7 +545,7 @@ poll_qpairs(struct nvtcp_mpath_ns *mns, uint32_t max)
 
 		rc = nvtcp_qpair_process_completions(p->qpair, max);
 		if (rc < 0) {
-			p->failed = true;
+			mpath_path_set_failed(p);
 		} else {
 			total += rc;
 		}
@@ -566,7 +564,7 @@ nvtcp_mpath_ns_process_completions(struct nvtcp_mpath_ns *mns, uint32_t max)
 
 		total = nvtcp_qpair_process_completions(p->qpair, max);
 		if (__builtin_expect(total < 0, 0)) {
-			p->failed = true;
+			mpath_path_set_failed(p);
 			total = 0;
 		}
 	} else if (mns->opts.poll_qpairs) {
