@@ -72,7 +72,8 @@ struct nvtcp_mpath_ns_opts {
 	 *  true; false when the application polls them, e.g. through a poll group). */
 	bool poll_qpairs;
 	/** Poll the paths' admin queues there too, at most every admin_poll_us (default true,
-	 *  1000 us). Set false when another part of the thread polls them. */
+	 *  1000 us; the clock is read every 8th poll, so the tick may come up to 7 polls late;
+	 *  0 = every poll). Set false when another part of the thread polls them. */
 	bool poll_admin;
 	uint32_t admin_poll_us;
 };

@@ -299,6 +299,7 @@ nvtcp_mpath_ns_add_path(struct nvtcp_mpath_ns *mns, struct nvtcp_ctrlr *ctrlr, u
 	p->qpair = qpair;
 	p->anagrpid = nvtcp_ns_get_data(ns)->anagrpid;
 	p->ana_state = NVTCP_MPATH_ANA_OPTIMIZED;
+	mpath_path_refresh(p);
 	if (mns->num_paths == 0) {
 		set_identity(mns, ctrlr, ns);
 	}
@@ -339,6 +340,7 @@ nvtcp_mpath_ns_remove_path(struct nvtcp_mpath_ns *mns, struct nvtcp_ctrlr *ctrlr
 		return -ENOENT;
 	}
 	p->removing = true;
+	mpath_path_refresh(p);
 	if (p->outstanding > 0 || p->ana_read_busy) {
 		return -EBUSY;
 	}

@@ -40,6 +40,7 @@ set_state(struct mpath_path *p, uint8_t state, const char *why)
 			traddr(p), trsvcid(p), p->anagrpid, nvtcp_mpath_ana_state_str(p->ana_state),
 			nvtcp_mpath_ana_state_str(state), why);
 	p->ana_state = state;
+	mpath_path_refresh(p);
 	if (state == NVTCP_MPATH_ANA_CHANGE) {
 		p->change_since_ticks = mpath_ticks();
 		p->change_expired = false;

@@ -12,6 +12,8 @@
 #include "nvtcp/multipath.h"
 
 #define MPATH_MAX_PATHS 16
+/* Polls between clock reads for the admin tick (mpath_io.c, admin_due()). */
+#define MPATH_ADMIN_CHECK_POLLS 8
 
 enum mpath_op {
 	MPATH_OP_READ = 0,
@@ -57,6 +59,9 @@ struct mpath_path {
 	bool change_expired;          /* in change for longer than ANATT */
 	bool failed;                  /* admin poll said -ENXIO or the qpair failed for good */
 	bool removing;
+	/* Cached !removing && !failed && ANA optimized or non-optimized: read per I/O, written
+	 * by mpath_path_refresh() after each change of those three. */
+	bool usable;
 	uint64_t change_since_ticks;
 	uint64_t anatt_ticks;
 	uint32_t outstanding;
@@ -85,6 +90,7 @@ struct nvtcp_mpath_ns {
 	uint64_t hold_ticks;          /* UINT64_MAX = forever */
 	uint64_t last_admin_poll;
 	uint64_t admin_poll_ticks;
+	uint32_t admin_countdown;     /* polls before the clock is read again (admin_due) */
 	/* Preallocated contexts: a stack of free ones. */
 	struct mpath_io *ios;
 	struct mpath_io **free_ios;
@@ -94,6 +100,23 @@ struct nvtcp_mpath_ns {
 	uint32_t num_held;
 	struct nvtcp_mpath_ns_stats st;
 };
+
+/* After any change of p->failed, p->removing or p->ana_state. */
+static inline void
+mpath_path_refresh(struct mpath_path *p)
+{
+	p->usable = !p->removing && !p->failed &&
+		    (p->ana_state == NVTCP_MPATH_ANA_OPTIMIZED ||
+		     p->ana_state == NVTCP_MPATH_ANA_NON_OPTIMIZED);
+}
+
+/* Marks the path failed for good (no more I/O to it). */
+static inline void
+mpath_path_set_failed(struct mpath_path *p)
+{
+	p->failed = true;
+	mpath_path_refresh(p);
+}
 
 /* mpath.c: the clock, as lib/nvme's: the env's TSC once the env is up, else CLOCK_MONOTONIC,
  * chosen once. */

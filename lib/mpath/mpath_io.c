@@ -14,6 +14,14 @@
 
 #define SCORE_UNUSABLE UINT32_MAX
 
+/* Usable at all: not failed or being removed, and ANA optimized or non-optimized (cached,
+ * see mpath_path_refresh()): one load, all a single path needs per I/O. */
+static inline bool
+path_base_usable(const struct mpath_path *p)
+{
+	return p->usable;
+}
+
 /* Lower is better: optimized before non-optimized, connected before reconnecting (a queue
  * pair that reconnects accepts I/O and sends it once connected, which is how a single path
  * holds I/O across a reconnect). */
@@ -22,37 +30,27 @@ path_score(const struct mpath_path *p)
 {
 	uint32_t s;
 
-	if (p->removing || p->failed) {
+	if (!path_base_usable(p)) {
 		return SCORE_UNUSABLE;
 	}
-	if (p->ana_state == NVTCP_MPATH_ANA_OPTIMIZED) {
-		s = 0;
-	} else if (p->ana_state == NVTCP_MPATH_ANA_NON_OPTIMIZED) {
-		s = 1;
-	} else {
-		return SCORE_UNUSABLE;
-	}
+	s = p->ana_state == NVTCP_MPATH_ANA_OPTIMIZED ? 0 : 1;
 	return nvtcp_qpair_is_connected(p->qpair) ? s : s + 2;
 }
 
 bool
 mpath_path_usable(const struct mpath_path *p)
 {
-	return path_score(p) != SCORE_UNUSABLE;
+	return path_base_usable(p);
 }
 
-static struct mpath_path *
-select_path(struct nvtcp_mpath_ns *mns)
+/* Two or more paths: the policy decides among the usable ones. */
+static struct mpath_path * __attribute__((noinline))
+select_path_multi(struct nvtcp_mpath_ns *mns)
 {
 	struct mpath_path *best = NULL;
 	uint32_t best_score = SCORE_UNUSABLE;
 	uint32_t i, n = mns->num_paths, s;
 
-	if (n == 1) {
-		/* One path: every policy picks it when usable (no loop, no rotation). */
-		best = mns->paths[0];
-		return path_score(best) != SCORE_UNUSABLE ? best : NULL;
-	}
 	switch (mns->opts.policy) {
 	case NVTCP_MPATH_POLICY_ACTIVE_PASSIVE:
 		for (i = 0; i < n; i++) {
@@ -101,9 +99,23 @@ select_path(struct nvtcp_mpath_ns *mns)
 	}
 }
 
+/* One path: every policy picks it when usable, connected or reconnecting alike (the order
+ * between paths is all that "connected" changes), so no call and no loop per I/O. */
+static inline __attribute__((always_inline)) struct mpath_path *
+select_path(struct nvtcp_mpath_ns *mns)
+{
+	if (__builtin_expect(mns->num_paths == 1, 1)) {
+		struct mpath_path *p = mns->paths[0];
+
+		return path_base_usable(p) ? p : NULL;
+	}
+	return mns->num_paths == 0 ? NULL : select_path_multi(mns);
+}
+
 static void io_done(void *cb_arg, const struct nvtcp_nvme_cpl *cpl);
 
-static int
+/* Inline: from submit() the operation is a constant and the switch folds to one call. */
+static inline __attribute__((always_inline)) int
 lower_submit(struct mpath_io *io, struct mpath_path *p)
 {
 	int rc;
@@ -134,12 +146,12 @@ lower_submit(struct mpath_io *io, struct mpath_path *p)
 		p->outstanding++;
 	} else if (rc == -ENXIO) {
 		/* The queue pair failed for good (or the namespace went away on that path). */
-		p->failed = true;
+		mpath_path_set_failed(p);
 	}
 	return rc;
 }
 
-static void
+static inline void
 io_free(struct nvtcp_mpath_ns *mns, struct mpath_io *io)
 {
 	io->busy = false;
@@ -149,7 +161,7 @@ io_free(struct nvtcp_mpath_ns *mns, struct mpath_io *io)
 
 /* The one place an application callback is called. The context is free before the call so
  * that the callback can submit again. */
-static void
+static inline __attribute__((always_inline)) void
 io_complete(struct mpath_io *io, const struct nvtcp_nvme_cpl *cpl)
 {
 	struct nvtcp_mpath_ns *mns = io->mns;
@@ -249,7 +261,7 @@ io_done(void *cb_arg, const struct nvtcp_nvme_cpl *cpl)
 		if (nvtcp_nvme_status_sc(cpl->status) == NVTCP_NVME_SC_HOST_PATH_ERROR &&
 		    nvtcp_nvme_status_dnr(cpl->status)) {
 			/* The host driver's "controller failed for good". */
-			p->failed = true;
+			mpath_path_set_failed(p);
 		}
 	}
 	io->last_status = cpl->status;
@@ -263,7 +275,8 @@ io_done(void *cb_arg, const struct nvtcp_nvme_cpl *cpl)
 	io_resubmit(mns, io);
 }
 
-static inline int
+/* Inline in each entry point: the operation is then a constant (see lower_submit()). */
+static inline __attribute__((always_inline)) int
 submit(struct nvtcp_mpath_ns *mns, uint8_t op, void *buf, const struct iovec *iov, int iovcnt,
        uint64_t lba, uint32_t lba_count, nvtcp_cmd_cb cb, void *cb_arg, uint32_t io_flags)
 {
@@ -288,17 +301,21 @@ submit(struct nvtcp_mpath_ns *mns, uint8_t op, void *buf, const struct iovec *io
 	mns->outstanding++;
 	io->busy = true;
 	io->op = op;
-	io->buf = buf;
-	io->iov = iov;
-	io->iovcnt = iovcnt;
+	/* Only the fields of this operation (op is a constant here: the others fold away). */
+	if (op == MPATH_OP_READV || op == MPATH_OP_WRITEV) {
+		io->iov = iov;
+		io->iovcnt = iovcnt;
+	} else {
+		io->buf = buf;
+	}
 	io->lba = lba;
 	io->lba_count = lba_count;
 	io->bytes = lba_count * mns->sector_size;
 	io->io_flags = io_flags;
 	io->cb = cb;
 	io->cb_arg = cb_arg;
+	/* last_status is written before every hold (io_done(), below), read only when one ends. */
 	io->first_fail_ticks = 0;
-	io->last_status = 0;
 	p = select_path(mns);
 	if (__builtin_expect(p != NULL, 1)) {
 		rc = lower_submit(io, p);
@@ -450,46 +467,60 @@ move_stranded(struct nvtcp_mpath_ns *mns)
 	}
 }
 
-int32_t
-nvtcp_mpath_ns_process_completions(struct nvtcp_mpath_ns *mns, uint32_t max)
+/* The admin tick: admin completions (keep-alive, AER, ANA log reads) of every path, the ANA
+ * state machine and stranded I/O. Out of line: it runs every admin_poll_us, not per poll. */
+static void __attribute__((noinline))
+admin_tick(struct nvtcp_mpath_ns *mns)
 {
-	int32_t total = 0, rc;
+	uint32_t i;
+
+	for (i = 0; i < mns->num_paths; i++) {
+		struct mpath_path *p = mns->paths[i];
+
+		if (nvtcp_ctrlr_process_admin_completions(p->ctrlr) == -ENXIO) {
+			mpath_path_set_failed(p);
+		}
+	}
+	mpath_ana_poll(mns);
+	move_stranded(mns);
+}
+
+/* Whether the admin tick is due. The clock is read only every MPATH_ADMIN_CHECK_POLLS polls
+ * (a counter per poll instead of a clock read per poll): the tick comes at least
+ * admin_poll_us apart and at most that many polls late. An interval of 0 ticks every poll
+ * without reading the clock. */
+static inline bool
+admin_due(struct nvtcp_mpath_ns *mns)
+{
+	uint64_t now;
+
+	if (__builtin_expect(mns->admin_countdown != 0, 1)) {
+		mns->admin_countdown--;
+		return false;
+	}
+	if (mns->admin_poll_ticks == 0) {
+		return true; /* the countdown stays 0 */
+	}
+	mns->admin_countdown = MPATH_ADMIN_CHECK_POLLS - 1;
+	now = mpath_ticks();
+	if (now - mns->last_admin_poll < mns->admin_poll_ticks) {
+		return false;
+	}
+	mns->last_admin_poll = now;
+	return true;
+}
+
+/* The rare end of a poll: held I/O to retry, or nothing outstanding, where "every path
+ * failed" is told (not counted per poll under load). */
+static int32_t __attribute__((noinline))
+poll_tail(struct nvtcp_mpath_ns *mns, int32_t total)
+{
 	uint32_t i, failed = 0;
 
-	if (mns->opts.poll_qpairs) {
-		for (i = 0; i < mns->num_paths; i++) {
-			struct mpath_path *p = mns->paths[i];
-
-			rc = nvtcp_qpair_process_completions(p->qpair, max);
-			if (rc < 0) {
-				p->failed = true;
-			} else {
-				total += rc;
-			}
-		}
-	}
-	if (mns->opts.poll_admin) {
-		uint64_t now = mpath_ticks();
-
-		if (now - mns->last_admin_poll >= mns->admin_poll_ticks) {
-			mns->last_admin_poll = now;
-			for (i = 0; i < mns->num_paths; i++) {
-				struct mpath_path *p = mns->paths[i];
-
-				if (nvtcp_ctrlr_process_admin_completions(p->ctrlr) == -ENXIO) {
-					p->failed = true;
-				}
-			}
-			mpath_ana_poll(mns);
-			move_stranded(mns);
-		}
-	}
 	if (mns->num_held != 0) {
 		mpath_retry_held(mns);
 	}
-	/* "Every path failed" matters only once nothing is outstanding: not counted per poll
-	 * under load. */
-	if (__builtin_expect(mns->outstanding == 0, 0)) {
+	if (mns->outstanding == 0) {
 		for (i = 0; i < mns->num_paths; i++) {
 			if (mns->paths[i]->failed) {
 				failed++;
@@ -498,6 +529,52 @@ nvtcp_mpath_ns_process_completions(struct nvtcp_mpath_ns *mns, uint32_t max)
 		if (failed == mns->num_paths) {
 			return -ENXIO;
 		}
+	}
+	return total;
+}
+
+/* Every path's I/O queue pair; a negative return marks the path failed. */
+static int32_t __attribute__((noinline))
+poll_qpairs(struct nvtcp_mpath_ns *mns, uint32_t max)
+{
+	int32_t total = 0, rc;
+	uint32_t i;
+
+	for (i = 0; i < mns->num_paths; i++) {
+		struct mpath_path *p = mns->paths[i];
+
+		rc = nvtcp_qpair_process_completions(p->qpair, max);
+		if (rc < 0) {
+			mpath_path_set_failed(p);
+		} else {
+			total += rc;
+		}
+	}
+	return total;
+}
+
+int32_t
+nvtcp_mpath_ns_process_completions(struct nvtcp_mpath_ns *mns, uint32_t max)
+{
+	int32_t total = 0;
+
+	if (__builtin_expect(mns->num_paths == 1 && mns->opts.poll_qpairs, 1)) {
+		/* One path: its queue pair directly, no loop. */
+		struct mpath_path *p = mns->paths[0];
+
+		total = nvtcp_qpair_process_completions(p->qpair, max);
+		if (__builtin_expect(total < 0, 0)) {
+			mpath_path_set_failed(p);
+			total = 0;
+		}
+	} else if (mns->opts.poll_qpairs) {
+		total = poll_qpairs(mns, max);
+	}
+	if (mns->opts.poll_admin && __builtin_expect(admin_due(mns), 0)) {
+		admin_tick(mns);
+	}
+	if (__builtin_expect(mns->num_held != 0 || mns->outstanding == 0, 0)) {
+		return poll_tail(mns, total);
 	}
 	return total;
 }
