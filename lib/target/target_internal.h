@@ -905,7 +905,8 @@ uint32_t tgt_mdts(const struct nvtcp_tgt *tgt);
  *
  * M copies a host's keys into a struct tgt_auth_keys for each Connect of that host (the
  * queue's reactor cannot read hosts); the queue owns them from its Connect response on, with
- * AUTHREQ.ATR set, and wipes them when it is freed. Until the queue's first transaction
+ * AUTHREQ.ATR set, and wipes them when it is freed. set_keys sends fresh copies M -> A -> each
+ * I/O queue's pg (tgt_subsys_host_rekey), which replace (and wipe) the queue's copy. Until the queue's first transaction
  * succeeds it takes Authentication Send/Receive (and Disconnect) only. Transactions are run
  * by lib/auth's controller engine; each step is bounded by opts.auth_timeout_ms (pg timer).
  * ========================================================================================= */
