@@ -271,7 +271,7 @@ rotate() {
 	set_host sha512 ffdhe2048 "$TMP/ctrl.key" || return 1
 	mark_log
 	"$PERF" --no-progress -c "$HMASK" -V -r "$TRID" --dhchap-secret "$TMP/host.key" \
-		--dhchap-ctrl-secret "$TMP/ctrl.key" -q 16 -o 4096 -w randrw -M 50 -t 5 -P 2 \
+		--dhchap-ctrl-secret "$TMP/ctrl.key" -q 16 -o 4096 -w randrw -M 50 -t 4 -P 2 \
 		--reauth-interval 3 --reauth-dhchap-secret "$TMP/new-host.key" >"$TMP/perf.out" 2>&1 &
 	perf_pid=$!
 	for ((i = 0; i < 100; i++)); do
