@@ -537,6 +537,29 @@ int nvtcp_tgt_subsys_add_host_ext(struct nvtcp_tgt *tgt, const char *nqn, const 
 				  size_t errlen);
 
 /**
+ * Replace the DH-HMAC-CHAP keys of an allowed host without disconnecting it (key rotation).
+ * The new keys are loaded first (on error nothing changes), the old ones are wiped, and every
+ * live queue of the host's controllers on the subsystem gets the new ones through its
+ * reactor: its next authentication transaction (a host-initiated re-authentication) uses
+ * them, and so does every new Connect. A transaction already running finishes with the keys
+ * it started with. Queues that connected while the host had no key are not affected.
+ *
+ * \param tgt Target (control plane thread).
+ * \param nqn Subsystem (not the discovery subsystem).
+ * \param hostnqn A host added with nvtcp_tgt_subsys_add_host_ext().
+ * \param opts dhchap_key (required), dhchap_ctrl_key (NULL: the host can no longer ask for
+ *             bidirectional authentication), dhchap_hashes / dhchap_dhgroups (0: keep the
+ *             host's current restriction); psk must be NULL.
+ * \param err One line naming the bad argument (never a secret).
+ * \param errlen Size of \p err.
+ * \return 0, -ENOENT (no such subsystem or host), -EINVAL, -EPERM (key file mode), -ENOMEM,
+ *         or a key file's -errno.
+ */
+int nvtcp_tgt_subsys_set_host_keys(struct nvtcp_tgt *tgt, const char *nqn, const char *hostnqn,
+				   const struct nvtcp_tgt_host_opts *opts, char *err,
+				   size_t errlen);
+
+/**
  * Withdraw a host from a subsystem's allow list. When the subsystem does not allow any host,
  * that host's controllers on it are torn down (its connections close; other hosts' stay).
  *

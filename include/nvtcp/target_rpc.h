@@ -4,7 +4,8 @@
  * spdk_get_version, framework_get_reactors, nvmf_get_subsystems, nvmf_create_subsystem,
  * nvmf_delete_subsystem, nvmf_subsystem_add_ns, nvmf_subsystem_remove_ns,
  * nvmf_subsystem_add_listener, nvmf_subsystem_remove_listener, nvmf_subsystem_add_host,
- * nvmf_subsystem_remove_host, nvmf_subsystem_allow_any_host, nvmf_get_stats, save_config.
+ * nvmf_subsystem_remove_host, nvmf_subsystem_set_keys, nvmf_subsystem_allow_any_host,
+ * nvmf_get_stats, save_config.
  * doc/target.md lists their parameters, results and errors.
  *
  * Every method checks its parameters completely before it changes anything (unknown keys and

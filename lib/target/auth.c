@@ -213,6 +213,45 @@ tgt_auth_host_set(struct tgt_host *h, const struct nvtcp_tgt_host_opts *opts, ch
 	return 0;
 }
 
+int
+tgt_auth_host_replace(struct tgt_host *h, const struct nvtcp_tgt_host_opts *opts, char *err,
+		      size_t errlen)
+{
+	struct tgt_host n;
+	int rc;
+
+	if (opts == NULL || opts->dhchap_key == NULL) {
+		ERR("host %s: dhchap_key: missing (a host's keys are replaced, not cleared: "
+		    "remove_host and add_host it to drop authentication)", h->nqn);
+		return -EINVAL;
+	}
+	/* Load into a scratch entry: a bad file or mask leaves the host as it was. */
+	memset(&n, 0, sizeof(n));
+	snprintf(n.nqn, sizeof(n.nqn), "%s", h->nqn);
+	rc = tgt_auth_host_set(&n, opts, err, errlen);
+	if (rc != 0) {
+		OPENSSL_cleanse(&n, sizeof(n));
+		return rc;
+	}
+	if (opts->dhchap_hashes == 0) {
+		n.dhchap_hashes = h->dhchap_hashes;
+	}
+	if (opts->dhchap_dhgroups == 0) {
+		n.dhchap_dhgroups = h->dhchap_dhgroups;
+	}
+	tgt_auth_host_clear(h);
+	h->has_dhchap = n.has_dhchap;
+	h->has_dhchap_ctrl = n.has_dhchap_ctrl;
+	h->dhchap_key = n.dhchap_key;
+	h->dhchap_ctrl_key = n.dhchap_ctrl_key;
+	h->dhchap_key_path = n.dhchap_key_path;
+	h->dhchap_ctrl_key_path = n.dhchap_ctrl_key_path;
+	h->dhchap_hashes = n.dhchap_hashes;
+	h->dhchap_dhgroups = n.dhchap_dhgroups;
+	OPENSSL_cleanse(&n, sizeof(n));
+	return 0;
+}
+
 const struct tgt_host *
 tgt_subsys_host_find(const struct tgt_subsys *s, const char *hostnqn)
 {
@@ -296,9 +335,40 @@ tgt_auth_conn_free(struct tgt_conn *conn)
 		return;
 	}
 	nvtcp_auth_ctrl_free(a->tx);
+	tgt_auth_keys_free(a->pending);
 	OPENSSL_cleanse(a, sizeof(*a));
 	free(a);
 	conn->auth = NULL;
+}
+
+/* Take \p k as the queue's keys, wiping the ones it replaces. */
+static void
+auth_keys_install(struct tgt_auth *a, struct tgt_auth_keys *k)
+{
+	OPENSSL_cleanse(&a->keys, sizeof(a->keys));
+	a->keys = *k;
+	tgt_auth_keys_free(k);
+}
+
+void
+tgt_auth_conn_rekey(struct tgt_conn *conn, struct tgt_auth_keys *keys)
+{
+	struct tgt_auth *a = conn->auth;
+
+	/* A queue admitted without authentication (the host had no key at its Connect) stays
+	 * as it was: nothing in the protocol lets the controller demand a transaction now. */
+	if (a == NULL) {
+		tgt_auth_keys_free(keys);
+		return;
+	}
+	if (a->tx == NULL) {
+		auth_keys_install(a, keys);
+		return;
+	}
+	/* The engine points at a->keys: swapping them mid-transaction would mix two keys in
+	 * one exchange. The newest pending set wins. */
+	tgt_auth_keys_free(a->pending);
+	a->pending = keys;
 }
 
 /* The first transaction is over (either way): its slot goes back to M. */
@@ -355,6 +425,10 @@ auth_begin(struct tgt_conn *conn)
 
 	nvtcp_auth_ctrl_free(a->tx);
 	a->tx = NULL;
+	if (a->pending != NULL) {
+		auth_keys_install(a, a->pending);
+		a->pending = NULL;
+	}
 	if (++a->seqnum == 0) {
 		a->seqnum = 1;
 	}

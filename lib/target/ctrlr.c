@@ -1280,6 +1280,94 @@ tgt_subsys_teardown_some(struct tgt_subsys *s, const char *hostnqn, uint16_t por
 	return n;
 }
 
+/* ---- Key rotation (M -> A -> each I/O queue's pg) ------------------------------------------ */
+
+struct rekey_msg {
+	struct tgt_ctrlr *ctrlr;      /* M -> A */
+	struct tgt_conn *conn;        /* A -> an I/O queue's pg */
+	struct tgt_auth_keys *keys;   /* owned by the message until installed */
+};
+
+static void
+rekey_nomem_on_ctrlr(void *arg)
+{
+	tgt_ctrlr_teardown(arg, "no memory to install the host's new DH-HMAC-CHAP keys");
+}
+
+static void
+rekey_on_queue(void *arg)
+{
+	struct rekey_msg *m = arg;
+
+	/* Still allocated: as for ioq_close_msg(), its release is acknowledged after this. */
+	tgt_auth_conn_rekey(m->conn, m->keys);
+	free(m);
+}
+
+static void
+rekey_on_ctrlr(void *arg)
+{
+	struct rekey_msg *m = arg;
+	struct tgt_ctrlr *c = m->ctrlr;
+
+	for (uint32_t q = 1; c->ioq != NULL && q <= c->max_qid; q++) {
+		struct rekey_msg *qm;
+
+		if (c->ioq[q].conn == NULL) {
+			continue;
+		}
+		qm = calloc(1, sizeof(*qm));
+		if (qm != NULL) {
+			qm->keys = malloc(sizeof(*qm->keys));
+		}
+		if (qm == NULL || qm->keys == NULL) {
+			/* A queue that cannot get the new keys must not go on with the old ones. */
+			free(qm);
+			tgt_send_msg(c->ioq[q].pg->reactor, ioq_close_msg, c->ioq[q].conn);
+			continue;
+		}
+		*qm->keys = *m->keys;
+		qm->conn = c->ioq[q].conn;
+		tgt_send_msg(c->ioq[q].pg->reactor, rekey_on_queue, qm);
+	}
+	if (c->admin != NULL) {
+		tgt_auth_conn_rekey(c->admin, m->keys);
+	} else {
+		tgt_auth_keys_free(m->keys);
+	}
+	free(m);
+}
+
+uint32_t
+tgt_subsys_host_rekey(struct tgt_subsys *s, const struct tgt_host *h)
+{
+	struct tgt_ctrlr *c;
+	uint32_t n = 0;
+
+	TAILQ_FOREACH(c, &s->ctrlrs, subsys_link) {
+		struct rekey_msg *m;
+
+		if (strcmp(c->hostnqn, h->nqn) != 0) {
+			continue;
+		}
+		m = calloc(1, sizeof(*m));
+		if (m != NULL) {
+			m->keys = tgt_auth_keys_get(h);
+		}
+		if (m == NULL || m->keys == NULL) {
+			free(m);
+			/* Without memory for the new keys its queues would keep the old ones:
+			 * the controller goes (its teardown message needs none). */
+			tgt_send_msg(c->pg->reactor, rekey_nomem_on_ctrlr, c);
+			continue;
+		}
+		m->ctrlr = c;
+		tgt_send_msg(c->pg->reactor, rekey_on_ctrlr, m);
+		n++;
+	}
+	return n;
+}
+
 /* ---- Abort ------------------------------------------------------------------------------- */
 
 bool

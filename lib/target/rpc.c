@@ -755,6 +755,62 @@ rpc_remove_host(struct nvtcp_jsonrpc_request *req, struct json_object *params, v
 	rpc_host(req, params, ctx, false);
 }
 
+/* SPDK's nvmf_subsystem_set_keys (key rotation); the secrets are file paths, as for add_host. */
+static const char *const g_set_keys_keys[] = {
+	"nqn", "host", "dhchap_key", "dhchap_ctrlr_key", "dhchap_hashes", "dhchap_dhgroups", NULL};
+
+static void
+rpc_set_keys(struct nvtcp_jsonrpc_request *req, struct json_object *params, void *ctx)
+{
+	struct nvtcp_tgt_host_opts ho;
+	struct tgt_cfg_host ch = {0};
+	const char *host;
+	char why[512] = "", check[128];
+	struct tgt_subsys *s;
+	struct rpc r;
+	int rc;
+
+	rpc_init(&r, req, ctx);
+	if (!rpc_params(&r, params, g_set_keys_keys, false)) {
+		return;
+	}
+	if (rpc_req_str(&r, "", params, "host", &host) != 0) {
+		rpc_invalid(&r);
+		return;
+	}
+	if (!nvtcp_nqn_valid(host, check, sizeof(check))) {
+		tgt_cfg_err(&r.c, "host", "'%s': %s", host, check);
+		rpc_invalid(&r);
+		return;
+	}
+	s = rpc_subsys_ext(&r, params, true);
+	if (s == NULL) {
+		return;
+	}
+	/* Paths only: tgt_auth_rpc_host_params refuses a secret as text without echoing it. */
+	if (tgt_auth_rpc_host_params(&r.c, params, &ch) != 0) {
+		rpc_invalid(&r);
+		return;
+	}
+	if (ch.dhchap_key == NULL) {
+		tgt_cfg_err(&r.c, "dhchap_key", "missing: the path of the host's new secret file "
+			    "(mode 0600)");
+		rpc_invalid(&r);
+		return;
+	}
+	nvtcp_tgt_host_opts_init(&ho);
+	ho.dhchap_key = ch.dhchap_key;
+	ho.dhchap_ctrl_key = ch.dhchap_ctrl_key;
+	ho.dhchap_hashes = ch.dhchap_hashes;
+	ho.dhchap_dhgroups = ch.dhchap_dhgroups;
+	rc = nvtcp_tgt_subsys_set_host_keys(r.tgt, s->nqn, host, &ho, why, sizeof(why));
+	if (rc != 0) {
+		rpc_fail(&r, rc, why);
+		return;
+	}
+	nvtcp_jsonrpc_send_result(req, NULL);
+}
+
 static const char *const g_allow_keys[] = {"nqn", "allow_any_host", NULL};
 
 static void
@@ -1153,6 +1209,7 @@ nvtcp_tgt_rpc_register(struct nvtcp_tgt *tgt, struct nvtcp_jsonrpc_server *srv)
 		{"nvmf_subsystem_listener_set_ana_state", rpc_set_ana_state},
 		{"nvmf_subsystem_add_host", rpc_add_host},
 		{"nvmf_subsystem_remove_host", rpc_remove_host},
+		{"nvmf_subsystem_set_keys", rpc_set_keys},
 		{"nvmf_subsystem_allow_any_host", rpc_allow_any_host},
 		{"nvmf_get_stats", rpc_get_stats},
 		{"save_config", rpc_save_config},

@@ -635,6 +635,46 @@ nvtcp_tgt_subsys_remove_host(struct nvtcp_tgt *tgt, const char *nqn, const char 
 	return -ENOENT;
 }
 
+int
+nvtcp_tgt_subsys_set_host_keys(struct nvtcp_tgt *tgt, const char *nqn, const char *hostnqn,
+			       const struct nvtcp_tgt_host_opts *opts, char *err, size_t errlen)
+{
+	struct tgt_subsys *s = nqn != NULL ? tgt_subsys_find(tgt, nqn) : NULL;
+	struct tgt_host *h = NULL;
+	uint32_t n;
+	int rc;
+
+	if (s == NULL || s->removing) {
+		ERR("nqn: no subsystem %s", nqn != NULL ? nqn : "");
+		return -ENOENT;
+	}
+	if (s->discovery) {
+		ERR("nqn: DH-HMAC-CHAP is not supported on the discovery subsystem");
+		return -EINVAL;
+	}
+	if (hostnqn != NULL) {
+		h = (struct tgt_host *)tgt_subsys_host_find(s, hostnqn);
+	}
+	if (h == NULL) {
+		ERR("host: %s is not allowed on %s (add it with nvmf_subsystem_add_host)",
+		    hostnqn != NULL ? hostnqn : "", s->nqn);
+		return -ENOENT;
+	}
+	if (opts != NULL && (opts->psk != NULL || opts->psk_path != NULL)) {
+		ERR("psk: set_keys changes DH-HMAC-CHAP keys only; a TLS PSK is not rotated here");
+		return -EINVAL;
+	}
+	rc = tgt_auth_host_replace(h, opts, err, errlen);
+	if (rc != 0) {
+		return rc;
+	}
+	n = tgt_subsys_host_rekey(s, h);
+	NVTCP_NOTICELOG("subsystem %s: host %s: DH-HMAC-CHAP keys replaced (%s; pushed to %u "
+			"controllers; their next authentication uses them)\n", s->nqn, h->nqn,
+			h->has_dhchap_ctrl ? "bidirectional possible" : "unidirectional", n);
+	return 0;
+}
+
 /* ---- Subsystem listeners ---------------------------------------------------------------- */
 
 static struct tgt_subsys_listener *

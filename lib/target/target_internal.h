@@ -905,7 +905,8 @@ uint32_t tgt_mdts(const struct nvtcp_tgt *tgt);
  *
  * M copies a host's keys into a struct tgt_auth_keys for each Connect of that host (the
  * queue's reactor cannot read hosts); the queue owns them from its Connect response on, with
- * AUTHREQ.ATR set, and wipes them when it is freed. Until the queue's first transaction
+ * AUTHREQ.ATR set, and wipes them when it is freed. set_keys sends fresh copies M -> A -> each
+ * I/O queue's pg (tgt_subsys_host_rekey), which replace (and wipe) the queue's copy. Until the queue's first transaction
  * succeeds it takes Authentication Send/Receive (and Disconnect) only. Transactions are run
  * by lib/auth's controller engine; each step is bounded by opts.auth_timeout_ms (pg timer).
  * ========================================================================================= */
@@ -929,6 +930,9 @@ struct tgt_auth {
 	bool authenticated;          /* a transaction succeeded: the queue is usable */
 	bool charged;                /* the first transaction holds a slot on M (limits.c) */
 	struct nvtcp_auth_result result;
+	/* Keys that arrived (nvmf_subsystem_set_keys) while a transaction was running: that
+	 * transaction finishes with the keys it started with; the next one takes these. */
+	struct tgt_auth_keys *pending;
 };
 
 /* M: copy the keys of \p h (NULL without memory). Free with tgt_auth_keys_free(). */
@@ -941,6 +945,16 @@ int tgt_auth_host_set(struct tgt_host *h, const struct nvtcp_tgt_host_opts *opts
 		      size_t errlen);
 /* Wipe and free a host's DH-HMAC-CHAP keys and paths. */
 void tgt_auth_host_clear(struct tgt_host *h);
+/* M: replace the DH-HMAC-CHAP keys of \p h (set_keys): the new ones are loaded first, so on
+ * error \p h is unchanged; 0 masks keep the host's current ones. err names the field. */
+int tgt_auth_host_replace(struct tgt_host *h, const struct nvtcp_tgt_host_opts *opts,
+			  char *err, size_t errlen);
+/* pg: the queue's keys change (takes \p keys): at once when no transaction runs, else at the
+ * start of the next one. A queue that never had to authenticate ignores them. */
+void tgt_auth_conn_rekey(struct tgt_conn *conn, struct tgt_auth_keys *keys);
+/* M: push the keys of host \p h to every live queue of its controllers on \p s (through
+ * their admin queue's reactor); returns the number of controllers reached. */
+uint32_t tgt_subsys_host_rekey(struct tgt_subsys *s, const struct tgt_host *h);
 /* pg, at a successful Connect: the queue now requires authentication (takes \p keys; charged:
  * the Connect holds an authentication slot). -ENOMEM. */
 int tgt_auth_conn_start(struct tgt_conn *conn, struct tgt_auth_keys *keys, const char *subnqn,

@@ -5,7 +5,8 @@
  * everything else until the queue has authenticated (CC.EN included); unidirectional and
  * bidirectional transactions on the admin and an I/O queue; a wrong secret (Failure1, then
  * the queue closes); malformed Authentication Send/Receive commands; the step timeout; the
- * per-address limit of authentications in progress; re-authentication; save_config output.
+ * per-address limit of authentications in progress; re-authentication; key rotation on live
+ * queues (nvtcp_tgt_subsys_set_host_keys); save_config output.
  */
 #include <sys/stat.h>
 
@@ -79,6 +80,9 @@ auth_recv(struct ut_conn *u, void *buf, uint32_t al)
  * Run one transaction with the host engine: its final state (DONE or FAILED). A Failure1
  * received ends it as FAILED; \p res gets the negotiated parameters on DONE.
  */
+/* Called once, after the host's first message (AUTH_Negotiate) went out (test_set_keys). */
+static void (*g_after_negotiate)(void);
+
 static enum nvtcp_auth_next
 host_auth(struct ut_conn *u, const struct nvtcp_auth_secret *hkey,
 	  const struct nvtcp_auth_secret *ckey, uint32_t hashes, uint32_t groups,
@@ -109,6 +113,10 @@ host_auth(struct ut_conn *u, const struct nvtcp_auth_secret *hkey,
 			if (auth_send(u, buf, (uint32_t)n) != 0) {
 				next = NVTCP_AUTH_NEXT_FAILED;
 				break;
+			}
+			if (g_after_negotiate != NULL) {
+				g_after_negotiate();
+				g_after_negotiate = NULL;
 			}
 		} else if (next == NVTCP_AUTH_NEXT_RECV) {
 			if (auth_recv(u, buf, AL) != 0) {
@@ -480,6 +488,166 @@ suite_fini(void)
 	return 0;
 }
 
+static struct nvtcp_auth_secret g_nkey;
+static char g_nkey_text[NVTCP_AUTH_SECRET_STR_MAX_LEN];
+
+static int
+set_keys(const char *hostnqn, const char *key, const char *ctrl, uint32_t hashes, char *err,
+	 size_t errlen)
+{
+	struct nvtcp_tgt_host_opts ho;
+
+	nvtcp_tgt_host_opts_init(&ho);
+	ho.dhchap_key = key;
+	ho.dhchap_ctrl_key = ctrl;
+	ho.dhchap_hashes = hashes;
+	return nvtcp_tgt_subsys_set_host_keys(g_ut_tgt, UT_NQN, hostnqn, &ho, err, errlen);
+}
+
+static bool
+queue_has_key(const struct ut_conn *u, const struct nvtcp_auth_secret *k)
+{
+	const struct tgt_auth *a = u->conn->auth;
+
+	return a != NULL && a->keys.host.len == k->len &&
+	       memcmp(a->keys.host.key, k->key, k->len) == 0;
+}
+
+/* Rotation while a transaction runs: it goes on with its key; the next one takes the new. */
+static void
+rotate_back_mid_transaction(void)
+{
+	char err[256];
+
+	CU_ASSERT(set_keys(UT_HOSTNQN, g_hkey_text, NULL, 0, err, sizeof(err)) == 0);
+	ut_poll();
+}
+
+/*
+ * Key rotation (nvmf_subsystem_set_keys): refusals name the field and change nothing; the new
+ * keys reach the live admin and I/O queues (re-authentication with them succeeds, with the
+ * old ones it fails) and new Connects; a transaction in progress keeps its keys; a queue that
+ * connected while its host had no key stays as it was.
+ */
+static void
+test_set_keys(void)
+{
+	struct nvtcp_auth_result res;
+	struct nvtcp_nvme_cpl cpl;
+	struct nvtcp_tgt_opts o;
+	struct nvtcp_tgt_host_opts ho;
+	struct nvtcp_tls_psk psk = {.len = 32};
+	const struct tgt_host *h;
+	struct ut_conn a, q, b, c;
+	char err[256], bad[NVTCP_AUTH_SECRET_STR_MAX_LEN];
+	uint64_t v;
+
+	CU_ASSERT_FATAL(nvtcp_auth_secret_generate(NVTCP_AUTH_HASH_SHA384, 48, &g_nkey) == 0);
+	CU_ASSERT_FATAL(nvtcp_auth_secret_format(&g_nkey, g_nkey_text, sizeof(g_nkey_text)) == 0);
+	ut_opts(&o);
+	CU_ASSERT_FATAL(ut_tgt_create(&o, 1 << 20, 512) != NULL);
+	CU_ASSERT_FATAL(allow(g_hkey_text, NULL, NVTCP_AUTH_HASH_BIT(NVTCP_AUTH_HASH_SHA384),
+			      NVTCP_AUTH_DHGROUP_BIT(NVTCP_AUTH_DHGROUP_NULL), err,
+			      sizeof(err)) == 0);
+	open_connect(&a, 0, 0xFFFF, &cpl);
+	CU_ASSERT(host_auth(&a, &g_hkey, NULL, 0, 0, &res) == NVTCP_AUTH_NEXT_DONE);
+	CU_ASSERT(ut_prop(&a, true, NVTCP_NVME_PROP_CC, false, nvtcp_nvme_cc_enable_value(0),
+			  NULL) == 0);
+	ut_poll();
+	open_connect(&q, 1, a.cntlid, &cpl);
+	CU_ASSERT(host_auth(&q, &g_hkey, NULL, 0, 0, &res) == NVTCP_AUTH_NEXT_DONE);
+
+	/* Refused, naming the field, never echoing a secret; the host keeps its keys. */
+	CU_ASSERT(set_keys("nqn.2024-01.io.nvtcp:nobody", g_nkey_text, NULL, 0, err,
+			   sizeof(err)) == -ENOENT);
+	CU_ASSERT(strstr(err, "host: nqn.2024-01.io.nvtcp:nobody is not allowed") != NULL);
+	CU_ASSERT(nvtcp_tgt_subsys_set_host_keys(g_ut_tgt, "nqn.2024-01.io.nvtcp:none", UT_HOSTNQN,
+						 NULL, err, sizeof(err)) == -ENOENT);
+	CU_ASSERT(strstr(err, "nqn: no subsystem") != NULL);
+	CU_ASSERT(set_keys(UT_HOSTNQN, NULL, NULL, 0, err, sizeof(err)) == -EINVAL);
+	CU_ASSERT(strstr(err, "dhchap_key: missing") != NULL);
+	CU_ASSERT(set_keys(UT_HOSTNQN, g_nkey_text, NULL, 1u << 9, err, sizeof(err)) == -EINVAL);
+	CU_ASSERT(strstr(err, "dhchap_hashes") != NULL);
+	snprintf(bad, sizeof(bad), "%s", g_nkey_text);
+	bad[12] = bad[12] == 'A' ? 'B' : 'A';
+	CU_ASSERT(set_keys(UT_HOSTNQN, g_nkey_text, bad, 0, err, sizeof(err)) == -EINVAL);
+	CU_ASSERT(strstr(err, "dhchap_ctrl_key") != NULL);
+	CU_ASSERT(strstr(err, bad + 10) == NULL && strstr(err, g_nkey_text + 10) == NULL);
+	nvtcp_tgt_host_opts_init(&ho);
+	ho.dhchap_key = g_nkey_text;
+	ho.psk = &psk;
+	CU_ASSERT(nvtcp_tgt_subsys_set_host_keys(g_ut_tgt, UT_NQN, UT_HOSTNQN, &ho, err,
+						 sizeof(err)) == -EINVAL);
+	CU_ASSERT(strstr(err, "psk:") != NULL);
+	h = tgt_subsys_host_find(tgt_subsys_find(g_ut_tgt, UT_NQN), UT_HOSTNQN);
+	CU_ASSERT_FATAL(h != NULL);
+	CU_ASSERT(h->dhchap_key.len == g_hkey.len && !h->has_dhchap_ctrl);
+	ut_poll();
+	CU_ASSERT(queue_has_key(&a, &g_hkey) && queue_has_key(&q, &g_hkey));
+
+	/* The rotation: the host entry and, once the messages ran, both live queues. The
+	 * restriction to SHA-384 / null stays (0 masks keep it). */
+	CU_ASSERT(set_keys(UT_HOSTNQN, g_nkey_text, g_ckey_text, 0, err, sizeof(err)) == 0);
+	CU_ASSERT(h->dhchap_key.len == g_nkey.len && h->has_dhchap_ctrl);
+	CU_ASSERT(h->dhchap_hashes == NVTCP_AUTH_HASH_BIT(NVTCP_AUTH_HASH_SHA384));
+	CU_ASSERT(h->dhchap_dhgroups == NVTCP_AUTH_DHGROUP_BIT(NVTCP_AUTH_DHGROUP_NULL));
+	ut_poll();
+	CU_ASSERT(queue_has_key(&a, &g_nkey) && queue_has_key(&q, &g_nkey));
+	CU_ASSERT(a.conn->auth->keys.has_ctrl && q.conn->auth->keys.has_ctrl);
+	/* Re-authentication with the new keys (bidirectional now possible) on both queues;
+	 * the queues stay usable. */
+	CU_ASSERT(host_auth(&q, &g_nkey, &g_ckey, 0, 0, &res) == NVTCP_AUTH_NEXT_DONE);
+	CU_ASSERT(res.bidirectional && res.hash_id == NVTCP_AUTH_HASH_SHA384);
+	CU_ASSERT(host_auth(&a, &g_nkey, NULL, 0, 0, &res) == NVTCP_AUTH_NEXT_DONE);
+	CU_ASSERT(ut_prop(&a, false, NVTCP_NVME_PROP_CAP, true, 0, &v) == 0);
+	/* New Connects: the old secret fails, the new one passes. */
+	open_connect(&b, 0, 0xFFFF, &cpl);
+	CU_ASSERT(host_auth(&b, &g_hkey, NULL, 0, 0, NULL) == NVTCP_AUTH_NEXT_FAILED);
+	ut_poll();
+	CU_ASSERT(fake_sock_is_closed(b.fake));
+	ut_conn_close(&b);
+	open_connect(&c, 0, 0xFFFF, &cpl);
+	CU_ASSERT(host_auth(&c, &g_nkey, NULL, 0, 0, NULL) == NVTCP_AUTH_NEXT_DONE);
+	ut_conn_close(&c);
+
+	/* Rotated back while the admin queue's transaction runs (after its Negotiate): that
+	 * transaction finishes with the key it started with, the next one needs the new. */
+	g_after_negotiate = rotate_back_mid_transaction;
+	CU_ASSERT(host_auth(&a, &g_nkey, NULL, 0, 0, &res) == NVTCP_AUTH_NEXT_DONE);
+	CU_ASSERT(g_after_negotiate == NULL);
+	CU_ASSERT(a.conn->auth->pending != NULL);
+	CU_ASSERT(queue_has_key(&q, &g_hkey));
+	CU_ASSERT(host_auth(&a, &g_hkey, NULL, 0, 0, &res) == NVTCP_AUTH_NEXT_DONE);
+	CU_ASSERT(a.conn->auth->pending == NULL && queue_has_key(&a, &g_hkey));
+	/* And with the replaced key, a re-authentication fails (the queue is closed). */
+	CU_ASSERT(host_auth(&q, &g_nkey, NULL, 0, 0, NULL) == NVTCP_AUTH_NEXT_FAILED);
+	ut_poll();
+	CU_ASSERT(fake_sock_is_closed(q.fake));
+	ut_conn_close(&q);
+	ut_conn_close(&a);
+	ut_poll();
+
+	/* A host allowed without a key whose queue connected then: set_keys gives the host
+	 * keys for its next Connects; the queue connected without them goes on as it was. */
+	CU_ASSERT(nvtcp_tgt_subsys_remove_host(g_ut_tgt, UT_NQN, UT_HOSTNQN) == 0);
+	CU_ASSERT(nvtcp_tgt_subsys_add_host(g_ut_tgt, UT_NQN, UT_HOSTNQN, err, sizeof(err)) == 0);
+	open_connect(&a, 0, 0xFFFF, &cpl);
+	CU_ASSERT(!(cpl.cdw0 & NVTCP_NVMF_CONNECT_RSP_AUTHREQ_ATR));
+	CU_ASSERT(set_keys(UT_HOSTNQN, g_nkey_text, NULL, 0, err, sizeof(err)) == 0);
+	ut_poll();
+	CU_ASSERT(a.conn->auth == NULL);
+	CU_ASSERT(ut_prop(&a, false, NVTCP_NVME_PROP_CAP, true, 0, &v) == 0);
+	open_connect(&b, 0, 0xFFFF, &cpl);
+	CU_ASSERT(cpl.cdw0 & NVTCP_NVMF_CONNECT_RSP_AUTHREQ_ATR);
+	CU_ASSERT(host_auth(&b, &g_nkey, NULL, 0, 0, NULL) == NVTCP_AUTH_NEXT_DONE);
+	ut_conn_close(&b);
+	ut_conn_close(&a);
+	ut_poll();
+	CU_ASSERT(tgt_limits_idle(g_ut_tgt));
+	ut_tgt_destroy();
+	nvtcp_auth_secret_wipe(&g_nkey);
+}
+
 static void
 add_tests(void)
 {
@@ -493,6 +661,7 @@ add_tests(void)
 	CU_ADD_TEST(s, test_bad_commands);
 	CU_ADD_TEST(s, test_timeout_and_limit);
 	CU_ADD_TEST(s, test_no_key);
+	CU_ADD_TEST(s, test_set_keys);
 }
 
 NVTCP_UT_MAIN(add_tests)

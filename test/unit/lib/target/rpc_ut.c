@@ -336,7 +336,7 @@ test_dhchap(void)
 {
 	struct nvtcp_auth_secret k;
 	struct nvtcp_tgt_host_opts ho;
-	char text[NVTCP_AUTH_SECRET_STR_MAX_LEN], kpath[64], cpath[64], params[512];
+	char text[NVTCP_AUTH_SECRET_STR_MAX_LEN], kpath[64], cpath[64], rpath[80], params[512];
 	char err[512] = "";
 	struct json_object *doc, *res;
 	const char *r;
@@ -373,6 +373,48 @@ test_dhchap(void)
 	CU_ASSERT(strstr(r, text + 10) == NULL);
 	r = call("save_config", NULL);
 	CU_ASSERT(strstr(r, kpath) != NULL && strstr(r, text + 10) == NULL);
+	/* nvmf_subsystem_set_keys: paths only, dhchap_key required, a known host, no PSK;
+	 * each refusal names its field; then the new path is shown and saved, the restriction
+	 * to sha384,sha512 / ffdhe2048 kept. */
+	expect_err("nvmf_subsystem_set_keys", "{\"nqn\":\"" NQN_R "\",\"host\":\"" UT_HOSTNQN
+		   "\"}", -32602, "dhchap_key: missing");
+	snprintf(params, sizeof(params), "{\"nqn\":\"" NQN_R "\",\"host\":\"" UT_HOSTNQN "\","
+		 "\"dhchap_key\":\"%s\",\"dhchap_ctrlr_key\":\"%s\"}", kpath, text);
+	expect_err("nvmf_subsystem_set_keys", params, -32602,
+		   "dhchap_ctrlr_key: secrets are not taken as text over RPC");
+	CU_ASSERT(strstr(g_resp, text + 10) == NULL);
+	snprintf(params, sizeof(params), "{\"nqn\":\"" NQN_R "\",\"host\":\"" UT_HOSTNQN "\","
+		 "\"dhchap_key\":\"%s\",\"psk\":\"%s\"}", kpath, kpath);
+	expect_err("nvmf_subsystem_set_keys", params, -32602, "psk");
+	snprintf(params, sizeof(params), "{\"nqn\":\"" NQN_R "\",\"host\":\"nqn.2024-01.io."
+		 "nvtcp:other\",\"dhchap_key\":\"%s\"}", kpath);
+	expect_err("nvmf_subsystem_set_keys", params, -ENOENT,
+		   "host: nqn.2024-01.io.nvtcp:other is not allowed");
+	snprintf(params, sizeof(params), "{\"nqn\":\"" NQN_R "\",\"host\":\"" UT_HOSTNQN "\","
+		 "\"dhchap_key\":\"%s.missing\"}", kpath);
+	expect_err("nvmf_subsystem_set_keys", params, -ENOENT, "dhchap_key file");
+	CU_ASSERT(chmod(kpath, 0644) == 0);
+	snprintf(params, sizeof(params), "{\"nqn\":\"" NQN_R "\",\"host\":\"" UT_HOSTNQN "\","
+		 "\"dhchap_key\":\"%s\"}", kpath);
+	expect_err("nvmf_subsystem_set_keys", params, -EPERM, "dhchap_key");
+	CU_ASSERT(chmod(kpath, 0600) == 0);
+	snprintf(rpath, sizeof(rpath), "%s.new", kpath);
+	f = fopen(rpath, "w");
+	CU_ASSERT_FATAL(f != NULL);
+	fprintf(f, "%s\n", text);
+	fclose(f);
+	CU_ASSERT(chmod(rpath, 0600) == 0);
+	snprintf(params, sizeof(params), "{\"nqn\":\"" NQN_R "\",\"host\":\"" UT_HOSTNQN "\","
+		 "\"dhchap_key\":\"%s\",\"dhchap_ctrlr_key\":\"%s\"}", rpath, kpath);
+	r = call("nvmf_subsystem_set_keys", params);
+	CU_ASSERT(strstr(r, "\"result\":true") != NULL);
+	r = call("save_config", NULL);
+	snprintf(params, sizeof(params), "\"dhchap_key\":\"%s\"", rpath);
+	CU_ASSERT(strstr(r, params) != NULL);
+	snprintf(params, sizeof(params), "\"dhchap_ctrl_key\":\"%s\"", kpath);
+	CU_ASSERT(strstr(r, params) != NULL);
+	CU_ASSERT(strstr(r, "\"dhchap_hashes\":\"sha384,sha512\"") != NULL);
+	CU_ASSERT(strstr(r, text + 10) == NULL);
 	/* The discovery subsystem's host entries carry a PSK only. */
 	snprintf(params, sizeof(params), "{\"nqn\":\"nqn.2014-08.org.nvmexpress.discovery\","
 		 "\"host\":\"" UT_HOSTNQN "\",\"psk\":\"%s\",\"dhchap_key\":\"%s\"}", kpath, kpath);
@@ -401,6 +443,7 @@ test_dhchap(void)
 	teardown();
 	unlink(cpath);
 	unlink(kpath);
+	unlink(rpath);
 	nvtcp_auth_secret_wipe(&k);
 }
 
