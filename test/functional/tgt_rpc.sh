@@ -40,10 +40,12 @@ trid() { echo "trtype:tcp adrfam:ipv4 traddr:127.0.0.1 trsvcid:$1 subnqn:$2${3:+
 
 # perf_bg NAME SECONDS TRID [read]: verified random read/write in the background (PID in
 # PERF_PID); with "read", unverified random reads (a second host on a namespace that a verified
-# perf writes would see that perf's stamps).
+# perf writes would see that perf's stamps) that stop 3 s after losing their controller.
 perf_bg() {
 	local io=(-w randrw -M 50 -V)
-	[ "${4:-}" = read ] && io=(-w randread)
+	# The "read" perfs are the ones a case disconnects: they give up reconnecting after 3 s
+	# instead of trying until their run time ends.
+	[ "${4:-}" = read ] && io=(-w randread --ctrl-loss-tmo 3)
 	timeout --kill-after=5 $(($2 + 60)) "$PERF" --no-progress --log-level notice \
 		-c "$PERF_MASK" -q 8 -o 4096 "${io[@]}" -t "$2" -r "$3" \
 		>"$TMP/$1.perf" 2>&1 &
@@ -77,6 +79,22 @@ wait_log() {
 
 # Connected from the target's point of view (nvmf_get_stats qpairs).
 host_conns() { rpc nvmf_get_stats | grep -c "\"hostnqn\": \"$1\""; }
+
+# wait_conns HOSTNQN...: up to 30 s until each host has its admin and I/O queue connected (a
+# loaded machine can take many seconds to start a perf; a fixed sleep made the cases below
+# act on a perf that had not connected yet, or had already finished).
+wait_conns() {
+	local h ok
+	for _ in $(seq 60); do
+		ok=1
+		for h in "$@"; do
+			[ "$(host_conns "$h")" -ge 2 ] || ok=0
+		done
+		((ok)) && return 0
+		sleep 0.5
+	done
+	return 1
+}
 
 tgt_start rpc -m 0x1 --rpc-socket "$SOCK" || finish
 grep -q "^nvtcp_tgt: rpc socket $SOCK\$" "$TGT_OUT" || failures+=("rpc socket line")
@@ -145,12 +163,13 @@ fi
 perf_wait "$NSPERF" nsperf ok
 
 # ---- Hosts: removing one closes only its connections --------------------------------------
-perf_bg h1 15 "$(trid $PB $B $H1)" read
+# Host 1's perf ends by being removed (its length only bounds a failure); host 2's must
+# outlive the removal.
+perf_bg h1 60 "$(trid $PB $B $H1)" read
 H1PID=$PERF_PID
 perf_bg h2 20 "$(trid $PB $B $H2)"
 H2PID=$PERF_PID
-sleep 5
-if [ "$(host_conns "$H1")" -ge 2 ] && [ "$(host_conns "$H2")" -ge 2 ]; then
+if wait_conns "$H1" "$H2"; then
 	log "ok both hosts connected"
 else
 	log "FAIL: hosts not connected"; failures+=("hosts connected")
@@ -170,7 +189,7 @@ perf_wait "$H1PID" h1 fail
 # ---- Listeners: removing one closes only the connections through it -----------------------
 perf_bg c1 15 "$(trid $PC1 $C)"
 C1PID=$PERF_PID
-perf_bg c2 12 "$(trid $PC2 $C)" read
+perf_bg c2 60 "$(trid $PC2 $C)" read
 C2PID=$PERF_PID
 sleep 5
 check "C: remove listener 2" rpc nvmf_subsystem_remove_listener "$C" -t tcp -a 127.0.0.1 -s "$PC2"
@@ -184,7 +203,7 @@ fi
 # ---- Delete a subsystem during verified perf on another ------------------------------------
 perf_bg keep 15 "$(trid "$PA" "$A")"
 KEEP=$PERF_PID
-perf_bg gone 12 "$(trid $PC1 $C)" read
+perf_bg gone 60 "$(trid $PC1 $C)" read
 GONE=$PERF_PID
 sleep 5
 check "delete C (answers once drained)" rpc nvmf_delete_subsystem "$C"
