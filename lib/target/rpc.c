@@ -694,29 +694,42 @@ static const char *const g_host_keys[] = {
 	"nqn", "host", "psk", "dhchap_key", "dhchap_ctrlr_key", "dhchap_hashes", "dhchap_dhgroups",
 	NULL};
 
+/*
+ * The start of every per-host method: the parameters against \p keys, "host" a valid NQN,
+ * the subsystem by "nqn". Returns the subsystem, or NULL when the error is already sent.
+ */
+static struct tgt_subsys *
+rpc_host_begin(struct rpc *r, struct json_object *params, const char *const *keys,
+	       const char **host)
+{
+	char check[128];
+
+	if (!rpc_params(r, params, keys, false)) {
+		return NULL;
+	}
+	if (rpc_req_str(r, "", params, "host", host) != 0) {
+		rpc_invalid(r);
+		return NULL;
+	}
+	if (!nvtcp_nqn_valid(*host, check, sizeof(check))) {
+		tgt_cfg_err(&r->c, "host", "'%s': %s", *host, check);
+		rpc_invalid(r);
+		return NULL;
+	}
+	return rpc_subsys_ext(r, params, true);
+}
+
 static void
 rpc_host(struct nvtcp_jsonrpc_request *req, struct json_object *params, void *ctx, bool add)
 {
 	const char *host;
-	char why[512] = "", check[128];
+	char why[512] = "";
 	struct tgt_subsys *s;
 	struct rpc r;
 	int rc;
 
 	rpc_init(&r, req, ctx);
-	if (!rpc_params(&r, params, g_host_keys, false)) {
-		return;
-	}
-	if (rpc_req_str(&r, "", params, "host", &host) != 0) {
-		rpc_invalid(&r);
-		return;
-	}
-	if (!nvtcp_nqn_valid(host, check, sizeof(check))) {
-		tgt_cfg_err(&r.c, "host", "'%s': %s", host, check);
-		rpc_invalid(&r);
-		return;
-	}
-	s = rpc_subsys_ext(&r, params, true);
+	s = rpc_host_begin(&r, params, g_host_keys, &host);
 	if (s == NULL) {
 		return;
 	}
@@ -765,25 +778,13 @@ rpc_set_keys(struct nvtcp_jsonrpc_request *req, struct json_object *params, void
 	struct nvtcp_tgt_host_opts ho;
 	struct tgt_cfg_host ch = {0};
 	const char *host;
-	char why[512] = "", check[128];
+	char why[512] = "";
 	struct tgt_subsys *s;
 	struct rpc r;
 	int rc;
 
 	rpc_init(&r, req, ctx);
-	if (!rpc_params(&r, params, g_set_keys_keys, false)) {
-		return;
-	}
-	if (rpc_req_str(&r, "", params, "host", &host) != 0) {
-		rpc_invalid(&r);
-		return;
-	}
-	if (!nvtcp_nqn_valid(host, check, sizeof(check))) {
-		tgt_cfg_err(&r.c, "host", "'%s': %s", host, check);
-		rpc_invalid(&r);
-		return;
-	}
-	s = rpc_subsys_ext(&r, params, true);
+	s = rpc_host_begin(&r, params, g_set_keys_keys, &host);
 	if (s == NULL) {
 		return;
 	}
