@@ -416,8 +416,16 @@ flood() {
 	refusals=$(grep -c "127.0.0.2:[0-9]*: Connect qid 0 .* refused: authentication refused: max_auth_per_addr 4 reached" "$TMP/new.log")
 	echo "    target log: $timeouts 'reason timed out', $refusals 'max_auth_per_addr 4 reached'"
 	[ "$timeouts" = "$acc" ] && [ "$refusals" = "$busy" ] || return 1
-	# Bounded memory: nothing per refused or dropped attempt stays behind.
-	[ $((rss1 - rss0)) -le 8192 ] || { echo "RSS grew by $((rss1 - rss0)) KiB"; return 1; }
+	# Bounded memory: nothing per refused or dropped attempt stays behind. Not judged by RSS
+	# under AddressSanitizer: its quarantine keeps freed memory resident by design (55 MiB in
+	# a hardening run); LeakSanitizer checks at the target's exit instead.
+	# (No "ldd | grep -q": under pipefail grep's early exit fails the pipeline.)
+	if [[ "$(ldd "$BUILD_DIR/bin/nvtcp_tgt" 2>/dev/null)" == *libasan* ]]; then
+		echo "    RSS $rss0 -> $rss1 KiB: not judged under ASan (quarantine); leaks checked at exit"
+	elif [ $((rss1 - rss0)) -gt 8192 ]; then
+		echo "RSS grew by $((rss1 - rss0)) KiB"
+		return 1
+	fi
 	"$RPC_PY" -s "$TMP/auth.sock" nvmf_get_stats >"$TMP/stats.json" || return 1
 	python3 - "$TMP/stats.json" "$busy" <<-'EOF'
 		import json, sys
