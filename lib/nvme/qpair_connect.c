@@ -98,7 +98,8 @@ nvme_connect_status_decode(const struct nvtcp_nvme_cpl *cpl, char *reason, size_
 		snprintf(reason, len, "Connect refused: host not allowed");
 		return -EACCES;
 	case NVTCP_NVMF_SC_AUTH_REQUIRED:
-		snprintf(reason, len, "Connect refused: authentication required (not supported)");
+		snprintf(reason, len, "Connect refused: authentication required (status 0x91, "
+			 "not AUTHREQ in a successful Connect)");
 		return -EACCES;
 	case NVTCP_NVMF_SC_CONTROLLER_BUSY:
 		snprintf(reason, len, "Connect refused: controller busy");
